@@ -1,0 +1,38 @@
+# Quick start: `make run` (start the assistant) and `make test` (every check). See README.md.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: help install run train test lint validate story-test pytest clean
+
+help:
+	@echo "make run    - install if needed, train if needed, start the assistant on http://127.0.0.1:8080"
+	@echo "make test   - ruff, pytest, rasa data validate and the story tests"
+	@echo "make train  - train the model if its inputs changed (cached by their hash)"
+
+install:
+	@bash scripts/bootstrap.sh
+
+run: install
+	$(PY) -m bot run
+
+train: install
+	$(PY) -m bot train
+
+lint: install
+	$(PY) -m ruff check bot actions tests
+	$(PY) -m ruff format --check bot actions tests
+
+validate: install
+	$(PY) -m rasa data validate --fail-on-warnings
+
+story-test: install train
+	$(PY) -m bot test-stories
+
+pytest: install train
+	$(PY) -m pytest
+
+test: lint validate story-test pytest
+
+clean:
+	rm -rf var results .pytest_cache .ruff_cache

@@ -1,0 +1,214 @@
+"""Per-language catalogs of everything the assistant and the chat page say.
+
+One YAML file per language in ``bot/locales/<code>.yml`` with the same keys in each:
+
+- ``meta``: ``language``, ``name`` (the language's own name), ``direction`` (``ltr``/``rtl``),
+  ``reviewed_by_native_speaker`` (bool);
+- ``format``: date, time and opening-hours patterns, month and weekday names;
+- ``responses``: one entry per Rasa response (``text`` and optional ``buttons``; ``buttons:
+  languages`` means one button per supported language, titled with its own name);
+- ``system``: messages the gateway itself sends (assistant starting, message too long, …);
+- ``ui``: labels of the chat page.
+
+Text uses ``{name}`` placeholders filled by :func:`render_text`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import string
+from dataclasses import dataclass
+from datetime import date, time
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Mapping
+
+import yaml
+
+from bot.profile import WEEKDAYS, Profile
+
+LOCALES_DIR = Path(__file__).resolve().parent / "locales"
+
+logger = logging.getLogger(__name__)
+
+
+class CatalogError(KeyError):
+    """A language or key is missing from the catalogs."""
+
+
+@dataclass(frozen=True)
+class LanguageCatalog:
+    """The catalog of one language (see the module docstring for its sections)."""
+
+    code: str
+    name: str
+    direction: str
+    reviewed: bool
+    format: dict[str, Any]
+    responses: dict[str, dict[str, Any]]
+    system: dict[str, str]
+    ui: dict[str, str]
+
+
+class _Placeholders(dict):
+    """Mapping for ``str.format_map`` that leaves unknown placeholders visible and logs them."""
+
+    def __missing__(self, key: str) -> str:
+        logger.error("catalog placeholder {%s} has no value", key)
+        return "{" + key + "}"
+
+
+def placeholders(text: str) -> set[str]:
+    """Names of the ``{name}`` placeholders in ``text``."""
+    return {field for _, field, _, _ in string.Formatter().parse(text) if field}
+
+
+def render_text(text: str, values: Mapping[str, Any]) -> str:
+    """Fill ``{name}`` placeholders of ``text`` from ``values`` (unknown ones stay as ``{name}``)."""
+    return text.format_map(_Placeholders({k: v for k, v in values.items() if v is not None}))
+
+
+class Catalogs:
+    """All language catalogs, loaded from a directory of ``<code>.yml`` files.
+
+    Raises:
+        CatalogError: (from :meth:`get`) an unsupported language.
+    """
+
+    def __init__(self, directory: Path = LOCALES_DIR) -> None:
+        self._by_code: dict[str, LanguageCatalog] = {}
+        for path in sorted(Path(directory).glob("*.yml")):
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            meta = data["meta"]
+            self._by_code[meta["language"]] = LanguageCatalog(
+                code=meta["language"],
+                name=meta["name"],
+                direction=meta.get("direction", "ltr"),
+                reviewed=bool(meta.get("reviewed_by_native_speaker", False)),
+                format=data.get("format", {}),
+                responses=data.get("responses", {}),
+                system=data.get("system", {}),
+                ui=data.get("ui", {}),
+            )
+
+    @property
+    def languages(self) -> list[str]:
+        """Supported language codes, in file order."""
+        return list(self._by_code)
+
+    def get(self, language: str) -> LanguageCatalog:
+        """The catalog of ``language``.
+
+        Raises:
+            CatalogError: no catalog for that language.
+        """
+        try:
+            return self._by_code[language]
+        except KeyError:
+            raise CatalogError(f"no catalog for language {language!r}") from None
+
+    def supports(self, language: str | None) -> bool:
+        """True when there is a catalog for ``language``."""
+        return language in self._by_code
+
+    def language_buttons(self) -> list[dict[str, str]]:
+        """One button per supported language, titled with the language's own name."""
+        return [
+            {"title": cat.name, "payload": "/change_language" + json.dumps({"language": code})}
+            for code, cat in self._by_code.items()
+        ]
+
+    def response(self, name: str, language: str, values: Mapping[str, Any]) -> dict[str, Any]:
+        """Render a Rasa response in ``language``: ``{"text": str, "buttons": [{title, payload}]}``.
+
+        Raises:
+            CatalogError: unknown language or response name.
+        """
+        cat = self.get(language)
+        try:
+            entry = cat.responses[name]
+        except KeyError:
+            raise CatalogError(f"response {name!r} is missing from the {language!r} catalog") from None
+        buttons: list[dict[str, str]]
+        if entry.get("buttons") == "languages":
+            buttons = self.language_buttons()
+        else:
+            buttons = [
+                {"title": render_text(b["title"], values), "payload": b["payload"]} for b in entry.get("buttons") or []
+            ]
+        return {"text": render_text(entry["text"], values), "buttons": buttons}
+
+    def system(self, key: str, language: str, values: Mapping[str, Any] | None = None) -> str:
+        """Render a gateway message in ``language``.
+
+        Raises:
+            CatalogError: unknown language or key.
+        """
+        cat = self.get(language)
+        try:
+            return render_text(cat.system[key], values or {})
+        except KeyError:
+            raise CatalogError(f"system message {key!r} is missing from the {language!r} catalog") from None
+
+    def ui(self, language: str, values: Mapping[str, Any]) -> dict[str, str]:
+        """All chat-page labels of ``language``, rendered."""
+        return {key: render_text(text, values) for key, text in self.get(language).ui.items()}
+
+    # -- formatting of facts -------------------------------------------------------------------
+
+    def format_date(self, value: date, language: str) -> str:
+        """A date as residents write it in ``language`` (e.g. ``25 november 2026``)."""
+        fmt = self.get(language).format
+        return fmt["date"].format(day=value.day, month=fmt["months"][value.month - 1], year=value.year)
+
+    def format_time(self, value: time, language: str) -> str:
+        """A clock time in ``language``'s style (``08.00`` in Swedish, ``08:00`` in English)."""
+        return self.get(language).format["time"].format(hour=value.hour, minute=value.minute)
+
+    def format_opening_hours(self, profile: Profile, language: str) -> str:
+        """Opening hours, one line per run of weekdays with the same hours (closed days included)."""
+        fmt = self.get(language).format
+        runs: list[tuple[list[str], tuple[time, time] | None]] = []
+        for day in WEEKDAYS:
+            hours = profile.opening_hours.get(day)
+            if runs and runs[-1][1] == hours:
+                runs[-1][0].append(day)
+            else:
+                runs.append(([day], hours))
+        lines = []
+        for days, hours in runs:
+            first = fmt["weekdays"][days[0]]
+            label = first if len(days) == 1 else fmt["day_range"].format(first=first, last=fmt["weekdays"][days[-1]])
+            label = label[:1].upper() + label[1:]
+            if hours is None:
+                lines.append(fmt["closed_line"].format(days=label))
+            else:
+                lines.append(
+                    fmt["hours_line"].format(
+                        days=label,
+                        opens=self.format_time(hours[0], language),
+                        closes=self.format_time(hours[1], language),
+                    )
+                )
+        return "\n".join(lines)
+
+    def profile_values(self, profile: Profile, language: str) -> dict[str, str]:
+        """Placeholder values taken from the municipality profile, formatted for ``language``."""
+        return {
+            "municipality": profile.name,
+            "municipality_short": profile.short_name,
+            "phone": profile.phone,
+            "email": profile.email,
+            "address": profile.visiting_address,
+            "web_form": profile.web_form,
+            "website": profile.website,
+            "privacy_url": profile.privacy_url,
+            "opening_hours": self.format_opening_hours(profile, language),
+        }
+
+
+@lru_cache(maxsize=1)
+def default_catalogs() -> Catalogs:
+    """The catalogs shipped in ``bot/locales`` (loaded once per process)."""
+    return Catalogs()

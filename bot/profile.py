@@ -1,0 +1,184 @@
+"""The municipality profile: one YAML file that describes the municipality.
+
+Everything municipal the assistant says (name, contact channels, opening hours, departments and their
+deadlines) comes from this file; nothing municipal is hard-coded. The example profile
+``profiles/example.yml`` describes a fictional municipality.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+"""Weekday keys in the order of :meth:`datetime.date.weekday` (Monday = 0)."""
+
+_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+class ProfileError(ValueError):
+    """The profile file is missing, not YAML, or lacks a required field (message names the field)."""
+
+
+@dataclass(frozen=True)
+class Department:
+    """A department (area) of the municipality.
+
+    ``name`` maps language code to display name; ``reply_working_days`` is the reply deadline for
+    cases in this area, in working days (``None``: the profile default applies).
+    """
+
+    id: str
+    name: dict[str, str]
+    reply_working_days: int | None = None
+
+    def display_name(self, language: str, fallback: str = "sv") -> str:
+        """Name in ``language``, else in ``fallback``, else the id."""
+        return self.name.get(language) or self.name.get(fallback) or self.id
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A parsed, validated municipality profile.
+
+    ``opening_hours`` maps weekday key (``mon`` … ``sun``) to ``(opens, closes)``; a missing day is
+    closed. Deadlines are in working days. The default acknowledgement deadline of 2 working days and
+    reply deadline of 10 follow common Swedish municipal service declarations (e.g. "svar inom två
+    arbetsdagar").
+    """
+
+    name: str
+    short_name: str
+    website: str
+    privacy_url: str
+    timezone: str
+    phone: str
+    email: str
+    visiting_address: str
+    web_form: str
+    opening_hours: dict[str, tuple[time, time]]
+    acknowledgement_working_days: int = 2
+    reply_working_days: int = 10
+    departments: tuple[Department, ...] = field(default_factory=tuple)
+
+    def department(self, department_id: str) -> Department:
+        """The department with this id.
+
+        Raises:
+            KeyError: no such department.
+        """
+        for dep in self.departments:
+            if dep.id == department_id:
+                return dep
+        raise KeyError(department_id)
+
+    def reply_days_for(self, department_id: str | None) -> int:
+        """Reply deadline in working days for an area (the area's own, else the default)."""
+        if department_id:
+            try:
+                own = self.department(department_id).reply_working_days
+            except KeyError:
+                own = None
+            if own is not None:
+                return own
+        return self.reply_working_days
+
+
+def _require(data: dict[str, Any], path: str) -> Any:
+    node: Any = data
+    for part in path.split("."):
+        if not isinstance(node, dict) or node.get(part) in (None, ""):
+            raise ProfileError(f"profile: missing required field '{path}'")
+        node = node[part]
+    return node
+
+
+def _parse_time(value: Any, where: str) -> time:
+    if not isinstance(value, str) or not _TIME.match(value):
+        raise ProfileError(f"profile: '{where}' must be a time like \"08:00\", got {value!r}")
+    hours, minutes = value.split(":")
+    return time(int(hours), int(minutes))
+
+
+def _positive_int(value: Any, where: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ProfileError(f"profile: '{where}' must be a whole number of working days ≥ 1")
+    return value
+
+
+def parse_profile(data: Any) -> Profile:
+    """Validate a profile already loaded from YAML.
+
+    Raises:
+        ProfileError: a required field is missing or has the wrong shape.
+    """
+    if not isinstance(data, dict):
+        raise ProfileError("profile: the file must be a YAML mapping")
+    hours: dict[str, tuple[time, time]] = {}
+    raw_hours = data.get("opening_hours") or {}
+    if not isinstance(raw_hours, dict):
+        raise ProfileError("profile: 'opening_hours' must map weekdays to [opens, closes]")
+    for day, span in raw_hours.items():
+        if day not in WEEKDAYS:
+            raise ProfileError(f"profile: unknown weekday '{day}' in opening_hours (use {', '.join(WEEKDAYS)})")
+        if not isinstance(span, list) or len(span) != 2:
+            raise ProfileError(f"profile: 'opening_hours.{day}' must be [opens, closes]")
+        opens = _parse_time(span[0], f"opening_hours.{day}")
+        closes = _parse_time(span[1], f"opening_hours.{day}")
+        if closes <= opens:
+            raise ProfileError(f"profile: 'opening_hours.{day}' closes before it opens")
+        hours[day] = (opens, closes)
+    deadlines = data.get("deadlines") or {}
+    departments = []
+    for index, dep in enumerate(data.get("departments") or []):
+        if not isinstance(dep, dict) or not dep.get("id") or not isinstance(dep.get("name"), dict):
+            raise ProfileError(f"profile: departments[{index}] needs an 'id' and a 'name' per language")
+        reply = dep.get("reply_working_days")
+        departments.append(
+            Department(
+                id=str(dep["id"]),
+                name={str(k): str(v) for k, v in dep["name"].items()},
+                reply_working_days=None if reply is None else _positive_int(reply, f"departments[{index}].reply_working_days"),
+            )
+        )
+    if not departments:
+        raise ProfileError("profile: at least one department is required under 'departments'")
+    return Profile(
+        name=str(_require(data, "municipality.name")),
+        short_name=str(data["municipality"].get("short_name") or data["municipality"]["name"]),
+        website=str(_require(data, "municipality.website")),
+        privacy_url=str(_require(data, "municipality.privacy_url")),
+        timezone=str(data["municipality"].get("timezone") or "Europe/Stockholm"),
+        phone=str(_require(data, "contact.phone")),
+        email=str(_require(data, "contact.email")),
+        visiting_address=str(_require(data, "contact.visiting_address")),
+        web_form=str(_require(data, "contact.web_form")),
+        opening_hours=hours,
+        acknowledgement_working_days=_positive_int(
+            deadlines.get("acknowledgement_working_days", 2), "deadlines.acknowledgement_working_days"
+        ),
+        reply_working_days=_positive_int(deadlines.get("reply_working_days", 10), "deadlines.reply_working_days"),
+        departments=tuple(departments),
+    )
+
+
+def load_profile(path: Path) -> Profile:
+    """Read and validate the profile at ``path``.
+
+    Raises:
+        ProfileError: the file is missing, is not valid YAML, or fails validation.
+    """
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ProfileError(f"profile: cannot read {path}: {exc.strerror}") from exc
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ProfileError(f"profile: {path} is not valid YAML: {exc}") from exc
+    return parse_profile(data)

@@ -1,0 +1,125 @@
+"""Conversations and their transcripts, as the gateway and the NLG endpoint use them.
+
+Session tokens: 32 random bytes (``secrets.token_urlsafe``) handed to the resident once; only their
+SHA-256 digest is stored, so a database dump gives nobody access to a conversation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.store.models import Conversation, Message, utcnow
+
+SENDERS = ("resident", "bot", "staff", "system")
+MODES = ("bot", "waiting", "human", "closed")
+
+
+def hash_token(token: str) -> str:
+    """SHA-256 hex digest of a session token."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+async def create_conversation(session: AsyncSession, language: str) -> tuple[Conversation, str]:
+    """Start a conversation; returns it and the resident's new session token (shown once)."""
+    token = secrets.token_urlsafe(32)
+    conversation = Conversation(id=uuid.uuid4().hex, token_hash=hash_token(token), language=language, mode="bot")
+    session.add(conversation)
+    await session.flush()
+    return conversation, token
+
+
+async def find_by_token(session: AsyncSession, token: str) -> Conversation | None:
+    """The conversation a session token belongs to, or ``None``."""
+    if not token or len(token) > 128:
+        return None
+    row = await session.execute(select(Conversation).where(Conversation.token_hash == hash_token(token)))
+    return row.scalar_one_or_none()
+
+
+async def get_conversation(session: AsyncSession, conversation_id: str) -> Conversation | None:
+    """The conversation with this id, or ``None``."""
+    return await session.get(Conversation, conversation_id)
+
+
+async def add_message(
+    session: AsyncSession,
+    conversation_id: str,
+    sender: str,
+    text: str,
+    payload: dict[str, Any] | None = None,
+    delivered: bool = False,
+) -> Message:
+    """Append a message to a transcript.
+
+    Raises:
+        ValueError: ``sender`` is not one of :data:`SENDERS`.
+    """
+    if sender not in SENDERS:
+        raise ValueError(f"unknown sender {sender!r}")
+    message = Message(
+        conversation_id=conversation_id,
+        sender=sender,
+        text=text,
+        payload=payload,
+        created_at=utcnow(),
+        delivered_at=utcnow() if delivered else None,
+    )
+    session.add(message)
+    await session.flush()
+    return message
+
+
+async def mark_delivered(session: AsyncSession, message_id: int) -> None:
+    """Record that Rasa has answered a resident message."""
+    await session.execute(update(Message).where(Message.id == message_id).values(delivered_at=utcnow()))
+
+
+async def undelivered(session: AsyncSession, conversation_id: str) -> list[Message]:
+    """Resident messages not yet answered by Rasa, oldest first."""
+    rows = await session.execute(
+        select(Message)
+        .where(
+            Message.conversation_id == conversation_id,
+            Message.sender == "resident",
+            Message.delivered_at.is_(None),
+        )
+        .order_by(Message.id)
+    )
+    return list(rows.scalars())
+
+
+async def conversations_with_undelivered(session: AsyncSession) -> list[str]:
+    """Ids of conversations in bot mode that have resident messages waiting for Rasa."""
+    rows = await session.execute(
+        select(Message.conversation_id)
+        .join(Conversation, Conversation.id == Message.conversation_id)
+        .where(Message.sender == "resident", Message.delivered_at.is_(None), Conversation.mode == "bot")
+        .distinct()
+    )
+    return list(rows.scalars())
+
+
+async def set_mode(session: AsyncSession, conversation_id: str, mode: str) -> None:
+    """Switch a conversation's mode.
+
+    Raises:
+        ValueError: ``mode`` is not one of :data:`MODES`.
+    """
+    if mode not in MODES:
+        raise ValueError(f"unknown mode {mode!r}")
+    await session.execute(
+        update(Conversation).where(Conversation.id == conversation_id).values(mode=mode, updated_at=utcnow())
+    )
+
+
+async def set_language(session: AsyncSession, conversation_id: str, language: str) -> None:
+    """Record the conversation's language."""
+    await session.execute(
+        update(Conversation).where(Conversation.id == conversation_id).values(language=language, updated_at=utcnow())
+    )

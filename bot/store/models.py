@@ -1,0 +1,116 @@
+"""Table definitions of the case store.
+
+The schema itself is owned by the alembic migrations (``bot/store/migrations``); these classes must
+match them (``tests/test_store.py`` compares the two).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import JSON, Boolean, Column, Date, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import declarative_base
+
+Base = declarative_base()
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware, in UTC."""
+    return datetime.now(timezone.utc)
+
+
+class Conversation(Base):
+    """One resident's chat. ``id`` is also the Rasa sender id.
+
+    ``token_hash`` is the SHA-256 hex digest of the resident's session token (the token itself is
+    never stored). ``mode`` is ``bot`` (Rasa answers), ``waiting`` (handed off, waiting for staff),
+    ``human`` (a case officer chats) or ``closed``.
+    """
+
+    __tablename__ = "conversation"
+
+    id = Column(String(36), primary_key=True)
+    token_hash = Column(String(64), nullable=False, unique=True)
+    language = Column(String(8), nullable=False)
+    mode = Column(String(16), nullable=False, default="bot")
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, onupdate=utcnow)
+
+
+class Message(Base):
+    """One message of a conversation's transcript.
+
+    ``sender`` is ``resident``, ``bot``, ``staff`` or ``system``. ``payload`` holds buttons or other
+    structured content (JSON). ``delivered_at`` is set on resident messages once Rasa has answered
+    them; a resident message without it is retried, so nothing typed is lost.
+    """
+
+    __tablename__ = "message"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    conversation_id = Column(String(36), ForeignKey("conversation.id", ondelete="CASCADE"), nullable=False, index=True)
+    sender = Column(String(16), nullable=False)
+    staff_member_id = Column(Integer, nullable=True)
+    text = Column(Text, nullable=False, default="")
+    payload = Column(JSON, nullable=True)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    delivered_at = Column(DateTime(timezone=True), nullable=True)
+
+
+class Case(Base):
+    """A case (ärende): a complaint or other feedback, or a handoff to a person.
+
+    ``kind`` is ``complaint``, ``fault_report``, ``suggestion``, ``praise`` or ``question``;
+    ``status`` is ``received``, ``waiting_for_staff``, ``in_progress`` or ``closed``. Due dates are
+    computed in working days (:mod:`bot.workdays`).
+    """
+
+    __tablename__ = "case"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    reference = Column(String(32), nullable=False, unique=True)
+    check_code_hash = Column(String(128), nullable=True)
+    kind = Column(String(20), nullable=False)
+    area = Column(String(64), nullable=True)
+    description = Column(Text, nullable=False, default="")
+    description_language = Column(String(8), nullable=True)
+    place = Column(Text, nullable=True)
+    event_date = Column(Date, nullable=True)
+    anonymous = Column(Boolean, nullable=False, default=False)
+    contact_name = Column(Text, nullable=True)
+    contact_email = Column(Text, nullable=True)
+    contact_phone = Column(Text, nullable=True)
+    reply_language = Column(String(8), nullable=True)
+    consent_at = Column(DateTime(timezone=True), nullable=True)
+    status = Column(String(32), nullable=False)
+    conversation_id = Column(String(36), ForeignKey("conversation.id", ondelete="SET NULL"), nullable=True, index=True)
+    assigned_staff_id = Column(Integer, nullable=True)
+    interpreter_needed = Column(Boolean, nullable=False, default=False)
+    acknowledgement_due = Column(Date, nullable=True)
+    reply_due = Column(Date, nullable=True)
+    resolution = Column(Text, nullable=True)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, onupdate=utcnow)
+    closed_at = Column(DateTime(timezone=True), nullable=True)
+
+
+class CaseEvent(Base):
+    """Audit trail of a case: ``kind`` (``created``, ``status_changed``, ``note``, …), who, when."""
+
+    __tablename__ = "case_event"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    case_id = Column(Integer, ForeignKey("case.id", ondelete="CASCADE"), nullable=False, index=True)
+    kind = Column(String(32), nullable=False)
+    actor = Column(String(64), nullable=False)
+    data = Column(JSON, nullable=True)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class ReferenceCounter(Base):
+    """Last reference number handed out per year (reference numbers are sequential per year)."""
+
+    __tablename__ = "reference_counter"
+
+    year = Column(Integer, primary_key=True, autoincrement=False)
+    last = Column(Integer, nullable=False)

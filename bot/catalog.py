@@ -18,11 +18,12 @@ from __future__ import annotations
 import json
 import logging
 import string
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, time
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import yaml
 
@@ -78,8 +79,8 @@ class Catalogs:
 
     def __init__(self, directory: Path = LOCALES_DIR) -> None:
         self._by_code: dict[str, LanguageCatalog] = {}
-        for path in sorted(Path(directory).glob("*.yml")):
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        loaded = [yaml.safe_load(path.read_text(encoding="utf-8")) for path in Path(directory).glob("*.yml")]
+        for data in sorted(loaded, key=lambda d: (d["meta"].get("order", 999), d["meta"]["language"])):
             meta = data["meta"]
             self._by_code[meta["language"]] = LanguageCatalog(
                 code=meta["language"],
@@ -94,7 +95,7 @@ class Catalogs:
 
     @property
     def languages(self) -> list[str]:
-        """Supported language codes, in file order."""
+        """Supported language codes, in the catalogs' ``meta.order``."""
         return list(self._by_code)
 
     def get(self, language: str) -> LanguageCatalog:

@@ -143,7 +143,9 @@ def parse_profile(data: Any) -> Profile:
             Department(
                 id=str(dep["id"]),
                 name={str(k): str(v) for k, v in dep["name"].items()},
-                reply_working_days=None if reply is None else _positive_int(reply, f"departments[{index}].reply_working_days"),
+                reply_working_days=None
+                if reply is None
+                else _positive_int(reply, f"departments[{index}].reply_working_days"),
             )
         )
     if not departments:

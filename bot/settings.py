@@ -7,9 +7,9 @@ a file or a connection: :func:`Settings.from_env` only reads variables and build
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Mapping
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 """The project checkout: where ``config.yml``, ``domain.yml`` and ``data/`` live."""
@@ -43,7 +43,7 @@ class Settings:
     retry_interval: float = 3.0
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Build settings from environment variables (``os.environ`` by default).
 
         Raises:
@@ -69,7 +69,7 @@ class Settings:
             max_message_chars=int(env.get("KOMMUN_MAX_MESSAGE_CHARS", "2000")),
         )
 
-    def with_overrides(self, **changes: object) -> "Settings":
+    def with_overrides(self, **changes: object) -> Settings:
         """Return a copy with some fields replaced (used by tests and the supervisor)."""
         return replace(self, **changes)  # type: ignore[arg-type]
 

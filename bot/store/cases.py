@@ -11,11 +11,13 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.profile import Profile
-from bot.store.models import Case, CaseEvent, Message, ReferenceCounter, utcnow
+from bot.store.models import Case, CaseEvent, ReferenceCounter, utcnow
 from bot.workdays import add_working_days
 
 CASE_KINDS = ("complaint", "fault_report", "suggestion", "praise", "question")
@@ -31,14 +33,17 @@ def format_reference(year: int, number: int, prefix: str = REFERENCE_PREFIX) -> 
 async def next_reference(session: AsyncSession, year: int) -> str:
     """Reserve the next reference number of ``year`` (sequential per year, never reused).
 
-    The counter row is updated before it is read, so the row (PostgreSQL) or the database (SQLite)
-    is write-locked until the caller's transaction ends and two filings never get the same number.
+    One upsert increments the year's counter (creating it at 1), so the row (PostgreSQL) or the
+    database (SQLite) stays write-locked until the caller's transaction ends: two concurrent filings,
+    even the first two of a year, never get the same number.
     """
-    result = await session.execute(
-        update(ReferenceCounter).where(ReferenceCounter.year == year).values(last=ReferenceCounter.last + 1)
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(ReferenceCounter).values(year=year, last=1)
+    statement = statement.on_conflict_do_update(
+        index_elements=[ReferenceCounter.year], set_={"last": ReferenceCounter.last + 1}
     )
-    if result.rowcount == 0:
-        await session.execute(insert(ReferenceCounter).values(year=year, last=1))
+    await session.execute(statement)
     number = (await session.execute(select(ReferenceCounter.last).where(ReferenceCounter.year == year))).scalar_one()
     return format_reference(year, number)
 
@@ -102,14 +107,6 @@ async def create_case(session: AsyncSession, profile: Profile, new: NewCase, now
 async def list_cases(session: AsyncSession, limit: int = 50) -> list[Case]:
     """The newest cases first, at most ``limit``."""
     rows = await session.execute(select(Case).order_by(Case.id.desc()).limit(limit))
-    return list(rows.scalars())
-
-
-async def transcript(session: AsyncSession, conversation_id: str) -> list[Message]:
-    """Every message of a conversation, oldest first."""
-    rows = await session.execute(
-        select(Message).where(Message.conversation_id == conversation_id).order_by(Message.id)
-    )
     return list(rows.scalars())
 
 

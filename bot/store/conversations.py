@@ -123,3 +123,9 @@ async def set_language(session: AsyncSession, conversation_id: str, language: st
     await session.execute(
         update(Conversation).where(Conversation.id == conversation_id).values(language=language, updated_at=utcnow())
     )
+
+
+async def transcript(session: AsyncSession, conversation_id: str) -> list[Message]:
+    """Every message of a conversation, oldest first."""
+    rows = await session.execute(select(Message).where(Message.conversation_id == conversation_id).order_by(Message.id))
+    return list(rows.scalars())

@@ -1,0 +1,64 @@
+"""Handing the conversation over to a person: a logged case, the bot pauses, the gateway waits."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ConversationPaused, EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.exc import SQLAlchemyError
+
+from actions.store import catalogs, language_of, local_now, profile, unit_of_work
+from bot.store.cases import NewCase, create_case
+from bot.store.conversations import get_conversation
+from bot.workdays import is_open
+
+logger = logging.getLogger(__name__)
+
+
+class ActionHandoff(Action):
+    """``action_handoff``: log a case waiting for staff, pause Rasa and tell the gateway.
+
+    The custom payload ``{"gateway": {"mode": "waiting", "reference": …}}`` switches the gateway's
+    conversation to ``waiting``: from then on resident messages go to staff, not to Rasa. Outside the
+    profile's opening hours the resident is told by which date they will be contacted.
+    """
+
+    def name(self) -> str:
+        """Rasa's name of this action."""
+        return "action_handoff"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        """Create the case (kind ``question``, status ``waiting_for_staff``) and pause the bot."""
+        language = language_of(tracker)
+        last_text = str((tracker.latest_message or {}).get("text") or "")
+        try:
+            async with unit_of_work() as session:
+                conversation = await get_conversation(session, tracker.sender_id)
+                case = await create_case(
+                    session,
+                    profile(),
+                    NewCase(
+                        kind="question",
+                        description=last_text,
+                        language=language,
+                        conversation_id=conversation.id if conversation else None,
+                        status="waiting_for_staff",
+                    ),
+                )
+        except SQLAlchemyError:
+            logger.exception("could not log a handoff case (conversation %s)", tracker.sender_id)
+            dispatcher.utter_message(response="utter_case_failed", phone=profile().phone)
+            return []
+        dispatcher.utter_message(json_message={"gateway": {"mode": "waiting", "reference": case.reference}})
+        if is_open(profile().opening_hours, local_now()):
+            dispatcher.utter_message(response="utter_handoff", reference=case.reference)
+        else:
+            dispatcher.utter_message(
+                response="utter_handoff_closed",
+                reference=case.reference,
+                acknowledgement_due=catalogs().format_date(case.acknowledgement_due, language),
+            )
+        return [SlotSet("case_reference", case.reference), ConversationPaused()]

@@ -1,0 +1,70 @@
+"""Data access for the actions: settings, profile, catalogs and database sessions of this process.
+
+Created on first use (never at import time) and then shared by all actions of the action server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from rasa_sdk import Tracker
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.catalog import Catalogs, default_catalogs
+from bot.profile import Profile, load_profile
+from bot.settings import Settings
+from bot.store.db import create_engine, session_factory
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    """Settings of the action server process (from its environment)."""
+    return Settings.from_env()
+
+
+@lru_cache(maxsize=1)
+def profile() -> Profile:
+    """The municipality profile named by the settings."""
+    return load_profile(settings().profile_path)
+
+
+def catalogs() -> Catalogs:
+    """The language catalogs."""
+    return default_catalogs()
+
+
+@lru_cache(maxsize=1)
+def _sessions() -> Any:
+    return session_factory(create_engine(settings().database_url))
+
+
+@asynccontextmanager
+async def unit_of_work() -> AsyncIterator[AsyncSession]:
+    """One database session and transaction; commits on success, rolls back on error."""
+    async with _sessions()() as session, session.begin():
+        yield session
+
+
+def language_of(tracker: Tracker) -> str:
+    """The conversation's language: the ``language`` slot, else the session's metadata, else default."""
+    cats = catalogs()
+    slot = tracker.get_slot("language")
+    if cats.supports(slot):
+        return str(slot)
+    metadata = tracker.get_slot("session_started_metadata") or {}
+    if cats.supports(metadata.get("language")):
+        return str(metadata["language"])
+    latest = (tracker.latest_message or {}).get("metadata") or {}
+    if cats.supports(latest.get("language")):
+        return str(latest["language"])
+    return settings().default_language
+
+
+def local_now() -> datetime:
+    """The current time in the municipality's time zone."""
+    return datetime.now(ZoneInfo(profile().timezone))

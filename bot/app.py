@@ -1,0 +1,297 @@
+"""The aiohttp web app: resident chat page and socket, NLG endpoint for Rasa, health check.
+
+Built by :func:`create_app`; the engine, HTTP client and retry loop are created on startup and
+closed on shutdown (``cleanup_ctx``). Nothing heavy happens at import time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import jinja2
+from aiohttp import WSMsgType, web
+from aiohttp.abc import AbstractAccessLogger
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.catalog import CatalogError, Catalogs, default_catalogs
+from bot.gateway import Gateway, message_event
+from bot.profile import Profile, load_profile
+from bot.rasa_client import RasaClient, action_server_status
+from bot.settings import Settings
+from bot.store import conversations as convs
+from bot.store.db import create_engine, session_factory
+
+logger = logging.getLogger(__name__)
+
+HERE = Path(__file__).resolve().parent
+
+SETTINGS = web.AppKey("settings", Settings)
+PROFILE = web.AppKey("profile", Profile)
+CATALOGS = web.AppKey("catalogs", Catalogs)
+ENGINE = web.AppKey("engine", AsyncEngine)
+SESSIONS = web.AppKey("sessions", object)
+HTTP = web.AppKey("http", aiohttp.ClientSession)
+RASA = web.AppKey("rasa", RasaClient)
+GATEWAY = web.AppKey("gateway", Gateway)
+TEMPLATES = web.AppKey("templates", jinja2.Environment)
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'"
+)
+
+
+class AccessLogger(AbstractAccessLogger):
+    """Access log without query strings (they can carry tokens) and without client addresses."""
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        """Log method, path, status and duration in milliseconds."""
+        self.logger.info("%s %s %s %.0f ms", request.method, request.path, response.status, time * 1000)
+
+
+# -- startup and shutdown ------------------------------------------------------------------------
+
+
+async def _resources(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    engine = create_engine(settings.database_url)
+    http = aiohttp.ClientSession()
+    app[ENGINE] = engine
+    app[SESSIONS] = session_factory(engine)
+    app[HTTP] = http
+    app[RASA] = RasaClient(http, settings.rasa_url, settings.rasa_token, settings.rasa_timeout)
+    app[GATEWAY] = Gateway(app[SESSIONS], app[RASA], app[CATALOGS], app[PROFILE], settings.retry_interval)
+    retry = asyncio.get_running_loop().create_task(app[GATEWAY].retry_loop())
+    yield
+    retry.cancel()
+    await asyncio.gather(retry, return_exceptions=True)
+    await http.close()
+    await engine.dispose()
+
+
+@web.middleware
+async def security_headers(request: web.Request, handler: Any) -> web.StreamResponse:
+    """Add CSP and other protective headers to every response."""
+    response = await handler(request)
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    return response
+
+
+def create_app(settings: Settings, profile: Profile | None = None, catalogs: Catalogs | None = None) -> web.Application:
+    """Build the web app.
+
+    Raises:
+        bot.profile.ProfileError: the profile file is missing or invalid.
+    """
+    app = web.Application(middlewares=[security_headers], client_max_size=64 * 1024)
+    app[SETTINGS] = settings
+    app[PROFILE] = profile or load_profile(settings.profile_path)
+    app[CATALOGS] = catalogs or default_catalogs()
+    app[TEMPLATES] = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(HERE / "templates"),
+        autoescape=jinja2.select_autoescape(default=True),
+        undefined=jinja2.StrictUndefined,
+    )
+    app.cleanup_ctx.append(_resources)
+    app.router.add_get("/", index)
+    app.router.add_get("/ws/chat", chat_socket)
+    app.router.add_get("/api/ui/{language}", ui_strings)
+    app.router.add_post("/nlg", nlg)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_static("/static/", HERE / "static", name="static")
+    return app
+
+
+# -- resident page -------------------------------------------------------------------------------
+
+
+def _ui(app: web.Application, language: str) -> dict[str, Any]:
+    catalogs, profile = app[CATALOGS], app[PROFILE]
+    cat = catalogs.get(language)
+    return {
+        "language": language,
+        "dir": cat.direction,
+        "strings": catalogs.ui(language, catalogs.profile_values(profile, language)),
+        "languages": [{"code": code, "name": catalogs.get(code).name} for code in catalogs.languages],
+    }
+
+
+async def index(request: web.Request) -> web.Response:
+    """The resident chat page, in the ``?lang=`` language or the default."""
+    app = request.app
+    language = request.query.get("lang", app[SETTINGS].default_language)
+    if not app[CATALOGS].supports(language):
+        language = app[SETTINGS].default_language
+    ui = _ui(app, language)
+    html = app[TEMPLATES].get_template("chat.html").render(ui=ui, ui_json=json.dumps(ui, ensure_ascii=False))
+    return web.Response(text=html, content_type="text/html")
+
+
+async def ui_strings(request: web.Request) -> web.Response:
+    """Chat-page labels of one language, for switching without a reload."""
+    language = request.match_info["language"]
+    if not request.app[CATALOGS].supports(language):
+        raise web.HTTPNotFound(text="unknown language")
+    return web.json_response(_ui(request.app, language))
+
+
+# -- resident socket -----------------------------------------------------------------------------
+
+
+async def chat_socket(request: web.Request) -> web.WebSocketResponse:
+    """The resident's WebSocket (protocol in README.md, "Chat protocol").
+
+    The first event must be ``hello`` (with the stored ``token`` to resume); every problem with an
+    event is answered with an ``error`` event and the socket stays open.
+    """
+    app = request.app
+    settings, catalogs, gateway = app[SETTINGS], app[CATALOGS], app[GATEWAY]
+    ws = web.WebSocketResponse(heartbeat=30, max_msg_size=16 * 1024)
+    await ws.prepare(request)
+    conversation_id: str | None = None
+    language = settings.default_language
+
+    async def push(event: dict[str, Any]) -> None:
+        if not ws.closed:
+            await ws.send_json(event)
+
+    async def error(code: str, key: str, **values: Any) -> None:
+        await push({"type": "error", "code": code, "message": catalogs.system(key, language, values)})
+
+    try:
+        async for frame in ws:
+            if frame.type != WSMsgType.TEXT:
+                if frame.type == WSMsgType.ERROR:
+                    break
+                await error("invalid", "message_invalid")
+                continue
+            try:
+                event = json.loads(frame.data)
+            except ValueError:
+                event = None
+            if not isinstance(event, dict) or not isinstance(event.get("type"), str):
+                await error("invalid", "message_invalid")
+                continue
+            kind = event["type"]
+            if kind == "hello":
+                if conversation_id is not None:
+                    gateway.detach(conversation_id, push)
+                resumed = await gateway.resume(str(event.get("token") or "")) if event.get("token") else None
+                wanted = event.get("language")
+                if resumed is not None:
+                    conversation, history = resumed
+                    token = str(event["token"])
+                else:
+                    start_language = wanted if catalogs.supports(wanted) else settings.default_language
+                    conversation, token, history = await gateway.start_conversation(start_language)
+                conversation_id, language = conversation.id, conversation.language
+                gateway.attach(conversation_id, push)
+                await push(
+                    {
+                        "type": "welcome",
+                        "token": token,
+                        "language": language,
+                        "dir": catalogs.get(language).direction,
+                        "mode": conversation.mode,
+                        "history": [message_event(m) for m in history],
+                    }
+                )
+                continue
+            if conversation_id is None:
+                await error("no_session", "message_invalid")
+                continue
+            if kind == "message":
+                body = event.get("text")
+                display = event.get("display")
+                if (
+                    not isinstance(body, str)
+                    or not body.strip()
+                    or (display is not None and not isinstance(display, str))
+                ):
+                    await error("invalid", "message_invalid")
+                    continue
+                if len(body) > settings.max_message_chars or len(display or "") > settings.max_message_chars:
+                    await error("too_long", "message_too_long", max_chars=settings.max_message_chars)
+                    continue
+                client_id = event.get("client_id")
+                client_id = str(client_id)[:64] if client_id is not None else None
+                stored = await gateway.receive(conversation_id, body.strip(), display, client_id)
+                await push({"type": "ack", "client_id": client_id, "id": stored.id})
+                async with app[SESSIONS]() as session:
+                    conversation = await convs.get_conversation(session, conversation_id)
+                language = conversation.language if conversation else language
+            else:
+                await error("invalid", "message_invalid")
+    finally:
+        if conversation_id is not None:
+            gateway.detach(conversation_id, push)
+    return ws
+
+
+# -- NLG endpoint for Rasa -----------------------------------------------------------------------
+
+
+async def nlg(request: web.Request) -> web.Response:
+    """Render a Rasa response from the catalog of the conversation's language.
+
+    Request: Rasa's NLG body (``response``, ``arguments``, ``tracker``); answer: ``{"text",
+    "buttons"}``. The language is ``arguments.language``, else the tracker's ``language`` slot, else
+    the stored conversation's, else the default. Requires Rasa's token (``?token=``).
+    """
+    app = request.app
+    settings, catalogs, profile = app[SETTINGS], app[CATALOGS], app[PROFILE]
+    if not hmac.compare_digest(request.query.get("token", ""), settings.rasa_token or "\0"):
+        raise web.HTTPUnauthorized(text="token required")
+    try:
+        body = await request.json()
+    except ValueError:
+        raise web.HTTPBadRequest(text="JSON body required") from None
+    name = body.get("response") or body.get("template")
+    arguments = body.get("arguments") or {}
+    tracker = body.get("tracker") or {}
+    slots = tracker.get("slots") or {}
+    language = arguments.get("language") or slots.get("language")
+    if not catalogs.supports(language):
+        async with app[SESSIONS]() as session:
+            conversation = await convs.get_conversation(session, str(tracker.get("sender_id") or ""))
+        language = conversation.language if conversation else settings.default_language
+    values = {**catalogs.profile_values(profile, language)}
+    values.update({k: v for k, v in slots.items() if isinstance(v, (str, int, float))})
+    values.update({k: v for k, v in arguments.items() if isinstance(v, (str, int, float))})
+    try:
+        rendered = catalogs.response(str(name), language, values)
+    except CatalogError:
+        logger.error("NLG asked for an unknown response %r", name)
+        raise web.HTTPNotFound(text="unknown response") from None
+    return web.json_response(rendered)
+
+
+# -- health --------------------------------------------------------------------------------------
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """200 with the state of Rasa, the action server and the database when all are ready, else 503."""
+    app = request.app
+    settings = app[SETTINGS]
+    try:
+        async with app[ENGINE].connect() as connection:
+            await connection.execute(text("SELECT 1"))
+        database = {"ok": True, "detail": app[ENGINE].dialect.name}
+    except Exception as exc:  # noqa: BLE001 - any failure means "not ready"; the type is reported
+        database = {"ok": False, "detail": type(exc).__name__}
+    rasa, actions = await asyncio.gather(
+        app[RASA].status(), action_server_status(app[HTTP], settings.action_server_url)
+    )
+    parts = {"rasa": rasa, "action_server": actions, "database": database}
+    ready = all(part["ok"] for part in parts.values())
+    return web.json_response({"status": "ok" if ready else "unavailable", **parts}, status=200 if ready else 503)

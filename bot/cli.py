@@ -1,0 +1,183 @@
+"""Command line: ``python -m bot <command>`` (``--help`` on each command says more)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import subprocess
+import sys
+from collections.abc import Sequence
+
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from bot.settings import Settings
+
+
+def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.supervisor import run
+
+    return run(settings)
+
+
+def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from aiohttp import web
+
+    from bot.app import AccessLogger, create_app
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None, access_log_class=AccessLogger)
+    return 0
+
+
+def _cmd_train(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.training import ensure_model
+
+    ensure_model(settings.project_root, settings.model_cache_dir, force=args.force)
+    return 0
+
+
+def _cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.store.migrate import upgrade
+
+    upgrade(settings.database_url)
+    print("database is up to date")
+    return 0
+
+
+def _cmd_test_stories(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.training import ensure_model
+
+    model = ensure_model(settings.project_root, settings.model_cache_dir)
+    out = settings.project_root / "results"
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "rasa",
+            "test",
+            "core",
+            "--model",
+            str(model),
+            "--stories",
+            "tests/test_stories.yml",
+            "--fail-on-prediction-errors",
+            "--out",
+            str(out),
+        ],
+        cwd=settings.project_root,
+        check=False,
+    ).returncode
+
+
+async def _list_cases(settings: Settings, limit: int) -> list[dict]:
+    from bot.store.cases import case_as_dict, list_cases
+    from bot.store.conversations import transcript
+    from bot.store.db import create_engine, session_factory
+
+    engine = create_engine(settings.database_url)
+    try:
+        async with session_factory(engine)() as session:
+            rows = []
+            for case in await list_cases(session, limit):
+                item = case_as_dict(case)
+                messages = await transcript(session, case.conversation_id) if case.conversation_id else []
+                item["transcript"] = [
+                    {"sender": m.sender, "text": m.text, "time": m.created_at.isoformat()} for m in messages
+                ]
+                rows.append(item)
+            return rows
+    finally:
+        await engine.dispose()
+
+
+def _cmd_cases_list(args: argparse.Namespace, settings: Settings) -> int:
+    rows = asyncio.run(_list_cases(settings, args.limit))
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return 0
+    if not rows:
+        print("no cases")
+        return 0
+    header = ("reference", "kind", "status", "language", "created", "reply due", "description")
+    table = [
+        (
+            r["reference"],
+            r["kind"],
+            r["status"],
+            r["language"] or "",
+            (r["created_at"] or "")[:16].replace("T", " "),
+            r["reply_due"] or "",
+            " ".join((r["description"] or "").split())[:50],
+        )
+        for r in rows
+    ]
+    widths = [max(len(str(row[i])) for row in (header, *table)) for i in range(len(header))]
+    for row in (header, *table):
+        print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+    if args.transcripts:
+        for r in rows:
+            print(f"\n== {r['reference']} ==")
+            for m in r["transcript"]:
+                print(f"[{m['time'][:19].replace('T', ' ')}] {m['sender']}: {m['text']}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``python -m bot``."""
+    parser = argparse.ArgumentParser(
+        prog="python -m bot",
+        description="Citizen-guidance assistant for Swedish municipalities. Settings come from environment "
+        "variables (see README.md, 'Configuration').",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    p = sub.add_parser("run", help="migrate, train if needed, and run Rasa, the action server and the web app")
+    p.set_defaults(func=_cmd_run)
+    p = sub.add_parser("serve", help="run only the web app (the supervisor starts it for you)")
+    p.set_defaults(func=_cmd_serve)
+    p = sub.add_parser("train", help="train the Rasa model if its inputs changed (cached by their hash)")
+    p.add_argument("--force", action="store_true", help="train even when a cached model exists")
+    p.set_defaults(func=_cmd_train)
+    p = sub.add_parser("migrate", help="create or upgrade the database schema")
+    p.set_defaults(func=_cmd_migrate)
+    p = sub.add_parser("test-stories", help="run the story tests (rasa test core) against the cached model")
+    p.set_defaults(func=_cmd_test_stories)
+    cases = sub.add_parser("cases", help="work with cases")
+    cases_sub = cases.add_subparsers(dest="cases_command", required=True, metavar="SUBCOMMAND")
+    p = cases_sub.add_parser("list", help="list the newest cases")
+    p.add_argument("--json", action="store_true", help="print JSON (with each case's transcript)")
+    p.add_argument("--transcripts", action="store_true", help="also print each case's conversation")
+    p.add_argument("--limit", type=int, default=50, help="how many cases (default 50)")
+    p.set_defaults(func=_cmd_cases_list)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the process exit code (1 with a one-line message on a known failure)."""
+    from bot.profile import ProfileError
+    from bot.store.db import safe_url
+    from bot.training import TrainingError
+
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+    except ValueError as exc:
+        print(f"error: bad setting: {exc}", file=sys.stderr)
+        return 1
+    try:
+        return int(args.func(args, settings) or 0)
+    except (OperationalError, DBAPIError, ConnectionError) as exc:
+        print(
+            f"error: cannot reach the database at {safe_url(settings.database_url)}: {exc.__class__.__name__}",
+            file=sys.stderr,
+        )
+        return 1
+    except ProfileError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except TrainingError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,68 @@
+"""Client for the Rasa server's REST channel and status API, and the action server's health check."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp
+
+
+class RasaUnavailable(Exception):
+    """Rasa did not answer (not started yet, restarting, or failed); the message should be retried."""
+
+
+class RasaClient:
+    """Talks to one Rasa server over loopback.
+
+    ``base_url`` like ``http://127.0.0.1:5005``; ``token`` is Rasa's ``--auth-token``; ``timeout``
+    in seconds for one turn.
+    """
+
+    def __init__(self, http: aiohttp.ClientSession, base_url: str, token: str, timeout: float = 30.0) -> None:
+        self._http = http
+        self._base = base_url.rstrip("/")
+        self._token = token
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+
+    async def send(self, sender: str, text: str, metadata: dict[str, Any]) -> list[dict[str, Any]]:
+        """Send one resident message; returns Rasa's replies (``text``/``buttons``/``custom`` dicts).
+
+        Raises:
+            RasaUnavailable: connection refused, time-out or a non-200 answer.
+        """
+        body = {"sender": sender, "message": text, "metadata": metadata}
+        try:
+            async with self._http.post(
+                f"{self._base}/webhooks/rest/webhook", json=body, timeout=self._timeout
+            ) as response:
+                if response.status != 200:
+                    raise RasaUnavailable(f"Rasa answered HTTP {response.status}")
+                replies = await response.json()
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise RasaUnavailable(str(exc) or type(exc).__name__) from exc
+        if not isinstance(replies, list):
+            raise RasaUnavailable("Rasa answered something other than a list")
+        return replies
+
+    async def status(self) -> dict[str, Any]:
+        """``{"ok": bool, "detail": str}``: ready means the server answers and has a model loaded."""
+        try:
+            async with self._http.get(
+                f"{self._base}/status", params={"token": self._token}, timeout=aiohttp.ClientTimeout(total=3)
+            ) as response:
+                if response.status != 200:
+                    return {"ok": False, "detail": f"HTTP {response.status}"}
+                data = await response.json()
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            return {"ok": False, "detail": str(exc) or type(exc).__name__}
+        loaded = bool(data.get("model_file") or data.get("model_id"))
+        return {"ok": loaded, "detail": "model loaded" if loaded else "no model loaded"}
+
+
+async def action_server_status(http: aiohttp.ClientSession, base_url: str) -> dict[str, Any]:
+    """``{"ok": bool, "detail": str}`` from the action server's ``/health``."""
+    try:
+        async with http.get(f"{base_url.rstrip('/')}/health", timeout=aiohttp.ClientTimeout(total=3)) as response:
+            return {"ok": response.status == 200, "detail": f"HTTP {response.status}"}
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        return {"ok": False, "detail": str(exc) or type(exc).__name__}

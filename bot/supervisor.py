@@ -1,0 +1,214 @@
+"""``python -m bot run``: migrate, train if needed, then run and watch the three processes.
+
+Children: the action server (rasa-sdk), the Rasa server and the web app, each in its own process
+group with its log in ``<data dir>/logs/<name>.log``. The supervisor waits until each answers its
+health check, prints the URL to open, restarts a child that dies (with backoff), and on Ctrl-C or
+SIGTERM stops all three (SIGTERM, then SIGKILL after a grace period).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import signal
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiohttp
+
+from bot.rasa_client import RasaClient, action_server_status
+from bot.settings import Settings
+
+STOP_GRACE_SECONDS = 10.0
+READY_TIMEOUT_SECONDS = 300.0
+MAX_BACKOFF_SECONDS = 30.0
+
+
+@dataclass
+class Child:
+    """One supervised process: its command, log file and health check (``True`` when ready)."""
+
+    name: str
+    argv: list[str]
+    env: dict[str, str]
+    log_path: Path
+    healthy: Callable[[aiohttp.ClientSession], Awaitable[bool]]
+    process: asyncio.subprocess.Process | None = None
+    restarts: int = 0
+    started_at: float = field(default=0.0)
+
+    async def start(self, cwd: Path) -> None:
+        """Start the process, appending its output to the log file."""
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        log = self.log_path.open("ab")
+        try:
+            self.process = await asyncio.create_subprocess_exec(
+                *self.argv, cwd=cwd, env=self.env, stdout=log, stderr=asyncio.subprocess.STDOUT, start_new_session=True
+            )
+        finally:
+            log.close()
+        self.started_at = time.monotonic()
+
+    async def stop(self) -> None:
+        """SIGTERM the process group, then SIGKILL it after the grace period."""
+        if self.process is None or self.process.returncode is not None:
+            return
+        try:
+            os.killpg(self.process.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            return
+        try:
+            await asyncio.wait_for(self.process.wait(), STOP_GRACE_SECONDS)
+        except asyncio.TimeoutError:
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            await self.process.wait()
+
+    def log_tail(self, lines: int = 15) -> str:
+        """The last lines of the child's log."""
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+
+def build_children(settings: Settings, model: Path) -> list[Child]:
+    """The action server, Rasa server and web app, with the environment carrying ``settings``."""
+    env = {**os.environ, **settings.child_env(), "PYTHONUNBUFFERED": "1"}
+    logs = settings.data_dir / "logs"
+    py = sys.executable
+
+    async def actions_ok(http: aiohttp.ClientSession) -> bool:
+        return bool((await action_server_status(http, settings.action_server_url))["ok"])
+
+    async def rasa_ok(http: aiohttp.ClientSession) -> bool:
+        return bool((await RasaClient(http, settings.rasa_url, settings.rasa_token).status())["ok"])
+
+    async def web_ok(http: aiohttp.ClientSession) -> bool:
+        try:
+            async with http.get(f"http://127.0.0.1:{settings.port}/healthz", timeout=aiohttp.ClientTimeout(total=3)):
+                return True
+        except (aiohttp.ClientError, asyncio.TimeoutError):
+            return False
+
+    return [
+        Child(
+            "action server",
+            [py, "-m", "rasa_sdk", "--actions", "actions", "--port", str(settings.action_port)],
+            {**env, "SANIC_HOST": "127.0.0.1", "ACTION_SERVER_SANIC_WORKERS": "1"},
+            logs / "actions.log",
+            actions_ok,
+        ),
+        Child(
+            "Rasa server",
+            [
+                py,
+                "-m",
+                "rasa",
+                "run",
+                "--model",
+                str(model),
+                "--enable-api",
+                "--auth-token",
+                settings.rasa_token,
+                "--interface",
+                "127.0.0.1",
+                "--port",
+                str(settings.rasa_port),
+                "--endpoints",
+                "endpoints.yml",
+                "--credentials",
+                "credentials.yml",
+            ],
+            env,
+            logs / "rasa.log",
+            rasa_ok,
+        ),
+        Child("web app", [py, "-m", "bot", "serve"], env, logs / "web.log", web_ok),
+    ]
+
+
+async def _wait_ready(child: Child, http: aiohttp.ClientSession, stop: asyncio.Event) -> bool:
+    deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+    while not stop.is_set() and time.monotonic() < deadline:
+        if child.process is not None and child.process.returncode is not None:
+            return False
+        if await child.healthy(http):
+            return True
+        await asyncio.sleep(0.5)
+    return False
+
+
+async def supervise(settings: Settings, model: Path, stop: asyncio.Event | None = None) -> int:
+    """Run the children until ``stop`` is set (or SIGINT/SIGTERM); returns the exit code."""
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    children = build_children(settings, model)
+    started = time.monotonic()
+    async with aiohttp.ClientSession() as http:
+        try:
+            for child in children:
+                print(f">> starting the {child.name} (log: {child.log_path})", flush=True)
+                await child.start(settings.project_root)
+            for child in children:
+                if not await _wait_ready(child, http, stop):
+                    if stop.is_set():
+                        return 0
+                    print(f"!! the {child.name} did not become ready. Last lines of its log:", file=sys.stderr)
+                    print(child.log_tail(), file=sys.stderr)
+                    return 1
+                print(f">> {child.name} ready ({time.monotonic() - started:.0f} s)", flush=True)
+            print(f"\n   Open {settings.web_url} to chat with the assistant. Stop with Ctrl-C.\n", flush=True)
+            while not stop.is_set():
+                for child in children:
+                    if child.process is not None and child.process.returncode is not None:
+                        await _restart(child, settings, http, stop)
+                try:
+                    await asyncio.wait_for(stop.wait(), 1.0)
+                except asyncio.TimeoutError:
+                    pass
+            return 0
+        finally:
+            print(">> stopping", flush=True)
+            for child in reversed(children):
+                await child.stop()
+
+
+async def _restart(child: Child, settings: Settings, http: aiohttp.ClientSession, stop: asyncio.Event) -> None:
+    code = child.process.returncode if child.process else None
+    child.restarts += 1
+    backoff = min(2 ** min(child.restarts, 5), MAX_BACKOFF_SECONDS) if time.monotonic() - child.started_at < 60 else 1
+    print(f"!! the {child.name} exited with {code}; restarting in {backoff:.0f} s (see {child.log_path})", flush=True)
+    try:
+        await asyncio.wait_for(stop.wait(), backoff)
+        return
+    except asyncio.TimeoutError:
+        pass
+    await child.start(settings.project_root)
+    if await _wait_ready(child, http, stop):
+        print(f">> {child.name} ready again", flush=True)
+
+
+def run(settings: Settings) -> int:
+    """The whole ``run`` command: token, migrations, model, then :func:`supervise`.
+
+    Raises:
+        bot.training.TrainingError: the model could not be trained.
+    """
+    from bot.store.migrate import upgrade
+    from bot.training import ensure_model
+
+    if not settings.rasa_token:
+        settings = settings.with_overrides(rasa_token=secrets.token_urlsafe(24))
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.database_url)
+    model = ensure_model(settings.project_root, settings.model_cache_dir)
+    return asyncio.run(supervise(settings, model))

@@ -1,0 +1,96 @@
+"""Catalog completeness: every response in every language, same keys everywhere, known placeholders."""
+
+from datetime import date
+
+import pytest
+import yaml
+
+from bot.catalog import CatalogError, Catalogs, placeholders
+from bot.settings import PROJECT_ROOT
+
+DOMAIN = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
+
+PROFILE_PLACEHOLDERS = {
+    "municipality", "municipality_short", "phone", "email", "address", "web_form", "website", "privacy_url",
+    "opening_hours",
+}  # fmt: skip
+ACTION_ARGUMENTS = {"reference", "acknowledgement_due", "reply_due", "max_chars"}
+
+
+def section_keys(cat, section):
+    return set(getattr(cat, section))
+
+
+def test_both_walking_skeleton_languages_exist(catalogs):
+    assert catalogs.languages[:2] == ["sv", "en"]
+
+
+@pytest.mark.parametrize("section", ["responses", "system", "ui", "format"])
+def test_every_language_has_the_same_keys(catalogs, section):
+    reference = section_keys(catalogs.get("sv"), section)
+    for code in catalogs.languages:
+        keys = section_keys(catalogs.get(code), section)
+        assert keys == reference, f"{code}: missing {reference - keys}, extra {keys - reference}"
+
+
+def test_every_domain_response_is_in_every_catalog(catalogs):
+    domain_responses = set(DOMAIN["responses"])
+    for code in catalogs.languages:
+        assert set(catalogs.get(code).responses) == domain_responses, code
+
+
+def test_domain_text_is_only_the_key():
+    for name, variants in DOMAIN["responses"].items():
+        assert variants == [{"text": name}], f"{name}: the words belong in bot/locales, not in domain.yml"
+
+
+def test_placeholders_are_known(catalogs):
+    allowed = PROFILE_PLACEHOLDERS | ACTION_ARGUMENTS
+    for code in catalogs.languages:
+        cat = catalogs.get(code)
+        texts = [r["text"] for r in cat.responses.values()] + list(cat.system.values()) + list(cat.ui.values())
+        for text in texts:
+            assert placeholders(text) <= allowed, (code, text)
+
+
+def test_catalogs_record_their_review_state(catalogs):
+    for code in catalogs.languages:
+        raw = yaml.safe_load((PROJECT_ROOT / "bot" / "locales" / f"{code}.yml").read_text(encoding="utf-8"))
+        assert isinstance(raw["meta"]["reviewed_by_native_speaker"], bool)
+        assert raw["meta"]["direction"] in ("ltr", "rtl")
+
+
+def test_response_renders_profile_facts(catalogs, profile):
+    values = catalogs.profile_values(profile, "sv")
+    contact = catalogs.response("utter_faq/contact", "sv", values)
+    for fact in (profile.phone, profile.email, profile.visiting_address):
+        assert fact in contact["text"]
+    hours = catalogs.response("utter_faq/opening_hours", "en", catalogs.profile_values(profile, "en"))["text"]
+    assert "Monday–Wednesday: 08:00–16:30" in hours
+    assert "Saturday–Sunday: closed" in hours
+    assert "Torsdag: 08.00–18.00" in catalogs.format_opening_hours(profile, "sv")
+
+
+def test_language_buttons_use_own_names(catalogs):
+    greeting = catalogs.response("utter_greet", "en", {"municipality": "X"})
+    titles = [b["title"] for b in greeting["buttons"]]
+    assert titles[:2] == ["Svenska", "English"]
+    assert greeting["buttons"][0]["payload"] == '/change_language{"language": "sv"}'
+
+
+def test_unknown_placeholder_stays_visible_and_unknown_key_raises(catalogs):
+    assert catalogs.response("utter_case_created", "en", {})["text"].count("{reference}") == 1
+    with pytest.raises(CatalogError):
+        catalogs.response("utter_nope", "sv", {})
+    with pytest.raises(CatalogError):
+        catalogs.get("xx")
+
+
+def test_dates_in_each_language(catalogs):
+    assert catalogs.format_date(date(2026, 11, 25), "sv") == "25 november 2026"
+    assert catalogs.format_date(date(2026, 11, 25), "en") == "25 November 2026"
+
+
+def test_resident_text_in_values_is_not_interpreted(catalogs):
+    text = catalogs.response("utter_case_created", "sv", {"reference": "{phone}<b>"})["text"]
+    assert "{phone}<b>" in text

@@ -90,7 +90,7 @@ class ActionSubmitComplaint(Action):
                         contact_email=None if email in (None, NO_EMAIL) else str(email),
                     ),
                 )
-        except SQLAlchemyError:
+        except (SQLAlchemyError, OSError):
             logger.exception("could not store a complaint (conversation %s)", tracker.sender_id)
             dispatcher.utter_message(response="utter_case_failed", phone=profile().phone)
             return []

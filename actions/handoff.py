@@ -48,7 +48,7 @@ class ActionHandoff(Action):
                         status="waiting_for_staff",
                     ),
                 )
-        except SQLAlchemyError:
+        except (SQLAlchemyError, OSError):
             logger.exception("could not log a handoff case (conversation %s)", tracker.sender_id)
             dispatcher.utter_message(response="utter_case_failed", phone=profile().phone)
             return []

@@ -13,7 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from rasa_sdk import Tracker
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bot.catalog import Catalogs, default_catalogs
 from bot.profile import Profile, load_profile
@@ -39,8 +39,21 @@ def catalogs() -> Catalogs:
 
 
 @lru_cache(maxsize=1)
+def _engine() -> AsyncEngine:
+    return create_engine(settings().database_url)
+
+
+@lru_cache(maxsize=1)
 def _sessions() -> Any:
-    return session_factory(create_engine(settings().database_url))
+    return session_factory(_engine())
+
+
+async def reset() -> None:
+    """Dispose of the engine and forget settings and profile (they are read again on next use)."""
+    if _engine.cache_info().currsize:
+        await _engine().dispose()
+    for cached in (_engine, _sessions, settings, profile):
+        cached.cache_clear()
 
 
 @asynccontextmanager

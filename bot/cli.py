@@ -47,10 +47,12 @@ def _cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_test_stories(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.supervisor import render_endpoints
     from bot.training import ensure_model
 
     model = ensure_model(settings.project_root, settings.model_cache_dir)
     out = settings.project_root / "results"
+    endpoints = render_endpoints(settings.with_overrides(rasa_token=settings.rasa_token or "unused"))
     return subprocess.run(
         [
             sys.executable,
@@ -65,6 +67,8 @@ def _cmd_test_stories(args: argparse.Namespace, settings: Settings) -> int:
             "--fail-on-prediction-errors",
             "--out",
             str(out),
+            "--endpoints",
+            str(endpoints),
         ],
         cwd=settings.project_root,
         check=False,

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import secrets
 import signal
+import socket
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -78,6 +80,25 @@ class Child:
             return ""
 
 
+def render_endpoints(settings: Settings) -> Path:
+    """Write ``endpoints.yml`` with its ``${NAME}`` values filled from the settings; returns its path.
+
+    The result (``<data dir>/endpoints.yml``, readable by the owner only, as it holds Rasa's token) is
+    what the Rasa server reads: Rasa does not expand variables inside endpoint URLs itself.
+
+    Raises:
+        KeyError: the template names a variable the settings do not provide.
+    """
+    values = settings.child_env()
+    template = (settings.project_root / "endpoints.yml").read_text(encoding="utf-8")
+    rendered = re.sub(r"\$\{([A-Z0-9_]+)\}", lambda m: values[m.group(1)], template)
+    target = settings.data_dir / "endpoints.yml"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.touch(mode=0o600)
+    target.write_text(rendered, encoding="utf-8")
+    return target
+
+
 def build_children(settings: Settings, model: Path) -> list[Child]:
     """The action server, Rasa server and web app, with the environment carrying ``settings``."""
     env = {**os.environ, **settings.child_env(), "PYTHONUNBUFFERED": "1"}
@@ -122,7 +143,7 @@ def build_children(settings: Settings, model: Path) -> list[Child]:
                 "--port",
                 str(settings.rasa_port),
                 "--endpoints",
-                "endpoints.yml",
+                str(render_endpoints(settings)),
                 "--credentials",
                 "credentials.yml",
             ],
@@ -132,6 +153,17 @@ def build_children(settings: Settings, model: Path) -> list[Child]:
         ),
         Child("web app", [py, "-m", "bot", "serve"], env, logs / "web.log", web_ok),
     ]
+
+
+def busy_ports(settings: Settings) -> list[int]:
+    """Which of the web app's, Rasa's and the action server's ports something already listens on."""
+    busy = []
+    for port in (settings.port, settings.rasa_port, settings.action_port):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            probe.settimeout(0.5)
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                busy.append(port)
+    return busy
 
 
 async def _wait_ready(child: Child, http: aiohttp.ClientSession, stop: asyncio.Event) -> bool:
@@ -151,6 +183,15 @@ async def supervise(settings: Settings, model: Path, stop: asyncio.Event | None 
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    busy = busy_ports(settings)
+    if busy:
+        ports = ", ".join(map(str, busy))
+        print(
+            f"!! port {ports} is already in use: is the assistant already running? Stop it, or set "
+            "KOMMUN_PORT, KOMMUN_RASA_PORT and KOMMUN_ACTION_PORT to free ports.",
+            file=sys.stderr,
+        )
+        return 1
     children = build_children(settings, model)
     started = time.monotonic()
     async with aiohttp.ClientSession() as http:

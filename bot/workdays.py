@@ -14,7 +14,6 @@ from functools import lru_cache
 
 import holidays
 
-
 DAYS_OFF_BY_AGREEMENT = ("Midsummer Eve", "Christmas Eve", "New Year's Eve")
 """Names (in the ``holidays`` package's ``en_US`` names) of the eves that count as days off."""
 

@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 import yaml
 
-from bot.catalog import CatalogError, Catalogs, placeholders
+from bot.catalog import CatalogError, placeholders
 from bot.settings import PROJECT_ROOT
 
 DOMAIN = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))

@@ -37,7 +37,7 @@ def test_deadlines_default_when_absent():
 def test_missing_contact_channel_is_named(field):
     data = example()
     del data["contact"][field]
-    with pytest.raises(ProfileError, match=f"contact.{field}"):
+    with pytest.raises(ProfileError, match=rf"contact\.{field}"):
         parse_profile(data)
 
 
@@ -47,7 +47,7 @@ def test_bad_opening_hours_are_explained():
     with pytest.raises(ProfileError, match="closes before it opens"):
         parse_profile(data)
     data["opening_hours"]["mon"] = ["8", "16:00"]
-    with pytest.raises(ProfileError, match="opening_hours.mon"):
+    with pytest.raises(ProfileError, match=r"opening_hours\.mon"):
         parse_profile(data)
     data["opening_hours"] = {"monday": ["08:00", "16:00"]}
     with pytest.raises(ProfileError, match="unknown weekday"):

@@ -1,0 +1,167 @@
+"""The web app without Rasa running: socket protocol, bad input, messages kept, NLG, health."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.app import create_app
+from bot.store import conversations as convs
+from bot.store.db import create_engine, session_factory
+
+
+@pytest.fixture
+async def client(settings):
+    app = create_app(settings.with_overrides(retry_interval=0.2))
+    async with TestClient(TestServer(app)) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+async def db(settings):
+    engine = create_engine(settings.database_url)
+    yield session_factory(engine)
+    await engine.dispose()
+
+
+async def receive(ws, kind: str, timeout: float = 5.0) -> dict:
+    """The next event of this type (others are skipped)."""
+
+    async def wait() -> dict:
+        while True:
+            event = await ws.receive_json()
+            if event["type"] == kind:
+                return event
+
+    return await asyncio.wait_for(wait(), timeout)
+
+
+async def hello(client, **extra) -> tuple[object, dict]:
+    ws = await client.ws_connect("/ws/chat")
+    await ws.send_json({"type": "hello", **extra})
+    return ws, await receive(ws, "welcome")
+
+
+async def test_page_is_served_in_the_asked_language(client):
+    sv = await client.get("/")
+    assert sv.status == 200
+    html = await sv.text()
+    assert '<html lang="sv" dir="ltr">' in html and "Exempelby kommun" in html
+    assert "script-src 'self'" in sv.headers["Content-Security-Policy"]
+    en = await (await client.get("/?lang=en")).text()
+    assert "Write your message" in en
+    assert '<html lang="sv"' in await (await client.get("/?lang=xx")).text()
+
+
+async def test_ui_strings_endpoint(client):
+    data = await (await client.get("/api/ui/en")).json()
+    assert data["language"] == "en" and data["strings"]["send"] == "Send"
+    assert [lang["name"] for lang in data["languages"]][:2] == ["Svenska", "English"]
+    assert (await client.get("/api/ui/xx")).status == 404
+
+
+async def test_new_conversation_is_greeted_and_gets_a_token(client):
+    ws, welcome = await hello(client, language="en")
+    assert len(welcome["token"]) >= 40
+    assert welcome["language"] == "en" and welcome["mode"] == "bot"
+    greeting = welcome["history"][0]
+    assert greeting["sender"] == "bot" and greeting["text"].startswith("Hello!")
+    assert [b["title"] for b in greeting["buttons"]][:2] == ["Svenska", "English"]
+    await ws.close()
+
+
+async def test_message_is_kept_and_resident_told_when_rasa_is_not_running(client, db):
+    ws, welcome = await hello(client)
+    await ws.send_json({"type": "message", "text": "hej", "client_id": "c-1"})
+    events = []
+    while not any(e.get("sender") == "system" for e in events):
+        events.append(await asyncio.wait_for(ws.receive_json(), 5))
+    assert {"type": "ack", "client_id": "c-1"}.items() <= next(e for e in events if e["type"] == "ack").items()
+    echo = next(e for e in events if e.get("sender") == "resident")
+    assert echo["text"] == "hej" and echo["client_id"] == "c-1"
+    assert "startar" in events[-1]["text"]
+    await asyncio.sleep(0.5)  # the retry loop runs a few times, Rasa is still away
+    async with db() as s:
+        conversation = await convs.find_by_token(s, welcome["token"])
+        pending = await convs.undelivered(s, conversation.id)
+        messages = await convs.transcript(s, conversation.id)
+    assert [m.text for m in pending] == ["hej"]
+    assert [m.sender for m in messages].count("system") == 1  # told once, not on every retry
+    await ws.close()
+
+
+async def test_reload_resumes_the_same_conversation(client):
+    ws, welcome = await hello(client, language="en")
+    await ws.send_json({"type": "message", "text": "<img src=x onerror=alert(1)>"})
+    await receive(ws, "ack")
+    await ws.close()
+    ws2, again = await hello(client, token=welcome["token"])
+    texts = [m["text"] for m in again["history"]]
+    assert "<img src=x onerror=alert(1)>" in texts  # kept as text, escaped by the page
+    assert again["token"] == welcome["token"] and again["language"] == "en"
+    await ws2.close()
+
+
+async def test_unknown_token_starts_a_new_conversation(client):
+    ws, welcome = await hello(client, token="not-a-real-token")
+    assert welcome["token"] != "not-a-real-token"
+    assert len(welcome["history"]) == 1
+    await ws.close()
+
+
+async def test_bad_input_gets_an_error_and_the_socket_stays_usable(client, settings):
+    ws, _ = await hello(client, language="en")
+    await ws.send_str("{not json")
+    assert (await receive(ws, "error"))["code"] == "invalid"
+    await ws.send_json({"type": "message", "text": "x" * (settings.max_message_chars + 1)})
+    error = await receive(ws, "error")
+    assert error["code"] == "too_long" and "2000" in error["message"]
+    await ws.send_json({"type": "message", "text": ["not", "text"]})
+    assert (await receive(ws, "error"))["code"] == "invalid"
+    await ws.send_json({"type": "dance"})
+    assert (await receive(ws, "error"))["code"] == "invalid"
+    await ws.send_bytes(b"\x00\x01")
+    assert (await receive(ws, "error"))["code"] == "invalid"
+    await ws.send_json({"type": "message", "text": "still here"})
+    assert (await receive(ws, "ack"))["id"] > 0
+    await ws.close()
+
+
+async def test_message_before_hello_is_refused(client):
+    ws = await client.ws_connect("/ws/chat")
+    await ws.send_json({"type": "message", "text": "hej"})
+    assert (await receive(ws, "error"))["code"] == "no_session"
+    await ws.close()
+
+
+async def test_nlg_needs_the_token_and_renders_in_the_slot_language(client):
+    body = {
+        "response": "utter_faq/contact",
+        "arguments": {},
+        "tracker": {"sender_id": "x", "slots": {"language": "en"}},
+    }
+    assert (await client.post("/nlg", json=body)).status == 401
+    assert (await client.post("/nlg?token=wrong", json=body)).status == 401
+    rendered = await (await client.post("/nlg?token=test-token", json=body)).json()
+    assert rendered["text"].startswith("You can call us on 0123-45 67 00")
+    body["response"] = "utter_nope"
+    assert (await client.post("/nlg?token=test-token", json=body)).status == 404
+
+
+async def test_nlg_uses_argument_language_then_conversation_language(client, db):
+    async with db() as s, s.begin():
+        conversation, _ = await convs.create_conversation(s, "en")
+    body = {"response": "utter_goodbye", "arguments": {}, "tracker": {"sender_id": conversation.id, "slots": {}}}
+    assert (await (await client.post("/nlg?token=test-token", json=body)).json())["text"].startswith("Goodbye")
+    body["arguments"] = {"language": "sv"}
+    assert (await (await client.post("/nlg?token=test-token", json=body)).json())["text"].startswith("Hej då")
+
+
+async def test_health_is_503_with_details_while_rasa_is_down(client):
+    response = await client.get("/healthz")
+    assert response.status == 503
+    data = await response.json()
+    assert data["database"]["ok"] is True
+    assert data["rasa"]["ok"] is False and data["action_server"]["ok"] is False

@@ -1,0 +1,196 @@
+"""The whole stack as `make run` starts it: supervisor, real Rasa with the trained model, action server, web app.
+
+One stack per test module (it takes ~40 s to load Rasa). A resident holds the walking-skeleton
+conversation in Swedish and in English over the real WebSocket; the cases then show in
+`python -m bot cases list --json` with their transcripts; Ctrl-C stops everything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from bot.settings import PROJECT_ROOT
+
+pytestmark = pytest.mark.stack
+
+READY_TIMEOUT = 240.0
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("stack")
+    env = {
+        **os.environ,
+        "KOMMUN_DATA_DIR": str(data_dir),
+        "KOMMUN_PORT": str(free_port()),
+        "KOMMUN_RASA_PORT": str(free_port()),
+        "KOMMUN_ACTION_PORT": str(free_port()),
+    }
+    env.pop("DATABASE_URL", None)
+    log = (data_dir / "supervisor.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "run"], cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+    url = f"http://127.0.0.1:{env['KOMMUN_PORT']}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:  # the web app is up long before Rasa
+        try:
+            with socket.create_connection(("127.0.0.1", int(env["KOMMUN_PORT"])), timeout=1):
+                break
+        except OSError:
+            if process.poll() is not None:
+                pytest.fail((data_dir / "supervisor.log").read_text())
+            time.sleep(0.3)
+    yield {"url": url, "env": env, "process": process, "data_dir": data_dir}
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        process.wait(60)
+    log.close()
+
+
+class Resident:
+    """A resident's browser tab, reduced to its socket."""
+
+    def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        self.ws = ws
+        self.events: list[dict] = []
+
+    async def next(self, predicate, timeout: float = 30.0) -> dict:
+        async def wait() -> dict:
+            while True:
+                event = await self.ws.receive_json()
+                self.events.append(event)
+                if predicate(event):
+                    return event
+
+        return await asyncio.wait_for(wait(), timeout)
+
+    async def say(self, text: str, timeout: float = 30.0) -> list[dict]:
+        """Send a message; return the bot's replies (until Rasa has answered it)."""
+        await self.ws.send_json({"type": "message", "text": text})
+        await self.next(lambda e: e["type"] == "typing" and not e["on"], timeout)
+        replies = []
+        try:
+            while True:
+                event = await asyncio.wait_for(self.ws.receive_json(), 1.0)
+                self.events.append(event)
+                if event["type"] == "message" and event["sender"] in ("bot", "system"):
+                    replies.append(event)
+        except asyncio.TimeoutError:
+            pass
+        return replies
+
+
+async def wait_until_ready(url: str) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT
+    async with aiohttp.ClientSession() as http:
+        while time.monotonic() < deadline:
+            async with http.get(f"{url}/healthz") as response:
+                if response.status == 200:
+                    return
+            await asyncio.sleep(1)
+    pytest.fail("the stack did not become ready")
+
+
+async def test_message_sent_while_starting_is_answered_once_ready(stack):
+    async with aiohttp.ClientSession() as http, http.ws_connect(f"{stack['url']}/ws/chat") as ws:
+        resident = Resident(ws)
+        await ws.send_json({"type": "hello", "language": "sv"})
+        await resident.next(lambda e: e["type"] == "welcome")
+        await ws.send_json({"type": "message", "text": "hej"})
+        starting = await resident.next(lambda e: e.get("sender") == "system")
+        assert "startar" in starting["text"]
+        greeting = await resident.next(lambda e: e.get("sender") == "bot", timeout=READY_TIMEOUT)
+        assert "Vilket språk" in greeting["text"]
+
+
+async def test_swedish_complaint_becomes_a_case_with_transcript(stack):
+    await wait_until_ready(stack["url"])
+    async with aiohttp.ClientSession() as http, http.ws_connect(f"{stack['url']}/ws/chat") as ws:
+        resident = Resident(ws)
+        await ws.send_json({"type": "hello", "language": "sv"})
+        await resident.next(lambda e: e["type"] == "welcome")
+        hours = await resident.say("när har ni öppet?")
+        assert "Torsdag: 08.00–18.00" in hours[0]["text"]
+        contact = await resident.say("hur kontaktar jag kommunen")
+        assert "0123-45 67 00" in contact[0]["text"]
+        ask = await resident.say("jag vill lämna ett klagomål")
+        assert ask[0]["text"].startswith("Berätta vad det gäller")
+        ask_email = await resident.say("Gatlampan utanför Storgatan 5 har varit trasig i två veckor.")
+        assert "mejladress" in ask_email[0]["text"]
+        done = await resident.say("nej")
+        assert done[0]["text"].startswith("Tack! Ditt ärende har nummer SYN-")
+        reference = done[0]["text"].split("nummer ")[1].split(".")[0]
+
+    listing = subprocess.run(
+        [sys.executable, "-m", "bot", "cases", "list", "--json"],
+        cwd=PROJECT_ROOT, env=stack["env"], capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    cases = {case["reference"]: case for case in json.loads(listing.stdout)}
+    case = cases[reference]
+    assert case["kind"] == "complaint" and case["anonymous"] is True and case["language"] == "sv"
+    assert case["description"] == "Gatlampan utanför Storgatan 5 har varit trasig i två veckor."
+    said = [m["text"] for m in case["transcript"] if m["sender"] == "resident"]
+    assert said[-2:] == ["Gatlampan utanför Storgatan 5 har varit trasig i två veckor.", "nej"]
+    table = subprocess.run(
+        [sys.executable, "-m", "bot", "cases", "list"],
+        cwd=PROJECT_ROOT, env=stack["env"], capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert reference in table.splitlines()[1] or reference in table
+
+
+async def test_english_contact_language_switch_and_handoff(stack):
+    await wait_until_ready(stack["url"])
+    async with aiohttp.ClientSession() as http, http.ws_connect(f"{stack['url']}/ws/chat") as ws:
+        resident = Resident(ws)
+        await ws.send_json({"type": "hello", "language": "sv"})
+        welcome = await resident.next(lambda e: e["type"] == "welcome")
+        english = next(b for b in welcome["history"][0]["buttons"] if b["title"] == "English")
+        changed = await resident.say(english["payload"])
+        assert changed[0]["text"].startswith("I will write in English now")
+        assert any(e["type"] == "language" and e["lang"] == "en" for e in resident.events)
+        contact = await resident.say("how can I contact you?")
+        assert "You can call us on 0123-45 67 00" in contact[0]["text"]
+        handoff = await resident.say("I want to talk to a person")
+        assert "Your case number is SYN-" in handoff[0]["text"]
+        assert any(e["type"] == "mode" and e["mode"] == "waiting" for e in resident.events)
+        await ws.send_json({"type": "message", "text": "are you there?"})
+        waiting = await resident.next(lambda e: e.get("sender") == "system")
+        assert waiting["text"] == "Your message is saved. A case officer will read it."
+
+    listing = subprocess.run(
+        [sys.executable, "-m", "bot", "cases", "list", "--json"],
+        cwd=PROJECT_ROOT, env=stack["env"], capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    handoffs = [c for c in json.loads(listing.stdout) if c["status"] == "waiting_for_staff"]
+    assert handoffs and handoffs[0]["language"] == "en"
+    assert handoffs[0]["transcript"][-1]["text"] == "Your message is saved. A case officer will read it."
+
+
+def test_ctrl_c_stops_every_process(stack):
+    process = stack["process"]
+    logs = Path(stack["data_dir"]) / "logs"
+    assert process.poll() is None
+    process.send_signal(signal.SIGINT)
+    assert process.wait(60) == 0
+    for port in ("KOMMUN_PORT", "KOMMUN_RASA_PORT", "KOMMUN_ACTION_PORT"):
+        with socket.socket() as probe:
+            assert probe.connect_ex(("127.0.0.1", int(stack["env"][port]))) != 0, port
+    assert (logs / "rasa.log").exists()

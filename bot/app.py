@@ -133,7 +133,7 @@ async def index(request: web.Request) -> web.Response:
     if not app[CATALOGS].supports(language):
         language = app[SETTINGS].default_language
     ui = _ui(app, language)
-    html = app[TEMPLATES].get_template("chat.html").render(ui=ui, ui_json=json.dumps(ui, ensure_ascii=False))
+    html = app[TEMPLATES].get_template("chat.html").render(ui=ui)
     return web.Response(text=html, content_type="text/html")
 
 

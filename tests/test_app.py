@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -53,6 +54,14 @@ async def test_page_is_served_in_the_asked_language(client):
     en = await (await client.get("/?lang=en")).text()
     assert "Write your message" in en
     assert '<html lang="sv"' in await (await client.get("/?lang=xx")).text()
+
+
+async def test_page_embeds_its_labels_as_valid_json(client):
+    html = await (await client.get("/?lang=en")).text()
+    raw = html.split('<script type="application/json" id="ui-data">')[1].split("</script>")[0]
+    data = json.loads(raw)
+    assert data["strings"]["send"] == "Send" and data["dir"] == "ltr"
+    assert "<" not in raw  # nothing in the data can close the script element
 
 
 async def test_ui_strings_endpoint(client):

@@ -26,6 +26,7 @@
     input.placeholder = t("input_placeholder");
     document.getElementById("send").textContent = t("send");
     languageSelect.value = ui.language;
+    Array.prototype.forEach.call(log.querySelectorAll(".who"), function (el) { el.textContent = who(el.dataset.sender); });
   }
 
   function who(sender) {
@@ -41,6 +42,7 @@
     if (msg.dir) { li.dir = msg.dir; }
     var label = document.createElement("span");
     label.className = "who";
+    label.dataset.sender = msg.sender;
     label.textContent = who(msg.sender);
     li.appendChild(label);
     li.appendChild(document.createTextNode(msg.text));

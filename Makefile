@@ -25,6 +25,7 @@ lint: install
 
 validate: install
 	$(PY) -m rasa data validate
+	$(PY) -m bot plain-language
 
 story-test: install train
 	$(PY) -m bot test-stories

@@ -206,6 +206,9 @@ class Catalogs:
             "website": profile.website,
             "privacy_url": profile.privacy_url,
             "opening_hours": self.format_opening_hours(profile, language),
+            "acknowledgement_days": str(profile.acknowledgement_working_days),
+            "reply_days": str(profile.reply_working_days),
+            **{f"url_{topic}": url for topic, url in profile.services.items()},
         }
 
 

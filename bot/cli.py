@@ -46,6 +46,34 @@ def _cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _cmd_plain_language(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.catalog import default_catalogs
+    from bot.plain_language import gate
+    from bot.profile import load_profile
+
+    table, ok = gate(default_catalogs(), load_profile(settings.profile_path))
+    print(table)
+    return 0 if ok else 1
+
+
+def _cmd_detect_language(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.langid import detect
+
+    for line in sys.stdin:
+        found = detect(line.rstrip("\n"))
+        print(f"{found.language or '-'}\t{found.confidence:.3f}", flush=True)
+    return 0
+
+
+def _cmd_bench_langid(args: argparse.Namespace, settings: Settings) -> int:
+    from pathlib import Path
+
+    from bot.bench_langid import main as bench
+
+    shared = Path(args.data) if args.data else settings.project_root.parent / "shared" / "data" / "langid"
+    return bench(shared, settings.project_root / "tests")
+
+
 def _cmd_test_stories(args: argparse.Namespace, settings: Settings) -> int:
     from bot.supervisor import render_endpoints
     from bot.training import ensure_model
@@ -145,6 +173,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_train)
     p = sub.add_parser("migrate", help="create or upgrade the database schema")
     p.set_defaults(func=_cmd_migrate)
+    p = sub.add_parser("plain-language", help="the plain-language gate: LIX, sentence length, officialese")
+    p.set_defaults(func=_cmd_plain_language)
+    p = sub.add_parser(
+        "detect-language", help="read one text per line on stdin, print '<code>\\t<confidence>' per line"
+    )
+    p.set_defaults(func=_cmd_detect_language)
+    p = sub.add_parser("bench-langid", help="accuracy of language detection per language (prints a table)")
+    p.add_argument("--data", help="folder with single-words/, word-pairs/, sentences/ (default ../shared/data/langid)")
+    p.set_defaults(func=_cmd_bench_langid)
     p = sub.add_parser("test-stories", help="run the story tests (rasa test core) against the cached model")
     p.set_defaults(func=_cmd_test_stories)
     cases = sub.add_parser("cases", help="work with cases")

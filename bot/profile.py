@@ -18,6 +18,12 @@ import yaml
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 """Weekday keys in the order of :meth:`datetime.date.weekday` (Monday = 0)."""
 
+SERVICE_TOPICS = (
+    "interpreter", "public_documents", "appeal_decision", "building_permit", "waste_collection",
+    "preschool_school", "financial_aid", "elderly_care", "parking",
+)  # fmt: skip
+"""Topics whose answers link to a page of the municipality's web site (profile section ``services``)."""
+
 _TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
@@ -47,8 +53,9 @@ class Profile:
     """A parsed, validated municipality profile.
 
     ``opening_hours`` maps weekday key (``mon`` … ``sun``) to ``(opens, closes)``; a missing day is
-    closed. Deadlines are in working days. The default acknowledgement deadline of 2 working days and
-    reply deadline of 10 follow common Swedish municipal service declarations (e.g. "svar inom två
+    closed. ``services`` maps a topic (one of :data:`SERVICE_TOPICS`) to the URL of its web page.
+    Deadlines are in working days. The default acknowledgement deadline of 2 working days and reply
+    deadline of 10 follow common Swedish municipal service declarations (e.g. "svar inom två
     arbetsdagar").
     """
 
@@ -65,6 +72,7 @@ class Profile:
     acknowledgement_working_days: int = 2
     reply_working_days: int = 10
     departments: tuple[Department, ...] = field(default_factory=tuple)
+    services: dict[str, str] = field(default_factory=dict)
 
     def department(self, department_id: str) -> Department:
         """The department with this id.
@@ -150,6 +158,12 @@ def parse_profile(data: Any) -> Profile:
         )
     if not departments:
         raise ProfileError("profile: at least one department is required under 'departments'")
+    services = data.get("services") or {}
+    if not isinstance(services, dict):
+        raise ProfileError("profile: 'services' must map topics to web page URLs")
+    for topic in SERVICE_TOPICS:
+        if not services.get(topic):
+            raise ProfileError(f"profile: missing required field 'services.{topic}' (URL of the page on {topic})")
     return Profile(
         name=str(_require(data, "municipality.name")),
         short_name=str(data["municipality"].get("short_name") or data["municipality"]["name"]),
@@ -166,6 +180,7 @@ def parse_profile(data: Any) -> Profile:
         ),
         reply_working_days=_positive_int(deadlines.get("reply_working_days", 10), "deadlines.reply_working_days"),
         departments=tuple(departments),
+        services={str(k): str(v) for k, v in services.items()},
     )
 
 

@@ -169,3 +169,29 @@ async def test_session_start_takes_language_from_metadata():
     assert SlotSet("language", "en") in events
     assert SlotSet("case_reference", "SYN-2026-00001") in events
     assert events[-1]["event"] == "action" and events[-1]["name"] == "action_listen"
+
+
+def user_event(intent: str) -> dict:
+    return {"event": "user", "text": "x", "parse_data": {"intent": {"name": intent, "confidence": 0.3}}}
+
+
+def with_events(events: list[dict]) -> Tracker:
+    t = tracker()
+    t.events = events
+    return t
+
+
+async def test_fallback_first_miss_offers_buttons_second_offers_a_person():
+    from actions.fallback import ActionFallback
+
+    once = CollectingDispatcher()
+    await ActionFallback().run(once, with_events([user_event("greet"), user_event("nlu_fallback")]), DOMAIN)
+    assert responses(once) == ["utter_default"]
+    twice = CollectingDispatcher()
+    events = [user_event("nlu_fallback"), {"event": "bot"}, {"event": "action"}, user_event("nlu_fallback")]
+    await ActionFallback().run(twice, with_events(events), DOMAIN)
+    assert responses(twice) == ["utter_fallback_offer_human"]
+    broken = CollectingDispatcher()
+    events = [user_event("nlu_fallback"), user_event("faq"), user_event("nlu_fallback")]
+    await ActionFallback().run(broken, with_events(events), DOMAIN)
+    assert responses(broken) == ["utter_default"]

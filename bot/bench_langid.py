@@ -114,7 +114,10 @@ def run(shared_dir: Path, tests_dir: Path) -> list[Row]:
 
 def table(rows: list[Row]) -> str:
     """Rows as a printed table, with the target verdict where a target applies."""
-    head = f"{'kind':<15} {'lang':<4} {'n':>5} {'accuracy':>8} {'conf.wrong':>10} {'asked':>6} {'langdetect':>10} {'lingua':>7}  target"
+    head = (
+        f"{'kind':<15} {'lang':<4} {'n':>5} {'accuracy':>8} {'conf.wrong':>10} {'asked':>6} "
+        f"{'langdetect':>10} {'lingua':>7}  target"
+    )
     lines = [head]
     for r in rows:
         if r.language not in langid.SUPPORTED:

@@ -3,12 +3,13 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install run train test lint validate story-test pytest clean
+.PHONY: help install run train test lint validate story-test pytest bench-nlu bench-langid clean
 
 help:
 	@echo "make run    - install if needed, train if needed, start the assistant on http://127.0.0.1:8080"
 	@echo "make test   - ruff, pytest, rasa data validate and the story tests"
 	@echo "make train  - train the model if its inputs changed (cached by their hash)"
+	@echo "make bench-nlu, make bench-langid - accuracy per language of understanding and language detection"
 
 install:
 	@bash scripts/bootstrap.sh
@@ -34,6 +35,12 @@ pytest: install train
 	$(PY) -m pytest
 
 test: lint validate story-test pytest
+
+bench-nlu: install train
+	$(PY) -m bot bench-nlu
+
+bench-langid: install
+	$(PY) -m bot bench-langid
 
 clean:
 	rm -rf var results .pytest_cache .ruff_cache

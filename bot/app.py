@@ -10,19 +10,21 @@ import asyncio
 import hmac
 import json
 import logging
+import weakref
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import jinja2
-from aiohttp import WSMsgType, web
+from aiohttp import WSCloseCode, WSMsgType, web
 from aiohttp.abc import AbstractAccessLogger
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.catalog import CatalogError, Catalogs, default_catalogs
 from bot.gateway import Gateway, message_event
+from bot.langid import warm_up
 from bot.profile import Profile, load_profile
 from bot.rasa_client import RasaClient, action_server_status
 from bot.settings import Settings
@@ -42,6 +44,7 @@ HTTP = web.AppKey("http", aiohttp.ClientSession)
 RASA = web.AppKey("rasa", RasaClient)
 GATEWAY = web.AppKey("gateway", Gateway)
 TEMPLATES = web.AppKey("templates", jinja2.Environment)
+SOCKETS = web.AppKey("sockets", weakref.WeakSet)
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -70,11 +73,20 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     app[RASA] = RasaClient(http, settings.rasa_url, settings.rasa_token, settings.rasa_timeout)
     app[GATEWAY] = Gateway(app[SESSIONS], app[RASA], app[CATALOGS], app[PROFILE], settings.retry_interval)
     retry = asyncio.get_running_loop().create_task(app[GATEWAY].retry_loop())
+    if settings.warm_up_language_detection:
+        asyncio.get_running_loop().run_in_executor(None, warm_up)
     yield
     retry.cancel()
     await asyncio.gather(retry, return_exceptions=True)
+    await app[GATEWAY].close()
     await http.close()
     await engine.dispose()
+
+
+async def _close_sockets(app: web.Application) -> None:
+    """Close open resident sockets first, so no handler is cut off in the middle of a database call."""
+    for ws in list(app[SOCKETS]):
+        await ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown")
 
 
 @web.middleware
@@ -102,7 +114,9 @@ def create_app(settings: Settings, profile: Profile | None = None, catalogs: Cat
         autoescape=jinja2.select_autoescape(default=True),
         undefined=jinja2.StrictUndefined,
     )
+    app[SOCKETS] = weakref.WeakSet()
     app.cleanup_ctx.append(_resources)
+    app.on_shutdown.append(_close_sockets)
     app.router.add_get("/", index)
     app.router.add_get("/ws/chat", chat_socket)
     app.router.add_get("/api/ui/{language}", ui_strings)
@@ -158,6 +172,7 @@ async def chat_socket(request: web.Request) -> web.WebSocketResponse:
     settings, catalogs, gateway = app[SETTINGS], app[CATALOGS], app[GATEWAY]
     ws = web.WebSocketResponse(heartbeat=30, max_msg_size=16 * 1024)
     await ws.prepare(request)
+    app[SOCKETS].add(ws)
     conversation_id: str | None = None
     language = settings.default_language
 

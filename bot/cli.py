@@ -74,6 +74,16 @@ def _cmd_bench_langid(args: argparse.Namespace, settings: Settings) -> int:
     return bench(shared, settings.project_root / "tests")
 
 
+def _cmd_bench_nlu(args: argparse.Namespace, settings: Settings) -> int:
+    from pathlib import Path
+
+    from bot.bench_nlu import main as bench
+    from bot.training import ensure_model
+
+    model = Path(args.model) if args.model else ensure_model(settings.project_root, settings.model_cache_dir)
+    return bench(model, settings.project_root / "tests" / "nlu")
+
+
 def _cmd_test_stories(args: argparse.Namespace, settings: Settings) -> int:
     from bot.supervisor import render_endpoints
     from bot.training import ensure_model
@@ -182,6 +192,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bench-langid", help="accuracy of language detection per language (prints a table)")
     p.add_argument("--data", help="folder with single-words/, word-pairs/, sentences/ (default ../shared/data/langid)")
     p.set_defaults(func=_cmd_bench_langid)
+    p = sub.add_parser("bench-nlu", help="intent accuracy and macro-F1 per language on tests/nlu/<lang>.yml")
+    p.add_argument("--model", help="model file (default: the cached model of the current inputs)")
+    p.set_defaults(func=_cmd_bench_nlu)
     p = sub.add_parser("test-stories", help="run the story tests (rasa test core) against the cached model")
     p.set_defaults(func=_cmd_test_stories)
     cases = sub.add_parser("cases", help="work with cases")

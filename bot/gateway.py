@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy.orm import sessionmaker
 
 from bot.catalog import Catalogs
+from bot.langid import decide
 from bot.profile import Profile
 from bot.rasa_client import RasaClient, RasaUnavailable
 from bot.store import conversations as convs
@@ -66,7 +67,26 @@ class Gateway:
         self._sockets: dict[str, set[Push]] = defaultdict(set)
         self._locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._told_unavailable: set[str] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
         self.rasa_seen_ready = False
+
+    def _spawn(self, coroutine: Awaitable[None]) -> None:
+        task = asyncio.get_running_loop().create_task(coroutine)  # type: ignore[arg-type]
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def close(self, grace: float = 5.0) -> None:
+        """Let deliveries under way finish (``grace`` seconds at most), then cancel the rest.
+
+        Called before the engine is disposed, so no database connection is left open.
+        """
+        tasks = list(self._tasks)
+        if not tasks:
+            return
+        _, pending = await asyncio.wait(tasks, timeout=grace)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     # -- sockets ---------------------------------------------------------------------------------
 
@@ -132,23 +152,48 @@ class Gateway:
         """Store a resident message and hand it on; returns the stored message.
 
         ``text`` is what goes to Rasa (a button's payload, or what was typed); ``display`` is what the
-        resident saw (a button's title), stored as the transcript text.
+        resident saw (a button's title), stored as the transcript text. The first free-text message
+        of a conversation also sets its language (:func:`bot.langid.decide`): a confidently detected
+        other language is switched to; an unsure one makes the bot ask which language to use.
         """
-        async with self._sessions() as session, session.begin():
+        async with self._sessions() as session:
             conversation = await convs.get_conversation(session, conversation_id)
             if conversation is None:
                 raise LookupError(conversation_id)
+            first = not text.startswith("/") and not await convs.has_resident_messages(session, conversation_id)
+        decision, language = "keep", conversation.language
+        if first:
+            decision, language = await asyncio.get_running_loop().run_in_executor(
+                None, decide, text, conversation.language
+            )
+            if decision == "switch" and not self._catalogs.supports(language):
+                decision, language = "keep", conversation.language
+        async with self._sessions() as session, session.begin():
+            if decision == "switch":
+                await convs.set_language(session, conversation_id, language)
             payload: dict[str, Any] = {**self._lang_payload(conversation.language), "client_id": client_id}
             if display is not None and display != text:
                 payload["rasa_text"] = text
             message = await convs.add_message(session, conversation_id, "resident", display or text, payload)
-            mode, language = conversation.mode, conversation.language
+            mode = conversation.mode
         await self.broadcast(conversation_id, message_event(message))
+        if decision == "switch":
+            await self.broadcast(conversation_id, {"type": "language", **self._lang_payload(language)})
+        elif decision == "ask":
+            await self.bot_message(conversation_id, "utter_choose_language", language)
         if mode == "bot":
-            asyncio.get_running_loop().create_task(self.deliver_pending(conversation_id))
+            self._spawn(self.deliver_pending(conversation_id))
         else:
             await self.system_message(conversation_id, "waiting_for_staff", language)
         return message
+
+    async def bot_message(self, conversation_id: str, response: str, language: str) -> None:
+        """Store and push a catalog response as the bot's own message (no Rasa turn)."""
+        rendered = self._catalogs.response(response, language, self._catalogs.profile_values(self._profile, language))
+        payload = {"buttons": rendered["buttons"], **self._lang_payload(language)}
+        async with self._sessions() as session, session.begin():
+            message = await convs.add_message(session, conversation_id, "bot", rendered["text"], payload, True)
+        await self.broadcast(conversation_id, message_event(message))
 
     async def deliver_pending(self, conversation_id: str) -> None:
         """Send a conversation's undelivered resident messages to Rasa, in order, one at a time."""

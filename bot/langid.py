@@ -3,7 +3,8 @@
 Pipeline (same input, same answer, always):
 
 1. **Script rules** decide what statistics cannot: Ge'ez script is Tigrinya (the only supported
-   language written in it); in Arabic script, letters only Persian uses (پ چ ژ گ and Persian ی/ک)
+   language written in it); Latin words with digits as letters ("ma3", "7a2i2i") are Arabic chat
+   alphabet; in Arabic script, letters only Persian uses (پ چ ژ گ and Persian ی/ک)
    or only Arabic uses (ة ى ي ك أ إ ؤ) separate Persian from Arabic; Cyrillic is Ukrainian (і ї є ґ
    confirm it; Russian-only letters ы э ъ ё lower the confidence, since we do not answer in Russian).
 2. **langdetect** (seeded, ``DetectorFactory.seed = 0``) and **Lingua** (``lingua-language-detector``,
@@ -12,6 +13,9 @@ Pipeline (same input, same answer, always):
    where langdetect is often confidently wrong (``python -m bot bench-langid`` prints the figures).
    langdetect agreeing raises the confidence.
 
+Swedish municipal terms (``bot/locales/swedish-terms.txt``) are left out first, so "förskola boos
+sidee loo helaa" stays Somali and "hemtjänst для бабусі" Ukrainian.
+
 A result below :data:`CONFIDENCE_THRESHOLD` means "ask the resident" rather than guess.
 """
 
@@ -19,8 +23,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 
 from langdetect import DetectorFactory, detect_langs
 from langdetect.lang_detect_exception import LangDetectException
@@ -34,6 +39,9 @@ _PERSIAN_ONLY = set("پچژگیک")  # U+067E U+0686 U+0698 U+06AF U+06CC U+06A9
 _ARABIC_ONLY = set("ةىيكأإؤ")  # U+0629 U+0649 U+064A U+0643 U+0623 U+0625 U+0624
 _UKRAINIAN_ONLY = set("іїєґ")
 _RUSSIAN_ONLY = set("ыэъё")
+_ARABIZI = re.compile(r"(?i)\b[a-z]*[a-z][2379][a-z0-9]*\b|\b[2379][a-z]{2,}\b")
+"""Arabic chat alphabet: digits as letters (3 = ع, 7 = ح, 2 = ء, 9 = ق/ص) inside Latin words."""
+_ADDRESSES = re.compile(r"https?://\S+|\S+@\S+|\b[A-Z]{2,5}-\d{4}-\d+\b")
 _NOISE = re.compile(r"https?://\S+|\S+@\S+|\b[A-Z]{2,5}-\d{4}-\d+\b|[\d_]+")
 NON_LATIN_SHARE = 0.25
 """A message with at least this share of Ethiopic, Arabic or Cyrillic letters is in that script's
@@ -41,14 +49,47 @@ language, even when Swedish words ("bygglov", "hemtjänst") make up the rest."""
 
 DetectorFactory.seed = 0
 
+SWEDISH_TERMS_FILE = Path(__file__).resolve().parent / "locales" / "swedish-terms.txt"
+
+
+@lru_cache(maxsize=1)
+def swedish_term_stems() -> tuple[str, ...]:
+    """Stems of Swedish municipal words that residents mix into other languages."""
+    lines = SWEDISH_TERMS_FILE.read_text(encoding="utf-8").splitlines()
+    return tuple(line.strip().lower() for line in lines if line.strip() and not line.startswith("#"))
+
+
+def without_swedish_terms(text: str) -> str:
+    """``text`` without Swedish municipal terms, unless nothing with letters would be left."""
+    stems = swedish_term_stems()
+    kept = [w for w in text.split() if not w.lower().strip(".,!?;:()\"'").startswith(stems)]
+    rest = " ".join(kept)
+    return rest if any(c.isalpha() for c in rest) else text
+
 
 @dataclass(frozen=True)
 class Detection:
-    """A detected language (``None``: no letters at all) and a confidence in [0, 1]."""
+    """A detected language (``None``: no letters at all) and a confidence in [0, 1].
+
+    ``scores`` gives every candidate's confidence where the detector computed them (Lingua), else
+    only the winner's.
+    """
 
     language: str | None
     confidence: float
     method: str = ""
+    scores: dict[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # Lingua's sums differ in the last bit from run to run; four decimals make answers repeatable.
+        object.__setattr__(self, "confidence", round(self.confidence, 4))
+        object.__setattr__(self, "scores", {k: round(v, 4) for k, v in self.scores.items()})
+
+    def score(self, language: str) -> float:
+        """The confidence that the text is in ``language`` (0 when it was not a candidate)."""
+        if language == self.language:
+            return self.confidence
+        return self.scores.get(language, 0.0)
 
     @property
     def confident(self) -> bool:
@@ -96,12 +137,17 @@ def _lingua(candidates: tuple[str, ...]):  # type: ignore[no-untyped-def]
     return LanguageDetectorBuilder.from_iso_codes_639_1(*languages).with_preloaded_language_models().build()
 
 
-def _lingua_best(text: str, candidates: tuple[str, ...]) -> tuple[str | None, float]:
+def _lingua_scores(text: str, candidates: tuple[str, ...]) -> dict[str, float]:
     values = _lingua(candidates).compute_language_confidence_values(text)
-    if not values:
+    return {v.language.iso_code_639_1.name.lower(): float(v.value) for v in values}
+
+
+def _lingua_best(text: str, candidates: tuple[str, ...]) -> tuple[str | None, float]:
+    scores = _lingua_scores(text, candidates)
+    if not scores:
         return None, 0.0
-    top = values[0]
-    return top.language.iso_code_639_1.name.lower(), float(top.value)
+    best = max(scores, key=scores.get)
+    return best, scores[best]
 
 
 def _statistical(text: str, candidates: tuple[str, ...]) -> Detection:
@@ -110,12 +156,13 @@ def _statistical(text: str, candidates: tuple[str, ...]) -> Detection:
     Lingua decides because it was as accurate or more on every sample we measured.
     """
     first, probability = _langdetect(text, candidates)
-    second, confidence = _lingua_best(text, candidates)
-    if second is None:
+    scores = _lingua_scores(text, candidates)
+    if not scores:
         return Detection(first, probability, "langdetect")
+    second = max(scores, key=scores.get)
     if second == first:
-        return Detection(second, max(confidence, probability), "both")
-    return Detection(second, confidence, "lingua")
+        return Detection(second, max(scores[second], probability), "both", scores)
+    return Detection(second, scores[second], "lingua", scores)
 
 
 def detect(text: str) -> Detection:
@@ -123,7 +170,7 @@ def detect(text: str) -> Detection:
 
     Addresses, numbers and punctuation are ignored; text without letters gives ``Detection(None, 0)``.
     """
-    cleaned = _NOISE.sub(" ", text).strip()
+    cleaned = without_swedish_terms(_NOISE.sub(" ", text).strip())
     counts = script_counts(cleaned)
     letters = sum(counts.values())
     if not letters:
@@ -145,13 +192,42 @@ def detect(text: str) -> Detection:
             margin = abs(persian - arabic) / (persian + arabic)
             return Detection(winner, share * (0.75 + 0.24 * margin), "script")
         found = _statistical(cleaned, ("ar", "fa"))
-        return Detection(found.language, found.confidence * share, found.method)
+        return Detection(found.language, found.confidence * share, found.method, found.scores)
     if script == "cyrillic":
         ukrainian = any(c in _UKRAINIAN_ONLY for c in cleaned.lower())
         russian = any(c in _RUSSIAN_ONLY for c in cleaned.lower())
         confidence = 0.99 if ukrainian and not russian else 0.5 if russian and not ukrainian else 0.8
         return Detection("uk", confidence * share, "script")
     if script == "latin":
+        if _ARABIZI.search(_ADDRESSES.sub(" ", text)):
+            return Detection("ar", 0.75, "arabizi")
         found = _statistical(cleaned, LATIN)
-        return Detection(found.language, found.confidence * share, found.method)
+        return Detection(found.language, found.confidence * share, found.method, found.scores)
     return Detection(None, 0.0, "unsupported script")
+
+
+KEEP_CURRENT_SCORE = 0.1
+"""When detection is unsure, the conversation's current language is kept if it scores at least this."""
+
+
+def decide(text: str, current: str) -> tuple[str, str]:
+    """What the gateway does with a conversation's first free-text message.
+
+    Returns ``("switch", code)`` when another language is detected with confidence,
+    ``("ask", current)`` when detection is unsure and the current language is implausible (the
+    resident is asked to choose), or ``("keep", current)``.
+    """
+    found = detect(text)
+    if found.language is None or found.language == current:
+        return "keep", current
+    if found.confident:
+        return "switch", found.language
+    if found.score(current) >= KEEP_CURRENT_SCORE:
+        return "keep", current
+    return "ask", current
+
+
+def warm_up() -> None:
+    """Load the detectors' models now (about 3 s and 250 MB) instead of on the first resident message."""
+    detect("Hej, jag vill lämna en synpunkt om snöröjningen.")
+    detect("مرحبا")

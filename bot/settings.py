@@ -41,6 +41,7 @@ class Settings:
     max_message_chars: int = 2000
     rasa_timeout: float = 30.0
     retry_interval: float = 3.0
+    warm_up_language_detection: bool = True
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:

@@ -86,4 +86,4 @@ def settings(tmp_path: Path, sqlite_url: str) -> Settings:
             "KOMMUN_RASA_PORT": "1",
             "KOMMUN_ACTION_PORT": "1",
         }
-    )
+    ).with_overrides(warm_up_language_detection=False)

@@ -174,3 +174,34 @@ async def test_health_is_503_with_details_while_rasa_is_down(client):
     data = await response.json()
     assert data["database"]["ok"] is True
     assert data["rasa"]["ok"] is False and data["action_server"]["ok"] is False
+
+
+async def test_first_free_text_message_switches_to_a_confidently_detected_language(client, db):
+    ws, welcome = await hello(client, language="sv")
+    await ws.send_json({"type": "message", "text": "I want to complain about the snow clearing on my street"})
+    switched = await receive(ws, "language")
+    assert switched == {"type": "language", "lang": "en", "dir": "ltr"}
+    async with db() as s:
+        assert (await convs.find_by_token(s, welcome["token"])).language == "en"
+    await ws.send_json({"type": "message", "text": "Haluan tehdä valituksen"})  # only the first message decides
+    await receive(ws, "ack")
+    async with db() as s:
+        assert (await convs.find_by_token(s, welcome["token"])).language == "en"
+    await ws.close()
+
+
+async def test_unsure_detection_asks_for_the_language_and_a_plausible_one_is_kept(client, db):
+    ws, _ = await hello(client, language="sv")
+    await ws.send_json({"type": "message", "text": "hello"})  # English? Finnish? Somali? Unsure.
+    asked = await receive(ws, "message")
+    while asked["sender"] != "bot":
+        asked = await receive(ws, "message")
+    assert asked["text"] == "Vilket språk vill du använda?"
+    assert [b["title"] for b in asked["buttons"]][:2] == ["Svenska", "English"]
+    ws2, welcome2 = await hello(client, language="sv")
+    await ws2.send_json({"type": "message", "text": "hej"})  # could be Polish, but Swedish is plausible
+    await receive(ws2, "ack")
+    async with db() as s:
+        assert (await convs.find_by_token(s, welcome2["token"])).language == "sv"
+    await ws.close()
+    await ws2.close()

@@ -75,6 +75,14 @@ async def add_message(
     return message
 
 
+async def has_resident_messages(session: AsyncSession, conversation_id: str) -> bool:
+    """True when the resident has written anything in this conversation."""
+    row = await session.execute(
+        select(Message.id).where(Message.conversation_id == conversation_id, Message.sender == "resident").limit(1)
+    )
+    return row.first() is not None
+
+
 async def mark_delivered(session: AsyncSession, message_id: int) -> None:
     """Record that Rasa has answered a resident message."""
     await session.execute(update(Message).where(Message.id == message_id).values(delivered_at=utcnow()))

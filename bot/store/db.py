@@ -23,6 +23,18 @@ def safe_url(url: str) -> str:
         return "<invalid URL>"
 
 
+ASYNC_TO_SYNC_DRIVERS = {"sqlite+aiosqlite": "sqlite", "postgresql+asyncpg": "postgresql+psycopg2"}
+
+
+def sync_url(url: str) -> str:
+    """The same database with the synchronous driver (for alembic): aiosqlite → sqlite3, asyncpg → psycopg2."""
+    parsed = make_url(url)
+    driver = ASYNC_TO_SYNC_DRIVERS.get(parsed.drivername, parsed.drivername)
+    if driver.startswith("sqlite") and parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    return parsed.set(drivername=driver).render_as_string(hide_password=False)
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")

@@ -1,43 +1,38 @@
-"""Alembic environment: runs the migrations on the async engine of the configured database URL."""
+"""Alembic environment: runs the migrations with the synchronous driver of the configured database.
+
+The app uses async drivers (aiosqlite, asyncpg); migrations run once, before the app starts, with
+the matching synchronous driver (sqlite3, psycopg2), which is alembic's ordinary path.
+"""
 
 from __future__ import annotations
 
-import asyncio
-
 from alembic import context
-from sqlalchemy.engine import Connection
+from sqlalchemy import create_engine, event
+from sqlalchemy.pool import NullPool
 
-from bot.store.db import create_engine
+from bot.store.db import sync_url
 from bot.store.models import Base
-
-target_metadata = Base.metadata
-
-
-def _run(connection: Connection) -> None:
-    context.configure(
-        connection=connection,
-        target_metadata=target_metadata,
-        render_as_batch=connection.dialect.name == "sqlite",
-        compare_type=True,
-    )
-    with context.begin_transaction():
-        context.run_migrations()
-
-
-async def _run_async(url: str) -> None:
-    engine = create_engine(url)
-    try:
-        async with engine.connect() as connection:
-            await connection.run_sync(_run)
-            await connection.commit()
-    finally:
-        await engine.dispose()
 
 
 def run_migrations_online() -> None:
     """Apply migrations to the database named by the ``sqlalchemy.url`` option."""
-    url = context.config.get_main_option("sqlalchemy.url")
-    asyncio.run(_run_async(url))
+    url = sync_url(context.config.get_main_option("sqlalchemy.url"))
+    engine = create_engine(url, poolclass=NullPool, future=True)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", lambda dbapi, _: dbapi.execute("PRAGMA foreign_keys=ON"))
+    try:
+        with engine.connect() as connection:
+            context.configure(
+                connection=connection,
+                target_metadata=Base.metadata,
+                render_as_batch=connection.dialect.name == "sqlite",
+                compare_type=True,
+            )
+            with context.begin_transaction():
+                context.run_migrations()
+            connection.commit()
+    finally:
+        engine.dispose()
 
 
 if context.is_offline_mode():

@@ -1,0 +1,108 @@
+"""``python -m bot bench-nlu``: intent accuracy and macro-F1 per language on the held-out test sets.
+
+Each example of ``tests/nlu/<lang>.yml`` is parsed by the trained model; the predicted label is the
+intent, or for ``faq`` the full retrieval intent chosen by the ResponseSelector (``faq/contact``),
+and ``nlu_fallback`` counts as a miss. Target (issue "Multilingual"): accuracy ≥ 0.90 per language.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+TARGET_ACCURACY = 0.90
+
+
+@dataclass
+class LanguageResult:
+    """Predictions of one language: ``pairs`` of (gold, predicted) labels."""
+
+    language: str
+    pairs: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def accuracy(self) -> float:
+        """Share of examples whose predicted label equals the gold label."""
+        return sum(g == p for g, p in self.pairs) / max(len(self.pairs), 1)
+
+    @property
+    def macro_f1(self) -> float:
+        """F1 averaged over the gold labels (each label counts the same)."""
+        labels = sorted({g for g, _ in self.pairs})
+        scores = []
+        for label in labels:
+            tp = sum(g == label and p == label for g, p in self.pairs)
+            fp = sum(g != label and p == label for g, p in self.pairs)
+            fn = sum(g == label and p != label for g, p in self.pairs)
+            scores.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
+        return sum(scores) / max(len(scores), 1)
+
+    def confusions(self, most: int = 3) -> list[tuple[tuple[str, str], int]]:
+        """The most frequent (gold, predicted) mistakes."""
+        return Counter((g, p) for g, p in self.pairs if g != p).most_common(most)
+
+
+def test_examples(path: Path) -> list[tuple[str, str]]:
+    """``(text, gold label)`` pairs of a Rasa NLU YAML file (entity annotations removed)."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    out = []
+    for block in data.get("nlu") or []:
+        for line in (block.get("examples") or "").splitlines():
+            if line.strip().startswith("- "):
+                text = re.sub(r"\[([^\]]+)\]\{[^}]*\}", r"\1", line.strip()[2:])
+                out.append((text, block["intent"]))
+    return out
+
+
+def predicted_label(parse: dict[str, Any]) -> str:
+    """The label a parse result predicts (full retrieval intent for retrieval intents)."""
+    intent = (parse.get("intent") or {}).get("name") or ""
+    selector = (parse.get("response_selector") or {}).get(intent)
+    if selector:
+        key = (selector.get("response") or {}).get("intent_response_key")
+        if key:
+            return str(key)
+    return intent
+
+
+async def evaluate(model: Path, tests_dir: Path) -> list[LanguageResult]:
+    """Parse every held-out example with ``model``."""
+    from rasa.core.agent import Agent
+
+    agent = Agent.load(str(model))
+    results = []
+    for path in sorted(tests_dir.glob("*.yml")):
+        result = LanguageResult(path.stem)
+        for text, gold in test_examples(path):
+            parse = await agent.parse_message(text)
+            result.pairs.append((gold, predicted_label(parse)))
+        results.append(result)
+    return results
+
+
+def table(results: list[LanguageResult]) -> str:
+    """The printed table, one row per language, with the target verdict and the top confusions."""
+    lines = [f"{'lang':<5} {'n':>4} {'accuracy':>8} {'macro-F1':>8}  target ≥ {TARGET_ACCURACY:.2f}  most confused"]
+    for r in results:
+        verdict = "ok" if r.accuracy >= TARGET_ACCURACY else "MISSED"
+        confused = ", ".join(f"{g}→{p} ×{n}" for (g, p), n in r.confusions())
+        lines.append(
+            f"{r.language:<5} {len(r.pairs):>4} {r.accuracy:>8.3f} {r.macro_f1:>8.3f}  {verdict:<14}  {confused}"
+        )
+    return "\n".join(lines)
+
+
+def main(model: Path, tests_dir: Path) -> int:
+    """Print the table; exit 1 when a language misses the target."""
+    started = time.perf_counter()
+    results = asyncio.run(evaluate(model, tests_dir))
+    print(table(results))
+    print(f"\nmodel {model.name}, {sum(len(r.pairs) for r in results)} examples, {time.perf_counter() - started:.0f} s")
+    return 0 if all(r.accuracy >= TARGET_ACCURACY for r in results) else 1

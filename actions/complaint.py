@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import re
 from typing import Any
 
@@ -10,13 +9,8 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
-from sqlalchemy.exc import SQLAlchemyError
 
-from actions.store import catalogs, language_of, profile, unit_of_work
-from bot.store.cases import NewCase, create_case
-from bot.store.conversations import get_conversation
-
-logger = logging.getLogger(__name__)
+from actions.store import catalogs, file_case, language_of
 
 MIN_DESCRIPTION_CHARS = 10
 MAX_DESCRIPTION_CHARS = 4000
@@ -76,23 +70,14 @@ class ActionSubmitComplaint(Action):
         """Create the case; on a database error keep the answers and say how else to reach us."""
         language = language_of(tracker)
         email = tracker.get_slot("complaint_email")
-        try:
-            async with unit_of_work() as session:
-                conversation = await get_conversation(session, tracker.sender_id)
-                case = await create_case(
-                    session,
-                    profile(),
-                    NewCase(
-                        kind="complaint",
-                        description=str(tracker.get_slot("complaint_description") or ""),
-                        language=language,
-                        conversation_id=conversation.id if conversation else None,
-                        contact_email=None if email in (None, NO_EMAIL) else str(email),
-                    ),
-                )
-        except (SQLAlchemyError, OSError):
-            logger.exception("could not store a complaint (conversation %s)", tracker.sender_id)
-            dispatcher.utter_message(response="utter_case_failed", phone=profile().phone)
+        case = await file_case(
+            dispatcher,
+            tracker,
+            kind="complaint",
+            description=str(tracker.get_slot("complaint_description") or ""),
+            contact_email=None if email in (None, NO_EMAIL) else str(email),
+        )
+        if case is None:
             return []
         cats = catalogs()
         dispatcher.utter_message(

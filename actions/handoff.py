@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ConversationPaused, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from sqlalchemy.exc import SQLAlchemyError
 
-from actions.store import catalogs, language_of, local_now, profile, unit_of_work
-from bot.store.cases import NewCase, create_case
-from bot.store.conversations import get_conversation
+from actions.store import catalogs, file_case, language_of, local_now, profile
 from bot.workdays import is_open
-
-logger = logging.getLogger(__name__)
 
 
 class ActionHandoff(Action):
@@ -34,23 +28,8 @@ class ActionHandoff(Action):
         """Create the case (kind ``question``, status ``waiting_for_staff``) and pause the bot."""
         language = language_of(tracker)
         last_text = str((tracker.latest_message or {}).get("text") or "")
-        try:
-            async with unit_of_work() as session:
-                conversation = await get_conversation(session, tracker.sender_id)
-                case = await create_case(
-                    session,
-                    profile(),
-                    NewCase(
-                        kind="question",
-                        description=last_text,
-                        language=language,
-                        conversation_id=conversation.id if conversation else None,
-                        status="waiting_for_staff",
-                    ),
-                )
-        except (SQLAlchemyError, OSError):
-            logger.exception("could not log a handoff case (conversation %s)", tracker.sender_id)
-            dispatcher.utter_message(response="utter_case_failed", phone=profile().phone)
+        case = await file_case(dispatcher, tracker, kind="question", description=last_text, status="waiting_for_staff")
+        if case is None:
             return []
         dispatcher.utter_message(json_message={"gateway": {"mode": "waiting", "reference": case.reference}})
         if is_open(profile().opening_hours, local_now()):

@@ -5,6 +5,7 @@ Created on first use (never at import time) and then shared by all actions of th
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -13,12 +14,19 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bot.catalog import Catalogs, default_catalogs
 from bot.profile import Profile, load_profile
 from bot.settings import Settings
+from bot.store.cases import NewCase, create_case
+from bot.store.conversations import get_conversation
 from bot.store.db import create_engine, session_factory
+from bot.store.models import Case
+
+logger = logging.getLogger(__name__)
 
 
 @lru_cache(maxsize=1)
@@ -81,3 +89,23 @@ def language_of(tracker: Tracker) -> str:
 def local_now() -> datetime:
     """The current time in the municipality's time zone."""
     return datetime.now(ZoneInfo(profile().timezone))
+
+
+async def file_case(dispatcher: CollectingDispatcher, tracker: Tracker, **fields: Any) -> Case | None:
+    """Store a case for this conversation; ``fields`` are those of :class:`~bot.store.cases.NewCase`.
+
+    Language and conversation come from the tracker. On a database error the resident is told, in
+    their language, how else to reach the municipality, the error is logged (without what the
+    resident wrote) and ``None`` is returned.
+    """
+    try:
+        async with unit_of_work() as session:
+            conversation = await get_conversation(session, tracker.sender_id)
+            new = NewCase(
+                language=language_of(tracker), conversation_id=conversation.id if conversation else None, **fields
+            )
+            return await create_case(session, profile(), new)
+    except (SQLAlchemyError, OSError):
+        logger.exception("could not store a %s case (conversation %s)", fields.get("kind"), tracker.sender_id)
+        dispatcher.utter_message(response="utter_case_failed", phone=profile().phone)
+        return None

@@ -184,6 +184,23 @@ async def test_english_contact_language_switch_and_handoff(stack):
     assert handoffs[0]["transcript"][-1]["text"] == "Your message is saved. A case officer will read it."
 
 
+async def test_arabic_from_the_first_message_right_to_left(stack):
+    from bot.catalog import Catalogs
+
+    arabic = Catalogs().get("ar")
+    await wait_until_ready(stack["url"])
+    async with aiohttp.ClientSession() as http, http.ws_connect(f"{stack['url']}/ws/chat") as ws:
+        resident = Resident(ws)
+        await ws.send_json({"type": "hello"})  # the page's default language, Swedish
+        await resident.next(lambda e: e["type"] == "welcome")
+        hours = await resident.say("مرحبا، متى تفتح البلدية أبوابها؟")
+        assert {"type": "language", "lang": "ar", "dir": "rtl"} in resident.events
+        assert (hours[0]["lang"], hours[0]["dir"]) == ("ar", "rtl")
+        assert hours[0]["text"].startswith(arabic.responses["utter_faq/opening_hours"]["text"].split("{")[0])
+        replies = await resident.say("أريد تقديم شكوى على المدرسة")
+        assert replies[0]["text"] == arabic.responses["utter_ask_complaint_description"]["text"]
+
+
 def test_ctrl_c_stops_every_process(stack):
     process = stack["process"]
     logs = Path(stack["data_dir"]) / "logs"

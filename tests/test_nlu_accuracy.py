@@ -1,0 +1,20 @@
+"""Understanding in every language: the trained model on the held-out sets (tests/nlu/<lang>.yml).
+
+Uses the cached model of the current inputs (`make test` trains it first when the data changed).
+"""
+
+from bot.bench_nlu import TARGET_ACCURACY, evaluate
+from bot.settings import PROJECT_ROOT, Settings
+from bot.training import cached_model
+
+LANGUAGES = {"sv", "en", "ar", "fa", "so", "ti", "pl", "uk", "fi"}
+
+
+async def test_every_language_reaches_the_accuracy_target():
+    model = cached_model(PROJECT_ROOT, Settings.from_env().model_cache_dir)
+    assert model is not None, "no trained model for the current inputs: run `make train`"
+    results = await evaluate(model, PROJECT_ROOT / "tests" / "nlu")
+    assert {r.language for r in results} == LANGUAGES
+    for result in results:
+        assert len(result.pairs) >= 26 * 5, result.language  # ≥ 5 per intent and FAQ key
+        assert result.accuracy >= TARGET_ACCURACY, (result.language, result.accuracy, result.confusions())

@@ -15,7 +15,9 @@ class ActionChangeLanguage(Action):
     """``action_change_language``: switch to the named language, or offer the choice.
 
     A supported ``language`` entity becomes the slot; the confirmation is rendered in the new
-    language (passed as an argument, since the slot is set only after this action). The gateway is
+    language (passed as an argument, since the slot is set only after this action). In the middle
+    of a form nothing is said: the form asks its next question again, in the new language, with the
+    answers given so far kept. The gateway is
     told through a custom payload ``{"gateway": {"language": code}}`` so its own messages follow.
     """
 
@@ -30,5 +32,7 @@ class ActionChangeLanguage(Action):
             dispatcher.utter_message(response="utter_choose_language")
             return []
         dispatcher.utter_message(json_message={"gateway": {"language": wanted}})
-        dispatcher.utter_message(response="utter_language_changed", language=wanted)
+        if not tracker.active_loop_name:
+            # In a form the next question, now in the new language, is the confirmation.
+            dispatcher.utter_message(response="utter_language_changed", language=wanted)
         return [SlotSet("language", wanted)]

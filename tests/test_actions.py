@@ -24,7 +24,9 @@ DOMAIN: dict[str, Any] = {
 }
 
 
-def tracker(slots: dict[str, Any] | None = None, text: str = "", intent: str = "", entities=None, sender="c1"):
+def tracker(
+    slots: dict[str, Any] | None = None, text: str = "", intent: str = "", entities=None, sender="c1", active_loop=None
+):
     return Tracker(
         sender_id=sender,
         slots={"requested_slot": None, "language": None, **(slots or {})},
@@ -37,7 +39,7 @@ def tracker(slots: dict[str, Any] | None = None, text: str = "", intent: str = "
         events=[],
         paused=False,
         followup_action=None,
-        active_loop={"name": "complaint_form"},
+        active_loop=active_loop or {},
         latest_action_name="action_listen",
     )
 
@@ -157,6 +159,10 @@ async def test_change_language():
     assert dispatcher.messages[0]["custom"] == {"gateway": {"language": "en"}}
     assert dispatcher.messages[1]["response"] == "utter_language_changed"
     assert dispatcher.messages[1]["language"] == "en"
+    in_form = CollectingDispatcher()
+    form_tracker = tracker(entities=entity, intent="change_language", active_loop={"name": "complaint_form"})
+    assert await ActionChangeLanguage().run(in_form, form_tracker, DOMAIN) == [SlotSet("language", "en")]
+    assert responses(in_form) == [None]  # only the gateway instruction; the form asks again
     unknown = CollectingDispatcher()
     unknown_entity = [{"entity": "language", "value": "xx"}]
     assert await ActionChangeLanguage().run(unknown, tracker(entities=unknown_entity), {}) == []

@@ -136,8 +136,8 @@ def build_children(settings: Settings, model: Path) -> list[Child]:
                 "--model",
                 str(model),
                 "--enable-api",
-                "--auth-token",
-                settings.rasa_token,
+                # "=" form: a random token may start with "-", which argparse would take for an option.
+                f"--auth-token={settings.rasa_token}",
                 "--interface",
                 "127.0.0.1",
                 "--port",

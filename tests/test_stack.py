@@ -211,3 +211,16 @@ def test_ctrl_c_stops_every_process(stack):
         with socket.socket() as probe:
             assert probe.connect_ex(("127.0.0.1", int(stack["env"][port]))) != 0, port
     assert (logs / "rasa.log").exists()
+
+
+def test_rasa_gets_a_token_that_starts_with_a_dash(tmp_path):
+    """A random token can start with "-"; Rasa's argument parser must still take it as the value."""
+    from bot.settings import Settings
+    from bot.supervisor import build_children
+
+    settings = Settings.from_env({"KOMMUN_DATA_DIR": str(tmp_path)}).with_overrides(rasa_token="-abc")
+    rasa = next(child for child in build_children(settings, tmp_path / "model.tar.gz") if child.name == "Rasa server")
+    from rasa.__main__ import create_argument_parser
+
+    arguments = create_argument_parser().parse_args(rasa.argv[3:])  # after "python -m rasa"
+    assert arguments.auth_token == "-abc"

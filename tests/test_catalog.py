@@ -90,3 +90,20 @@ def test_dates_in_each_language(catalogs):
 def test_resident_text_in_values_is_not_interpreted(catalogs):
     text = catalogs.response("utter_case_created", "sv", {"reference": "{phone}<b>"})["text"]
     assert "{phone}<b>" in text
+
+
+def test_faq_answers_are_at_most_three_sentences(catalogs, profile):
+    from bot.plain_language import catalog_texts, measure
+
+    for code in catalogs.languages:
+        for key, text in catalog_texts(catalogs, profile, code).items():
+            if key.startswith("utter_faq/") and key != "utter_faq/opening_hours":  # hours: a list, not prose
+                assert measure(key, text).sentences <= 3, (code, key, text)
+
+
+@pytest.mark.parametrize("key", ["utter_faq/contact", "utter_faq/complaint_process", "utter_faq/interpreter",
+                                 "utter_faq/public_documents", "utter_faq/opening_hours"])  # fmt: skip
+def test_faq_answers_give_two_contact_channels(catalogs, key):
+    channels = {"phone", "email", "address", "web_form"}
+    for code in catalogs.languages:
+        assert len(placeholders(catalogs.get(code).responses[key]["text"]) & channels) >= 2, (code, key)

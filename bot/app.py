@@ -181,7 +181,12 @@ async def chat_socket(request: web.Request) -> web.WebSocketResponse:
             await ws.send_json(event)
 
     async def error(code: str, key: str, **values: Any) -> None:
-        await push({"type": "error", "code": code, "message": catalogs.system(key, language, values)})
+        current = language
+        if conversation_id is not None:  # the language may have changed since hello
+            async with app[SESSIONS]() as session:
+                conversation = await convs.get_conversation(session, conversation_id)
+            current = conversation.language if conversation else language
+        await push({"type": "error", "code": code, "message": catalogs.system(key, current, values)})
 
     try:
         async for frame in ws:
@@ -242,9 +247,6 @@ async def chat_socket(request: web.Request) -> web.WebSocketResponse:
                 client_id = str(client_id)[:64] if client_id is not None else None
                 stored = await gateway.receive(conversation_id, body.strip(), display, client_id)
                 await push({"type": "ack", "client_id": client_id, "id": stored.id})
-                async with app[SESSIONS]() as session:
-                    conversation = await convs.get_conversation(session, conversation_id)
-                language = conversation.language if conversation else language
             else:
                 await error("invalid", "message_invalid")
     finally:

@@ -187,6 +187,8 @@ async def test_first_free_text_message_switches_to_a_confidently_detected_langua
     await receive(ws, "ack")
     async with db() as s:
         assert (await convs.find_by_token(s, welcome["token"])).language == "en"
+    await ws.send_json({"type": "message", "text": "x" * 2001})
+    assert (await receive(ws, "error"))["message"].startswith("The message is too long")  # errors follow
     await ws.close()
 
 

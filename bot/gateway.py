@@ -113,21 +113,17 @@ class Gateway:
     def _lang_payload(self, language: str) -> dict[str, str]:
         return {"lang": language, "dir": self._catalogs.get(language).direction}
 
+    def _render(self, response: str, language: str) -> tuple[str, dict[str, Any]]:
+        """A catalog response as the text and payload of a stored bot message."""
+        rendered = self._catalogs.response(response, language, self._catalogs.profile_values(self._profile, language))
+        return rendered["text"], {"buttons": rendered["buttons"], **self._lang_payload(language)}
+
     async def start_conversation(self, language: str) -> tuple[Conversation, str, list[Message]]:
         """Create a conversation and its greeting; returns it, its session token and the greeting."""
-        greeting = self._catalogs.response(
-            "utter_greet", language, self._catalogs.profile_values(self._profile, language)
-        )
+        text, payload = self._render("utter_greet", language)
         async with self._sessions() as session, session.begin():
             conversation, token = await convs.create_conversation(session, language)
-            message = await convs.add_message(
-                session,
-                conversation.id,
-                "bot",
-                greeting["text"],
-                {"buttons": greeting["buttons"], **self._lang_payload(language)},
-                delivered=True,
-            )
+            message = await convs.add_message(session, conversation.id, "bot", text, payload, delivered=True)
         return conversation, token, [message]
 
     async def resume(self, token: str) -> tuple[Conversation, list[Message]] | None:
@@ -189,10 +185,9 @@ class Gateway:
 
     async def bot_message(self, conversation_id: str, response: str, language: str) -> None:
         """Store and push a catalog response as the bot's own message (no Rasa turn)."""
-        rendered = self._catalogs.response(response, language, self._catalogs.profile_values(self._profile, language))
-        payload = {"buttons": rendered["buttons"], **self._lang_payload(language)}
+        text, payload = self._render(response, language)
         async with self._sessions() as session, session.begin():
-            message = await convs.add_message(session, conversation_id, "bot", rendered["text"], payload, True)
+            message = await convs.add_message(session, conversation_id, "bot", text, payload, True)
         await self.broadcast(conversation_id, message_event(message))
 
     async def deliver_pending(self, conversation_id: str) -> None:

@@ -12,14 +12,12 @@ alone on the same candidates, which is why both are used.
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from bot import langid
+from bot.bench_nlu import labelled_examples
 
 TARGETS = {"chat 3+ words": 0.98, "single-words": 0.90}
 
@@ -43,22 +41,11 @@ class Row:
         return TARGETS.get(self.kind) if self.language in langid.SUPPORTED else None
 
 
-def _strip_annotations(text: str) -> str:
-    return re.sub(r"\[([^\]]+)\]\{[^}]*\}", r"\1", text)
-
-
 def chat_messages(tests_dir: Path) -> dict[str, list[str]]:
     """Held-out NLU test messages per language (entity annotations removed)."""
-    out: dict[str, list[str]] = {}
-    for path in sorted((tests_dir / "nlu").glob("*.yml")):
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        lines = []
-        for block in data.get("nlu") or []:
-            for line in (block.get("examples") or "").splitlines():
-                if line.strip().startswith("- "):
-                    lines.append(_strip_annotations(line.strip()[2:]))
-        out[path.stem] = lines
-    return out
+    return {
+        path.stem: [text for text, _ in labelled_examples(path)] for path in sorted((tests_dir / "nlu").glob("*.yml"))
+    }
 
 
 NON_LATIN_LANGUAGES = ("ar", "fa", "ti", "uk")

@@ -49,7 +49,7 @@ class LanguageResult:
         return Counter((g, p) for g, p in self.pairs if g != p).most_common(most)
 
 
-def test_examples(path: Path) -> list[tuple[str, str]]:
+def labelled_examples(path: Path) -> list[tuple[str, str]]:
     """``(text, gold label)`` pairs of a Rasa NLU YAML file (entity annotations removed)."""
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     out = []
@@ -86,7 +86,7 @@ async def evaluate(model: Path, tests_dir: Path) -> list[LanguageResult]:
     results = []
     for path in sorted(tests_dir.glob("*.yml")):
         result = LanguageResult(path.stem)
-        for text, gold in test_examples(path):
+        for text, gold in labelled_examples(path):
             parse = await agent.parse_message(text)
             result.pairs.append((gold, predicted_label(parse)))
         results.append(result)

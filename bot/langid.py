@@ -42,7 +42,7 @@ _RUSSIAN_ONLY = set("ыэъё")
 _ARABIZI = re.compile(r"(?i)\b[a-z]*[a-z][2379][a-z0-9]*\b|\b[2379][a-z]{2,}\b")
 """Arabic chat alphabet: digits as letters (3 = ع, 7 = ح, 2 = ء, 9 = ق/ص) inside Latin words."""
 _ADDRESSES = re.compile(r"https?://\S+|\S+@\S+|\b[A-Z]{2,5}-\d{4}-\d+\b")
-_NOISE = re.compile(r"https?://\S+|\S+@\S+|\b[A-Z]{2,5}-\d{4}-\d+\b|[\d_]+")
+_NOISE = re.compile(_ADDRESSES.pattern + r"|[\d_]+")
 NON_LATIN_SHARE = 0.25
 """A message with at least this share of Ethiopic, Arabic or Cyrillic letters is in that script's
 language, even when Swedish words ("bygglov", "hemtjänst") make up the rest."""

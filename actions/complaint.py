@@ -1,93 +1,463 @@
-"""The complaint form (walking skeleton): a description and an optional e-mail, then a case."""
+"""The complaint and feedback form (synpunkt: klagomål, felanmälan, förslag, beröm), step by step.
+
+Questions, in order (``required_slots`` of :class:`ValidateComplaintForm`): kind, area (a department
+of the municipality profile), description, place (only for areas with ``asks_place``), date of the
+event, anonymous or not, then name, e-mail and/or phone and the reply channel (only when not
+anonymous), consent that the case becomes a public record (allmän handling, offentlighets- och
+sekretesslagen 2009:400), and a summary to send, change or cancel.
+
+Policy sources: anonymous feedback is handled like named feedback but cannot get a reply (common
+municipal rules for synpunktshantering); acknowledgement within 2 working days and the reply deadline
+per area come from the municipality profile.
+"""
 
 from __future__ import annotations
 
-import re
+from datetime import date
 from typing import Any
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.store import catalogs, file_case, language_of
+from actions.fields import (
+    MAX_PLACE_CHARS,
+    DateInFuture,
+    DateNotUnderstood,
+    clean_name,
+    find_email,
+    find_phone,
+    parse_event_date,
+)
+from actions.forms import DONT_KNOW, FAILURES_SLOT, SKIPPED, GuidedFormValidation, button_labels, intent_of
+from actions.store import catalogs, file_case, language_of, local_now, profile, settings
+from bot.profile import WEEKDAYS
+from bot.store.cases import new_check_code
 
 MIN_DESCRIPTION_CHARS = 10
 MAX_DESCRIPTION_CHARS = 4000
-NO_EMAIL = "-"
-"""Slot value meaning "the resident chose not to give an e-mail address" (anonymous)."""
+SUMMARY_DESCRIPTION_CHARS = 200
 
-_EMAIL = re.compile(r"^[^@\s<>()\[\],;:\"]+@[^@\s<>()\[\],;:\"]+\.[^@\s<>()\[\],;:\".]{2,}$")
+KIND = "complaint_kind"
+AREA = "complaint_area"
+DESCRIPTION = "complaint_description"
+DESCRIPTION_LANGUAGE = "complaint_description_language"
+PLACE = "complaint_place"
+DATE = "complaint_date"
+ANONYMOUS = "complaint_anonymous"
+NAME = "complaint_name"
+CONTACT = "complaint_contact"
+EMAIL = "complaint_email"
+PHONE = "complaint_phone"
+REPLY_CHANNEL = "complaint_reply_channel"
+CONSENT = "complaint_consent"
+CONFIRM = "complaint_confirm"
+EDIT = "complaint_edit"
+EDIT_REQUESTED = "complaint_edit_requested"
+CANCEL_REQUESTED = "complaint_cancel_requested"
+CANCEL_CONFIRM = "complaint_cancel_confirm"
+
+FORM_SLOTS = (
+    KIND, AREA, DESCRIPTION, DESCRIPTION_LANGUAGE, PLACE, DATE, ANONYMOUS, NAME, CONTACT, EMAIL, PHONE,
+    REPLY_CHANNEL, CONSENT, CONFIRM, EDIT, EDIT_REQUESTED, CANCEL_REQUESTED, CANCEL_CONFIRM, FAILURES_SLOT,
+)  # fmt: skip
+"""Every slot the form uses; all are cleared when the case is sent or the form is cancelled."""
+
+FILED_KINDS = ("complaint", "fault_report", "suggestion", "praise")
+CONTACT_SLOTS = (NAME, CONTACT, EMAIL, PHONE, REPLY_CHANNEL)
+EDITABLE: dict[str, tuple[str, ...]] = {
+    KIND: (KIND,),
+    AREA: (AREA,),
+    DESCRIPTION: (DESCRIPTION, DESCRIPTION_LANGUAGE),
+    PLACE: (PLACE,),
+    DATE: (DATE,),
+    ANONYMOUS: (ANONYMOUS, *CONTACT_SLOTS),
+    CONTACT: CONTACT_SLOTS,
+}
+"""Choice on the "what do you want to change" question → slots cleared so they are asked again."""
+SEND, CHANGE = "send", "change"
 
 
-def is_email(text: str) -> bool:
-    """A plausible e-mail address (one ``@``, a dot in the domain, no spaces); not a deliverability check."""
-    return len(text) <= 254 and bool(_EMAIL.match(text))
+def _languages(tracker: Tracker) -> list[str]:
+    """The conversation's language first, then Swedish and English (residents mix them in)."""
+    language = language_of(tracker)
+    return list(dict.fromkeys([language, "sv", "en"]))
 
 
-class ValidateComplaintForm(FormValidationAction):
-    """``validate_complaint_form``: checks each answer and says plainly what is wrong."""
+def kind_options(tracker: Tracker) -> dict[str, list[str]]:
+    """Kind code → what a resident may type for it (terms and button titles in their languages)."""
+    cats = catalogs()
+    options: dict[str, list[str]] = {kind: [kind] for kind in FILED_KINDS}
+    for language in _languages(tracker):
+        for kind in FILED_KINDS:
+            options[kind].append(cats.term(language, "case_kind", kind))
+        for kind, titles in button_labels("utter_ask_complaint_kind", language).items():
+            options.setdefault(kind, []).extend(titles)
+    return options
+
+
+def area_options(tracker: Tracker) -> dict[str, list[str]]:
+    """Department id → its names in the resident's languages."""
+    return {
+        dep.id: [dep.id, *(dep.display_name(language) for language in _languages(tracker))]
+        for dep in profile().departments
+    }
+
+
+def asks_place(area: str | None) -> bool:
+    """True when the profile says cases of ``area`` need a place."""
+    try:
+        return bool(area) and profile().department(str(area)).asks_place
+    except KeyError:
+        return False
+
+
+class ValidateComplaintForm(GuidedFormValidation):
+    """``validate_complaint_form``: which question comes next, and whether each answer is usable."""
 
     def name(self) -> str:
         """Rasa's name of this action."""
         return "validate_complaint_form"
 
+    async def required_slots(
+        self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[str]:
+        """The questions this resident must answer, given the answers so far (see the module docstring).
+
+        A confirmed cancellation leaves none, which ends the form; :class:`ActionSubmitComplaint`
+        then reports the cancellation.
+        """
+        if tracker.get_slot(CANCEL_CONFIRM) is True:
+            return []
+        slots = [KIND, AREA, DESCRIPTION]
+        if asks_place(tracker.get_slot(AREA)):
+            slots.append(PLACE)
+        slots += [DATE, ANONYMOUS]
+        if tracker.get_slot(ANONYMOUS) is False:
+            slots += [NAME, CONTACT]
+            if tracker.get_slot(EMAIL) and tracker.get_slot(PHONE):
+                slots.append(REPLY_CHANNEL)
+        slots.append(CONSENT)
+        if tracker.get_slot(EDIT_REQUESTED):
+            slots.append(EDIT)
+        slots.append(CONFIRM)
+        if tracker.get_slot(CANCEL_REQUESTED):
+            slots.insert(0, CANCEL_CONFIRM)
+        return slots
+
+    async def validate_complaint_kind(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """Complaint, fault report, suggestion or praise (button or typed word, any language)."""
+        kind = self.chosen(tracker, slot_value, kind_options(tracker))
+        if kind is None:
+            return self.reject(dispatcher, tracker, KIND, "utter_complaint_kind_invalid")
+        return self.accept(tracker, KIND, kind)
+
+    async def validate_complaint_area(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """A department of the municipality profile (button or its name typed)."""
+        area = self.chosen(tracker, slot_value, area_options(tracker))
+        if area is None:
+            return self.reject(dispatcher, tracker, AREA, "utter_complaint_area_invalid")
+        return self.accept(tracker, AREA, area)
+
     async def validate_complaint_description(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        """Accept 10 to 4,000 characters of free text in any language."""
-        text = str(slot_value or "").strip()
-        if len(text) < MIN_DESCRIPTION_CHARS:
-            dispatcher.utter_message(response="utter_complaint_description_too_short")
-            return {"complaint_description": None}
-        if len(text) > MAX_DESCRIPTION_CHARS:
-            dispatcher.utter_message(response="utter_complaint_description_too_long", max_chars=MAX_DESCRIPTION_CHARS)
-            return {"complaint_description": None}
-        return {"complaint_description": text}
+        """Free text in any language, 10–4,000 characters; its language is kept with it.
 
-    async def validate_complaint_email(
+        The language is the one the gateway detected for the message (``metadata.written_in``),
+        else the conversation's.
+        """
+        text = str(slot_value or "").strip()
+        if intent_of(tracker) == DONT_KNOW and len(text) < 40:
+            return self.reject(dispatcher, tracker, DESCRIPTION, "utter_form_answer_required")
+        if len(text) < MIN_DESCRIPTION_CHARS:
+            return self.reject(
+                dispatcher,
+                tracker,
+                DESCRIPTION,
+                "utter_complaint_description_too_short",
+                min_chars=MIN_DESCRIPTION_CHARS,
+            )
+        if len(text) > MAX_DESCRIPTION_CHARS:
+            return self.reject(
+                dispatcher,
+                tracker,
+                DESCRIPTION,
+                "utter_complaint_description_too_long",
+                max_chars=MAX_DESCRIPTION_CHARS,
+            )
+        metadata = (tracker.latest_message or {}).get("metadata") or {}
+        written_in = metadata.get("written_in")
+        if not catalogs().supports(written_in):
+            written_in = tracker.get_slot(DESCRIPTION_LANGUAGE) or language_of(tracker)
+        return self.accept(tracker, DESCRIPTION, text, **{DESCRIPTION_LANGUAGE: written_in})
+
+    async def validate_complaint_place(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        """Accept an e-mail address, or "no" (the case is then anonymous and gets no reply)."""
-        intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
+        """An address or place, at most 200 characters; "I don't know" skips it."""
+        text = " ".join(str(slot_value or "").split())
+        if intent_of(tracker) == DONT_KNOW or text == SKIPPED:
+            return self.accept(tracker, PLACE, SKIPPED)
+        if len(text) < 2 or len(text) > MAX_PLACE_CHARS:
+            return self.reject(dispatcher, tracker, PLACE, "utter_complaint_place_invalid", max_chars=MAX_PLACE_CHARS)
+        return self.accept(tracker, PLACE, text)
+
+    async def validate_complaint_date(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """The day it happened (ISO date in the slot); "I don't know" skips it; never in the future."""
         text = str(slot_value or "").strip()
-        if intent == "deny" and not is_email(text):
-            return {"complaint_email": NO_EMAIL}
-        if is_email(text):
-            return {"complaint_email": text}
-        dispatcher.utter_message(response="utter_complaint_email_invalid")
-        return {"complaint_email": None}
+        today = local_now().date()
+        if intent_of(tracker) == DONT_KNOW or text == SKIPPED:
+            return self.accept(tracker, DATE, SKIPPED)
+        if self.chosen(tracker, text, {"today": []}) == "today":
+            return self.accept(tracker, DATE, today.isoformat())
+        language = language_of(tracker)
+        fmt = catalogs().get(language).format
+        weekdays = [(index, fmt["weekdays"][key]) for index, key in enumerate(WEEKDAYS)]
+        try:
+            day = parse_event_date(text, language, today, fmt.get("date_words") or {}, weekdays)
+        except DateInFuture:
+            return self.reject(dispatcher, tracker, DATE, "utter_complaint_date_future")
+        except DateNotUnderstood:
+            return self.reject(dispatcher, tracker, DATE, "utter_complaint_date_invalid")
+        return self.accept(tracker, DATE, day.isoformat())
+
+    async def validate_complaint_anonymous(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """Yes (anonymous: contact details are dropped) or no (they are asked next)."""
+        answer = slot_value if isinstance(slot_value, bool) else self.yes_no(tracker, slot_value)
+        if answer is None:
+            return self.reject(dispatcher, tracker, ANONYMOUS, "utter_complaint_yes_no_invalid")
+        cleared = {slot: None for slot in CONTACT_SLOTS} if answer else {}
+        return self.accept(tracker, ANONYMOUS, answer, **cleared)
+
+    async def validate_complaint_name(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """A name in letters of any script, at most 100 characters."""
+        name = clean_name(str(slot_value or ""))
+        if name is None:
+            return self.reject(dispatcher, tracker, NAME, "utter_complaint_name_invalid")
+        return self.accept(tracker, NAME, name)
+
+    async def validate_complaint_contact(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """An e-mail address and/or a phone number (Swedish numbers without a country code).
+
+        With only one of them, replies go that way; with both, the resident is asked next.
+        """
+        text = str(slot_value or "")
+        email, phone = find_email(text), find_phone(text)
+        if not email and not phone:
+            return self.reject(dispatcher, tracker, CONTACT, "utter_complaint_contact_invalid")
+        channel = None if email and phone else "email" if email else "phone"
+        shown = ", ".join(part for part in (email, phone) if part)
+        return self.accept(tracker, CONTACT, shown, **{EMAIL: email, PHONE: phone, REPLY_CHANNEL: channel})
+
+    async def validate_complaint_reply_channel(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """E-mail or phone."""
+        cats = catalogs()
+        options: dict[str, list[str]] = {"email": ["email"], "phone": ["phone"]}
+        for language in _languages(tracker):
+            for channel in options:
+                options[channel].append(cats.term(language, "reply_channel", channel))
+        channel = self.chosen(tracker, slot_value, options)
+        if channel is None:
+            return self.reject(dispatcher, tracker, REPLY_CHANNEL, "utter_complaint_reply_channel_invalid")
+        return self.accept(tracker, REPLY_CHANNEL, channel)
+
+    async def validate_complaint_consent(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """Yes is required: the case becomes a public record (allmän handling) once received."""
+        answer = slot_value if isinstance(slot_value, bool) else self.yes_no(tracker, slot_value)
+        if answer is None:
+            return self.reject(dispatcher, tracker, CONSENT, "utter_complaint_yes_no_invalid")
+        if not answer:
+            return self.reject(dispatcher, tracker, CONSENT, "utter_complaint_consent_required")
+        return self.accept(tracker, CONSENT, True)
+
+    async def validate_complaint_confirm(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """Send (yes), or change a field (the next question asks which)."""
+        if slot_value == SEND:
+            return self.accept(tracker, CONFIRM, SEND)
+        labels = {
+            code: titles
+            for language in _languages(tracker)
+            for code, titles in button_labels("utter_ask_complaint_confirm", language).items()
+        }
+        if self.chosen(tracker, slot_value, {CHANGE: labels.get(CHANGE, [])}) == CHANGE or intent_of(tracker) == "deny":
+            return self.accept(tracker, CONFIRM, None, **{EDIT_REQUESTED: True})
+        if intent_of(tracker) == "affirm":
+            return self.accept(tracker, CONFIRM, SEND)
+        return self.reject(dispatcher, tracker, CONFIRM, "utter_complaint_confirm_invalid")
+
+    async def validate_complaint_edit(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """Which answer to change: that answer (and those depending on it) is asked again."""
+        options: dict[str, list[str]] = {slot: [] for slot in EDITABLE}
+        for language in _languages(tracker):
+            for code, titles in button_labels("utter_ask_complaint_edit", language).items():
+                options.setdefault(code, []).extend(titles)
+        field = self.chosen(tracker, slot_value, options)
+        if field not in EDITABLE:
+            return self.reject(dispatcher, tracker, EDIT, "utter_complaint_edit_invalid")
+        cleared: dict[str, Any] = {slot: None for slot in EDITABLE[field]}
+        if field == CONTACT:
+            cleared[ANONYMOUS] = False
+        return self.accept(tracker, EDIT, None, **cleared, **{EDIT_REQUESTED: None, CONFIRM: None})
+
+    async def validate_complaint_cancel_confirm(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """Yes ends the form without sending; no goes back to the question the resident was on."""
+        answer = slot_value if isinstance(slot_value, bool) else self.yes_no(tracker, slot_value)
+        if answer is None:
+            return self.reject(dispatcher, tracker, CANCEL_CONFIRM, "utter_complaint_yes_no_invalid")
+        if answer:
+            return self.accept(tracker, CANCEL_CONFIRM, True)
+        return self.accept(tracker, CANCEL_CONFIRM, None, **{CANCEL_REQUESTED: None})
+
+
+def summary_lines(tracker: Tracker, language: str) -> str:
+    """The resident's answers as ``Label: value`` lines in ``language`` (description shortened)."""
+    cats = catalogs()
+    labels = cats.get(language).terms["summary"]
+    not_given = cats.term(language, "not_given")
+    area = tracker.get_slot(AREA)
+    lines = [
+        (labels["kind"], cats.term(language, "case_kind", tracker.get_slot(KIND) or "complaint")),
+        (labels["area"], profile().department(area).display_name(language) if area else not_given),
+    ]
+    description = str(tracker.get_slot(DESCRIPTION) or "")
+    if len(description) > SUMMARY_DESCRIPTION_CHARS:
+        description = description[:SUMMARY_DESCRIPTION_CHARS].rstrip() + " …"
+    lines.append((labels["description"], description))
+    if asks_place(area):
+        place = tracker.get_slot(PLACE)
+        lines.append((labels["place"], not_given if place in (None, SKIPPED) else str(place)))
+    event_date = tracker.get_slot(DATE)
+    shown_date = (
+        not_given if event_date in (None, SKIPPED) else cats.format_date(date.fromisoformat(event_date), language)
+    )
+    lines.append((labels["date"], shown_date))
+    anonymous = tracker.get_slot(ANONYMOUS) is not False
+    lines.append((labels["anonymous"], cats.term(language, "yes" if anonymous else "no")))
+    if not anonymous:
+        lines.append((labels["name"], str(tracker.get_slot(NAME) or not_given)))
+        if tracker.get_slot(EMAIL):
+            lines.append((labels["email"], str(tracker.get_slot(EMAIL))))
+        if tracker.get_slot(PHONE):
+            lines.append((labels["phone"], str(tracker.get_slot(PHONE))))
+        channel = tracker.get_slot(REPLY_CHANNEL)
+        if channel:
+            lines.append((labels["reply_channel"], cats.term(language, "reply_channel", channel)))
+        lines.append((labels["reply_language"], cats.get(language).name))
+    return "\n".join(f"{label}: {value}" for label, value in lines)
+
+
+class ActionAskComplaintConfirm(Action):
+    """``action_ask_complaint_confirm``: show the summary and ask to send, change or cancel."""
+
+    def name(self) -> str:
+        """Rasa's name of this action."""
+        return "action_ask_complaint_confirm"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        """Utter ``utter_ask_complaint_confirm`` with the summary of the answers."""
+        dispatcher.utter_message(
+            response="utter_ask_complaint_confirm", summary=summary_lines(tracker, language_of(tracker))
+        )
+        return []
+
+
+class ActionRequestCancel(Action):
+    """``action_request_cancel``: the resident said "stop"; the form asks whether to cancel."""
+
+    def name(self) -> str:
+        """Rasa's name of this action."""
+        return "action_request_cancel"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        """Mark the cancellation as requested; the form's next question is the confirmation."""
+        return [SlotSet(CANCEL_REQUESTED, True)]
+
+
+def cleared_form() -> list[EventType]:
+    """Events that empty every slot of the form."""
+    return [SlotSet(slot, None) for slot in FORM_SLOTS]
 
 
 class ActionSubmitComplaint(Action):
-    """``action_submit_complaint``: store the case and tell the resident its number and due dates."""
+    """``action_submit_complaint``: store the case (or report the cancellation) when the form ends."""
 
     def name(self) -> str:
         """Rasa's name of this action."""
         return "action_submit_complaint"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
-        """Create the case; on a database error keep the answers and say how else to reach us."""
+        """Store the case with a reference and a check code, queue the receipt and tell the resident.
+
+        The resident hears the reference, the check code (shown only now), the handling department
+        and both due dates as real dates in their language. On a database error the answers stay in
+        the slots, so asking again sends them without a new round of questions.
+        """
+        if tracker.get_slot(CANCEL_CONFIRM) is True:
+            dispatcher.utter_message(response="utter_complaint_cancelled")
+            return cleared_form()
+        if tracker.get_slot(CONFIRM) != SEND:
+            return []
         language = language_of(tracker)
-        email = tracker.get_slot("complaint_email")
+        anonymous = tracker.get_slot(ANONYMOUS) is not False
+        area = tracker.get_slot(AREA) or profile().general_department.id
+        place = tracker.get_slot(PLACE) if asks_place(area) else None
+        event_date = tracker.get_slot(DATE)
+        code = new_check_code()
         case = await file_case(
             dispatcher,
             tracker,
-            kind="complaint",
-            description=str(tracker.get_slot("complaint_description") or ""),
-            contact_email=None if email in (None, NO_EMAIL) else str(email),
+            check_code=code,
+            kind=tracker.get_slot(KIND) or "complaint",
+            area=area,
+            description=str(tracker.get_slot(DESCRIPTION) or ""),
+            description_language=tracker.get_slot(DESCRIPTION_LANGUAGE) or language,
+            place=None if place in (None, SKIPPED) else str(place),
+            event_date=None if event_date in (None, SKIPPED) else date.fromisoformat(event_date),
+            anonymous=anonymous,
+            contact_name=None if anonymous else tracker.get_slot(NAME),
+            contact_email=None if anonymous else tracker.get_slot(EMAIL),
+            contact_phone=None if anonymous else tracker.get_slot(PHONE),
+            reply_channel=None if anonymous else tracker.get_slot(REPLY_CHANNEL),
+            reply_language=language,
+            consent_at=local_now(),
         )
         if case is None:
-            return []
+            return [SlotSet(CONFIRM, None)]
         cats = catalogs()
+        values = {
+            "reference": case.reference,
+            "check_code": code,
+            "department": profile().department(area).display_name(language),
+            "acknowledgement_due": cats.format_date(case.acknowledgement_due, language),
+            "reply_due": cats.format_date(case.reply_due, language),
+        }
         dispatcher.utter_message(
-            response="utter_case_created",
-            reference=case.reference,
-            acknowledgement_due=cats.format_date(case.acknowledgement_due, language),
-            reply_due=cats.format_date(case.reply_due, language),
+            response="utter_case_created_anonymous" if anonymous else "utter_case_created", **values
         )
-        return [
-            SlotSet("case_reference", case.reference),
-            SlotSet("complaint_description", None),
-            SlotSet("complaint_email", None),
-        ]
+        if case.contact_email and settings().smtp_configured:
+            dispatcher.utter_message(response="utter_case_receipt_queued", receipt_email=case.contact_email)
+        return [*cleared_form(), SlotSet("case_reference", case.reference)]

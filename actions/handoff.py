@@ -8,6 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ConversationPaused, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.complaint import AREA, DESCRIPTION, DESCRIPTION_LANGUAGE, FILED_KINDS, KIND, cleared_form
 from actions.store import catalogs, file_case, language_of, local_now, profile
 from bot.workdays import is_open
 
@@ -25,10 +26,23 @@ class ActionHandoff(Action):
         return "action_handoff"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
-        """Create the case (kind ``question``, status ``waiting_for_staff``) and pause the bot."""
+        """Create the case (kind ``question``, status ``waiting_for_staff``) and pause the bot.
+
+        What the resident already answered in the complaint form (kind, area, description) goes into
+        the case, and the form's slots are emptied: the case officer takes it from here.
+        """
         language = language_of(tracker)
         last_text = str((tracker.latest_message or {}).get("text") or "")
-        case = await file_case(dispatcher, tracker, kind="question", description=last_text, status="waiting_for_staff")
+        kind = tracker.get_slot(KIND)
+        case = await file_case(
+            dispatcher,
+            tracker,
+            kind=kind if kind in FILED_KINDS else "question",
+            area=tracker.get_slot(AREA),
+            description=str(tracker.get_slot(DESCRIPTION) or last_text),
+            description_language=tracker.get_slot(DESCRIPTION_LANGUAGE),
+            status="waiting_for_staff",
+        )
         if case is None:
             return []
         dispatcher.utter_message(json_message={"gateway": {"mode": "waiting", "reference": case.reference}})
@@ -40,4 +54,4 @@ class ActionHandoff(Action):
                 reference=case.reference,
                 acknowledgement_due=catalogs().format_date(case.acknowledgement_due, language),
             )
-        return [SlotSet("case_reference", case.reference), ConversationPaused()]
+        return [*cleared_form(), SlotSet("case_reference", case.reference), ConversationPaused()]

@@ -5,6 +5,7 @@ Created on first use (never at import time) and then shared by all actions of th
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -19,9 +20,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bot.catalog import Catalogs, default_catalogs
+from bot.outbox import queue_receipt
 from bot.profile import Profile, load_profile
 from bot.settings import Settings
-from bot.store.cases import NewCase, create_case
+from bot.store.cases import NewCase, create_case, hash_check_code
 from bot.store.conversations import get_conversation
 from bot.store.db import create_engine, session_factory
 from bot.store.models import Case
@@ -91,20 +93,30 @@ def local_now() -> datetime:
     return datetime.now(ZoneInfo(profile().timezone))
 
 
-async def file_case(dispatcher: CollectingDispatcher, tracker: Tracker, **fields: Any) -> Case | None:
+async def file_case(
+    dispatcher: CollectingDispatcher, tracker: Tracker, check_code: str | None = None, **fields: Any
+) -> Case | None:
     """Store a case for this conversation; ``fields`` are those of :class:`~bot.store.cases.NewCase`.
 
-    Language and conversation come from the tracker. On a database error the resident is told, in
-    their language, how else to reach the municipality, the error is logged (without what the
-    resident wrote) and ``None`` is returned.
+    Language and conversation come from the tracker. With a ``check_code`` its argon2 hash is stored
+    (computed in a worker thread) and, when the case has an e-mail address, a receipt with the code is
+    queued in the notification outbox in the same transaction. On a database error the resident is
+    told, in their language, how else to reach the municipality, the error is logged (without what
+    the resident wrote) and ``None`` is returned.
     """
+    if check_code is not None:
+        loop = asyncio.get_running_loop()
+        fields["check_code_hash"] = await loop.run_in_executor(None, hash_check_code, check_code)
     try:
         async with unit_of_work() as session:
             conversation = await get_conversation(session, tracker.sender_id)
             new = NewCase(
                 language=language_of(tracker), conversation_id=conversation.id if conversation else None, **fields
             )
-            return await create_case(session, profile(), new)
+            case = await create_case(session, profile(), new)
+            if check_code is not None:
+                await queue_receipt(session, case, check_code, catalogs(), profile())
+            return case
     except (SQLAlchemyError, OSError):
         logger.exception("could not store a %s case (conversation %s)", fields.get("kind"), tracker.sender_id)
         dispatcher.utter_message(response="utter_case_failed", phone=profile().phone)

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.catalog import CatalogError, Catalogs, default_catalogs
 from bot.gateway import Gateway, message_event
 from bot.langid import warm_up
+from bot.outbox import outbox_loop
 from bot.profile import Profile, load_profile
 from bot.rasa_client import RasaClient, action_server_status
 from bot.settings import Settings
@@ -72,12 +73,17 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     app[HTTP] = http
     app[RASA] = RasaClient(http, settings.rasa_url, settings.rasa_token, settings.rasa_timeout)
     app[GATEWAY] = Gateway(app[SESSIONS], app[RASA], app[CATALOGS], app[PROFILE], settings.retry_interval)
-    retry = asyncio.get_running_loop().create_task(app[GATEWAY].retry_loop())
+    loop = asyncio.get_running_loop()
+    background = [
+        loop.create_task(app[GATEWAY].retry_loop()),
+        loop.create_task(outbox_loop(app[SESSIONS], settings, app[PROFILE])),
+    ]
     if settings.warm_up_language_detection:
-        asyncio.get_running_loop().run_in_executor(None, warm_up)
+        loop.run_in_executor(None, warm_up)
     yield
-    retry.cancel()
-    await asyncio.gather(retry, return_exceptions=True)
+    for task in background:
+        task.cancel()
+    await asyncio.gather(*background, return_exceptions=True)
     await app[GATEWAY].close()
     await http.close()
     await engine.dispose()
@@ -286,7 +292,7 @@ async def nlg(request: web.Request) -> web.Response:
     values.update({k: v for k, v in slots.items() if isinstance(v, (str, int, float))})
     values.update({k: v for k, v in arguments.items() if isinstance(v, (str, int, float))})
     try:
-        rendered = catalogs.response(str(name), language, values)
+        rendered = catalogs.response(str(name), language, values, profile)
     except CatalogError:
         logger.error("NLG asked for an unknown response %r", name)
         raise web.HTTPNotFound(text="unknown response") from None

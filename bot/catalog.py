@@ -6,7 +6,11 @@ One YAML file per language in ``bot/locales/<code>.yml`` with the same keys in e
   ``reviewed_by_native_speaker`` (bool);
 - ``format``: date, time and opening-hours patterns, month and weekday names;
 - ``responses``: one entry per Rasa response (``text`` and optional ``buttons``; ``buttons:
-  languages`` means one button per supported language, titled with its own name);
+  languages`` means one button per supported language, titled with its own name; ``buttons: areas``
+  one button per department of the municipality profile, titled with its name in the language);
+- ``terms``: words the actions put into responses (case kinds and statuses, reply channels, the
+  labels of the complaint summary, yes/no);
+- ``email``: subject and body of the e-mails sent to residents (the receipt of a case);
 - ``system``: messages the gateway itself sends (assistant starting, message too long, …);
 - ``ui``: labels of the chat page.
 
@@ -50,6 +54,8 @@ class LanguageCatalog:
     responses: dict[str, dict[str, Any]]
     system: dict[str, str]
     ui: dict[str, str]
+    terms: dict[str, Any]
+    email: dict[str, str]
 
 
 class _Placeholders(dict):
@@ -91,6 +97,8 @@ class Catalogs:
                 responses=data.get("responses", {}),
                 system=data.get("system", {}),
                 ui=data.get("ui", {}),
+                terms=data.get("terms", {}),
+                email=data.get("email", {}),
             )
 
     @property
@@ -120,11 +128,23 @@ class Catalogs:
             for code, cat in self._by_code.items()
         ]
 
-    def response(self, name: str, language: str, values: Mapping[str, Any]) -> dict[str, Any]:
+    @staticmethod
+    def area_buttons(profile: Profile, language: str) -> list[dict[str, str]]:
+        """One button per department of ``profile``, titled in ``language``; payload ``/inform{"choice": id}``."""
+        return [
+            {"title": dep.display_name(language), "payload": "/inform" + json.dumps({"choice": dep.id})}
+            for dep in profile.departments
+        ]
+
+    def response(
+        self, name: str, language: str, values: Mapping[str, Any], profile: Profile | None = None
+    ) -> dict[str, Any]:
         """Render a Rasa response in ``language``: ``{"text": str, "buttons": [{title, payload}]}``.
 
+        ``profile`` is needed for responses with ``buttons: areas``.
+
         Raises:
-            CatalogError: unknown language or response name.
+            CatalogError: unknown language or response name, or area buttons without a profile.
         """
         cat = self.get(language)
         try:
@@ -134,6 +154,10 @@ class Catalogs:
         buttons: list[dict[str, str]]
         if entry.get("buttons") == "languages":
             buttons = self.language_buttons()
+        elif entry.get("buttons") == "areas":
+            if profile is None:
+                raise CatalogError(f"response {name!r} lists the areas and needs the municipality profile")
+            buttons = self.area_buttons(profile, language)
         else:
             buttons = [
                 {"title": render_text(b["title"], values), "payload": b["payload"]} for b in entry.get("buttons") or []
@@ -151,6 +175,31 @@ class Catalogs:
             return render_text(cat.system[key], values or {})
         except KeyError:
             raise CatalogError(f"system message {key!r} is missing from the {language!r} catalog") from None
+
+    def term(self, language: str, group: str, key: str | None = None) -> str:
+        """A word from the ``terms`` section: ``term("sv", "case_kind", "praise")`` → ``"beröm"``.
+
+        With ``key`` omitted, ``group`` names a single term (``"yes"``, ``"no"``, ``"not_given"``).
+
+        Raises:
+            CatalogError: unknown language, group or key.
+        """
+        terms = self.get(language).terms
+        try:
+            return str(terms[group] if key is None else terms[group][key])
+        except (KeyError, TypeError):
+            raise CatalogError(f"term {group}.{key} is missing from the {language!r} catalog") from None
+
+    def email(self, key: str, language: str, values: Mapping[str, Any]) -> str:
+        """Render an e-mail text (``receipt_subject``, ``receipt_body``) in ``language``.
+
+        Raises:
+            CatalogError: unknown language or key.
+        """
+        try:
+            return render_text(self.get(language).email[key], values)
+        except KeyError:
+            raise CatalogError(f"e-mail text {key!r} is missing from the {language!r} catalog") from None
 
     def ui(self, language: str, values: Mapping[str, Any]) -> dict[str, str]:
         """All chat-page labels of ``language``, rendered."""
@@ -208,6 +257,7 @@ class Catalogs:
             "opening_hours": self.format_opening_hours(profile, language),
             "acknowledgement_days": str(profile.acknowledgement_working_days),
             "reply_days": str(profile.reply_working_days),
+            "area_general": profile.general_department.display_name(language),
             **{f"url_{topic}": url for topic, url in profile.services.items()},
         }
 

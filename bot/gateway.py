@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy.orm import sessionmaker
 
 from bot.catalog import Catalogs
-from bot.langid import decide
+from bot.langid import MIN_CHARS_FOR_TEXT_LANGUAGE, decide, text_language
 from bot.profile import Profile
 from bot.rasa_client import RasaClient, RasaUnavailable
 from bot.store import conversations as convs
@@ -158,16 +158,20 @@ class Gateway:
                 raise LookupError(conversation_id)
             first = not text.startswith("/") and not await convs.has_resident_messages(session, conversation_id)
         decision, language = "keep", conversation.language
+        written_in = None
+        loop = asyncio.get_running_loop()
         if first:
-            decision, language = await asyncio.get_running_loop().run_in_executor(
-                None, decide, text, conversation.language
-            )
+            decision, language = await loop.run_in_executor(None, decide, text, conversation.language)
             if decision == "switch" and not self._catalogs.supports(language):
                 decision, language = "keep", conversation.language
+        elif not text.startswith("/") and len(text) >= MIN_CHARS_FOR_TEXT_LANGUAGE:
+            written_in = await loop.run_in_executor(None, text_language, text, conversation.language)
         async with self._sessions() as session, session.begin():
             if decision == "switch":
                 await convs.set_language(session, conversation_id, language)
             payload: dict[str, Any] = {**self._lang_payload(conversation.language), "client_id": client_id}
+            if written_in:
+                payload["written_in"] = written_in
             if display is not None and display != text:
                 payload["rasa_text"] = text
             message = await convs.add_message(session, conversation_id, "resident", display or text, payload)
@@ -203,7 +207,10 @@ class Gateway:
                 rasa_text = (message.payload or {}).get("rasa_text") or message.text
                 await self.broadcast(conversation_id, {"type": "typing", "on": True})
                 try:
-                    replies = await self._rasa.send(conversation_id, rasa_text, {"language": conversation.language})
+                    metadata = {"language": conversation.language}
+                    if (message.payload or {}).get("written_in"):
+                        metadata["written_in"] = message.payload["written_in"]
+                    replies = await self._rasa.send(conversation_id, rasa_text, metadata)
                 except RasaUnavailable as exc:
                     logger.warning("Rasa unavailable for a conversation: %s", exc)
                     await self.broadcast(conversation_id, {"type": "typing", "on": False})

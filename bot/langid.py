@@ -227,6 +227,22 @@ def decide(text: str, current: str) -> tuple[str, str]:
     return "ask", current
 
 
+MIN_CHARS_FOR_TEXT_LANGUAGE = 20
+"""Shorter messages are answers to questions (names, dates, yes/no) and are not worth detecting."""
+
+
+def text_language(text: str, current: str) -> str:
+    """The language ``text`` is written in: the detected one when confident, else ``current``.
+
+    Used to record the original language of what a resident wrote (e.g. a complaint's description),
+    which may differ from the conversation's language.
+    """
+    if len(text.strip()) < MIN_CHARS_FOR_TEXT_LANGUAGE:
+        return current
+    found = detect(text)
+    return found.language if found.language and found.confident else current
+
+
 def warm_up() -> None:
     """Load the detectors' models now (about 3 s and 250 MB) instead of on the first resident message."""
     detect("Hej, jag vill lämna en synpunkt om snöröjningen.")

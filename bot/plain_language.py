@@ -62,15 +62,25 @@ def jargon_stems(path: Path = LOCALES_DIR / "jargon-sv.txt") -> list[str]:
     return [line.strip().lower() for line in lines if line.strip() and not line.startswith("#")]
 
 
+ACTION_SAMPLES = {
+    "reference": "SYN-2026-00042",
+    "check_code": "K7PQ-4XZ9",
+    "acknowledgement_due": "25",
+    "reply_due": "4",
+    "max_chars": "2000",
+    "min_chars": "10",
+    "department": "Gator och parker",
+    "summary": "Typ: beröm",
+    "receipt_email": "anna@example.se",
+    "status": "mottaget",
+    "minutes": "15",
+}
+"""Sample values of the placeholders that actions fill (every such placeholder must be listed here)."""
+
+
 def catalog_texts(catalogs: Catalogs, profile: Profile, language: str) -> dict[str, str]:
     """Every response and system text of a language, as residents see it (placeholders filled)."""
-    values = {
-        **catalogs.profile_values(profile, language),
-        "reference": "SYN-2026-00042",
-        "acknowledgement_due": "25",
-        "reply_due": "4",
-        "max_chars": "2000",
-    }
+    values = {**catalogs.profile_values(profile, language), **ACTION_SAMPLES}
     cat = catalogs.get(language)
     texts = {name: render_text(entry["text"], values) for name, entry in cat.responses.items()}
     texts.update({f"system.{key}": render_text(text, values) for key, text in cat.system.items()})

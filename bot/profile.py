@@ -36,12 +36,14 @@ class Department:
     """A department (area) of the municipality.
 
     ``name`` maps language code to display name; ``reply_working_days`` is the reply deadline for
-    cases in this area, in working days (``None``: the profile default applies).
+    cases in this area, in working days (``None``: the profile default applies); ``asks_place``:
+    the complaint form asks where it happened (streets, parks, waste collection …).
     """
 
     id: str
     name: dict[str, str]
     reply_working_days: int | None = None
+    asks_place: bool = False
 
     def display_name(self, language: str, fallback: str = "sv") -> str:
         """Name in ``language``, else in ``fallback``, else the id."""
@@ -84,6 +86,14 @@ class Profile:
             if dep.id == department_id:
                 return dep
         raise KeyError(department_id)
+
+    @property
+    def general_department(self) -> Department:
+        """The department for cases that fit no other: the one with id ``general``, else the last one."""
+        for dep in self.departments:
+            if dep.id == "general":
+                return dep
+        return self.departments[-1]
 
     def reply_days_for(self, department_id: str | None) -> int:
         """Reply deadline in working days for an area (the area's own, else the default)."""
@@ -154,6 +164,7 @@ def parse_profile(data: Any) -> Profile:
                 reply_working_days=None
                 if reply is None
                 else _positive_int(reply, f"departments[{index}].reply_working_days"),
+                asks_place=bool(dep.get("asks_place", False)),
             )
         )
     if not departments:

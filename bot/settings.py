@@ -20,6 +20,16 @@ def _default_cache_dir(env: Mapping[str, str]) -> Path:
     return Path(base) / "kommun-assistent"
 
 
+SMTP_SECURITY = ("starttls", "tls", "none")
+"""``KOMMUN_SMTP_SECURITY``: STARTTLS on port 587 (default), implicit TLS on 465, or none (local relay)."""
+
+
+def _choice(value: str, allowed: tuple[str, ...], variable: str) -> str:
+    if value not in allowed:
+        raise ValueError(f"{variable} must be one of {', '.join(allowed)}, got {value!r}")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     """Runtime settings of every process (web app, supervisor, action server, CLI).
@@ -42,6 +52,18 @@ class Settings:
     rasa_timeout: float = 30.0
     retry_interval: float = 3.0
     warm_up_language_detection: bool = True
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_from: str = ""
+    smtp_security: str = "starttls"
+    outbox_interval: float = 30.0
+
+    @property
+    def smtp_configured(self) -> bool:
+        """True when e-mail can be sent (``KOMMUN_SMTP_HOST`` and ``KOMMUN_SMTP_FROM`` are set)."""
+        return bool(self.smtp_host and self.smtp_from)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -68,6 +90,13 @@ class Settings:
             model_cache_dir=Path(env.get("KOMMUN_MODEL_CACHE", str(cache_dir / "models"))),
             default_language=env.get("KOMMUN_DEFAULT_LANGUAGE", "sv"),
             max_message_chars=int(env.get("KOMMUN_MAX_MESSAGE_CHARS", "2000")),
+            smtp_host=env.get("KOMMUN_SMTP_HOST", ""),
+            smtp_port=int(env.get("KOMMUN_SMTP_PORT", "587")),
+            smtp_username=env.get("KOMMUN_SMTP_USERNAME", ""),
+            smtp_password=env.get("KOMMUN_SMTP_PASSWORD", ""),
+            smtp_from=env.get("KOMMUN_SMTP_FROM", ""),
+            smtp_security=_choice(env.get("KOMMUN_SMTP_SECURITY", "starttls"), SMTP_SECURITY, "KOMMUN_SMTP_SECURITY"),
+            outbox_interval=float(env.get("KOMMUN_OUTBOX_INTERVAL", "30")),
         )
 
     def with_overrides(self, **changes: object) -> Settings:
@@ -104,4 +133,11 @@ class Settings:
             "KOMMUN_MODEL_CACHE": str(self.model_cache_dir),
             "KOMMUN_DEFAULT_LANGUAGE": self.default_language,
             "KOMMUN_MAX_MESSAGE_CHARS": str(self.max_message_chars),
+            "KOMMUN_SMTP_HOST": self.smtp_host,
+            "KOMMUN_SMTP_PORT": str(self.smtp_port),
+            "KOMMUN_SMTP_USERNAME": self.smtp_username,
+            "KOMMUN_SMTP_PASSWORD": self.smtp_password,
+            "KOMMUN_SMTP_FROM": self.smtp_from,
+            "KOMMUN_SMTP_SECURITY": self.smtp_security,
+            "KOMMUN_OUTBOX_INTERVAL": str(self.outbox_interval),
         }

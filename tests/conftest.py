@@ -10,6 +10,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from actions import store
 from bot.catalog import Catalogs
 from bot.profile import Profile, load_profile
 from bot.settings import PROJECT_ROOT, Settings
@@ -87,3 +88,13 @@ def settings(tmp_path: Path, sqlite_url: str) -> Settings:
             "KOMMUN_ACTION_PORT": "1",
         }
     ).with_overrides(warm_up_language_detection=False)
+
+
+@pytest.fixture
+async def action_db(monkeypatch, database_url):
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    await store.reset()
+    engine = create_engine(database_url)
+    yield session_factory(engine)
+    await engine.dispose()
+    await store.reset()

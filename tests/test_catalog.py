@@ -6,11 +6,12 @@ import pytest
 import yaml
 
 from bot.catalog import CatalogError, placeholders
+from bot.plain_language import ACTION_SAMPLES
 from bot.settings import PROJECT_ROOT
 
 DOMAIN = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
 
-ACTION_ARGUMENTS = {"reference", "acknowledgement_due", "reply_due", "max_chars"}
+ACTION_ARGUMENTS = set(ACTION_SAMPLES)
 
 
 def section_keys(cat, section):
@@ -107,3 +108,50 @@ def test_faq_answers_give_two_contact_channels(catalogs, key):
     channels = {"phone", "email", "address", "web_form"}
     for code in catalogs.languages:
         assert len(placeholders(catalogs.get(code).responses[key]["text"]) & channels) >= 2, (code, key)
+
+
+def nested_keys(node, prefix=""):
+    if not isinstance(node, dict):
+        return {prefix}
+    return {key for k, v in node.items() for key in nested_keys(v, f"{prefix}.{k}")}
+
+
+def test_terms_and_emails_have_the_same_keys_everywhere(catalogs):
+    reference = nested_keys(catalogs.get("sv").terms), set(catalogs.get("sv").email)
+    for code in catalogs.languages:
+        cat = catalogs.get(code)
+        assert (nested_keys(cat.terms), set(cat.email)) == reference, code
+        assert set(cat.format["date_words"]) == {"today", "yesterday", "day_before_yesterday"}, code
+
+
+def test_every_case_kind_and_status_has_a_word(catalogs):
+    from bot.store.cases import CASE_KINDS, CASE_STATUSES
+
+    for code in catalogs.languages:
+        assert all(catalogs.term(code, "case_kind", kind) for kind in CASE_KINDS), code
+        assert all(catalogs.term(code, "case_status", status) for status in CASE_STATUSES), code
+    with pytest.raises(CatalogError):
+        catalogs.term("sv", "case_kind", "unknown")
+
+
+def test_receipt_email_renders_with_every_placeholder_filled(catalogs, profile):
+    from bot.outbox import receipt_values
+    from bot.store.models import Case
+
+    case = Case(reference="SYN-2026-00042", kind="praise", area="waste", contact_name="Anna",
+                acknowledgement_due=date(2026, 11, 25), reply_due=date(2026, 11, 30))  # fmt: skip
+    for code in catalogs.languages:
+        case.reply_language = code
+        values = receipt_values(case, "K7PQ-4XZ9", catalogs, profile)
+        for key in ("receipt_subject", "receipt_body"):
+            text = catalogs.email(key, code, values)
+            assert "{" not in text, (code, key)
+        assert "K7PQ-4XZ9" in catalogs.email("receipt_body", code, values), code
+
+
+def test_area_buttons_come_from_the_profile(catalogs, profile):
+    rendered = catalogs.response("utter_ask_complaint_area", "so", {}, profile)
+    assert [b["payload"] for b in rendered["buttons"]][0] == '/inform{"choice": "streets_parks"}'
+    assert rendered["buttons"][0]["title"] == "Waddooyinka iyo beeraha"
+    with pytest.raises(CatalogError):
+        catalogs.response("utter_ask_complaint_area", "so", {})

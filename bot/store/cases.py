@@ -6,28 +6,114 @@ one unit of work is one ``async with sessions() as s, s.begin():`` block.
 
 from __future__ import annotations
 
+import re
+import secrets
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.profile import Profile
-from bot.store.models import Case, CaseEvent, ReferenceCounter, utcnow
+from bot.store.models import Case, CaseEvent, ReferenceCounter, StaffMember, StatusLookup, utcnow
 from bot.workdays import add_working_days
 
 CASE_KINDS = ("complaint", "fault_report", "suggestion", "praise", "question")
 CASE_STATUSES = ("received", "waiting_for_staff", "in_progress", "closed")
 REFERENCE_PREFIX = "SYN"
+REPLY_CHANNELS = ("email", "phone")
+WORKING_LANGUAGE = "sv"
+"""Staff work in Swedish (språklagen 10 §: Swedish is the language of the public sector), so a case in
+Swedish never needs an interpreter."""
+
+CHECK_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+"""Letters and digits of check codes: no 0/O, 1/I/L, which residents mix up when they type a code."""
+CHECK_CODE_LENGTH = 8
+
+_REFERENCE = re.compile(r"(?:([A-Za-z]{2,5})\s*[-–—_/.]?\s*)?(\d{4})\s*[-–—_/. ]\s*(\d{1,5})(?!\d)")
 
 
 def format_reference(year: int, number: int, prefix: str = REFERENCE_PREFIX) -> str:
     """A reference number such as ``SYN-2026-00042`` (prefix, year, five-digit sequence)."""
     return f"{prefix}-{year}-{number:05d}"
+
+
+def parse_reference(text: str, prefix: str = REFERENCE_PREFIX) -> str | None:
+    """Find a reference number in what a resident typed and normalise it, else ``None``.
+
+    Accepts ``SYN-2026-00042``, ``syn 2026 42``, ``2026-42`` and digits of any script (Arabic-Indic
+    ``٢٠٢٦``, Persian ``۲۰۲۶``); returns ``SYN-2026-00042``. Another letter prefix gives ``None``.
+    """
+    match = _REFERENCE.search(text or "")
+    if not match:
+        return None
+    letters, year, number = match.groups()
+    if letters and letters.upper() != prefix:
+        return None
+    return format_reference(int(year), int(number), prefix)
+
+
+def new_check_code() -> str:
+    """A random check code such as ``K7PQ-4XZ9`` (8 characters of :data:`CHECK_CODE_ALPHABET`, ≈ 40 bits)."""
+    chars = "".join(secrets.choice(CHECK_CODE_ALPHABET) for _ in range(CHECK_CODE_LENGTH))
+    return f"{chars[:4]}-{chars[4:]}"
+
+
+def normalize_check_code(text: str) -> str | None:
+    """A typed check code in the canonical ``XXXX-XXXX`` form, or ``None`` when it cannot be one.
+
+    Case, spaces and dashes do not matter.
+    """
+    chars = re.sub(r"[\s\-–—_.]", "", text or "").upper()
+    if len(chars) != CHECK_CODE_LENGTH or any(c not in CHECK_CODE_ALPHABET for c in chars):
+        return None
+    return f"{chars[:4]}-{chars[4:]}"
+
+
+_CODE_TOKEN = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]{4}[\s\-–—_.]?[A-Za-z0-9]{4}(?![A-Za-z0-9])")
+
+
+def find_check_code(text: str) -> str | None:
+    """The first substring of ``text`` that is a well-formed check code, normalised, else ``None``."""
+    for match in _CODE_TOKEN.finditer(text or ""):
+        code = normalize_check_code(match.group(0))
+        if code:
+            return code
+    return None
+
+
+@lru_cache(maxsize=1)
+def _hasher() -> PasswordHasher:
+    return PasswordHasher()
+
+
+def hash_check_code(code: str) -> str:
+    """Argon2 hash of a check code (CPU-bound, ~50 ms: call it off the event loop)."""
+    return _hasher().hash(code)
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    return hash_check_code(new_check_code())
+
+
+def verify_check_code(code_hash: str | None, code: str) -> bool:
+    """True when ``code`` matches ``code_hash``.
+
+    With ``code_hash`` ``None`` (an unknown reference) a dummy hash is checked, so that a wrong code
+    and an unknown reference take the same time and cannot be told apart.
+    """
+    try:
+        return _hasher().verify(code_hash or _dummy_hash(), code) and code_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
 
 
 async def next_reference(session: AsyncSession, year: int) -> str:
@@ -50,14 +136,31 @@ async def next_reference(session: AsyncSession, year: int) -> str:
 
 @dataclass(frozen=True)
 class NewCase:
-    """What a resident gave for a new case. ``kind`` is one of :data:`CASE_KINDS`."""
+    """What a resident gave for a new case.
+
+    ``kind`` is one of :data:`CASE_KINDS`; ``language`` is the conversation's (the reply language
+    unless ``reply_language`` says otherwise); ``description_language`` the language the description
+    was written in (default ``language``); ``area`` a department id of the profile;
+    ``reply_channel`` one of :data:`REPLY_CHANNELS`; ``check_code_hash`` from :func:`hash_check_code`;
+    ``consent_at`` when the resident accepted that the case becomes a public record.
+    """
 
     kind: str
     description: str
     language: str
     conversation_id: str | None = None
     area: str | None = None
+    description_language: str | None = None
+    place: str | None = None
+    event_date: date | None = None
+    anonymous: bool | None = None
+    contact_name: str | None = None
     contact_email: str | None = None
+    contact_phone: str | None = None
+    reply_channel: str | None = None
+    reply_language: str | None = None
+    consent_at: datetime | None = None
+    check_code_hash: str | None = None
     status: str = "received"
 
 
@@ -70,29 +173,42 @@ async def create_case(session: AsyncSession, profile: Profile, new: NewCase, now
     """Store a case with a fresh reference number and its due dates, and log a ``created`` event.
 
     Acknowledgement and reply due dates are counted in working days from today (municipality time),
-    using the profile's deadlines (the area's own reply deadline where it has one).
+    using the profile's deadlines (the area's own reply deadline where it has one). The case is
+    flagged ``interpreter_needed`` when it is not in Swedish and no active staff member speaks its
+    language. A case without any contact detail is anonymous.
 
     Raises:
-        ValueError: unknown ``kind`` or ``status``.
+        ValueError: unknown ``kind``, ``status`` or ``reply_channel``.
     """
     if new.kind not in CASE_KINDS:
         raise ValueError(f"unknown case kind {new.kind!r}")
     if new.status not in CASE_STATUSES:
         raise ValueError(f"unknown case status {new.status!r}")
+    if new.reply_channel is not None and new.reply_channel not in REPLY_CHANNELS:
+        raise ValueError(f"unknown reply channel {new.reply_channel!r}")
     now = now or utcnow()
     today = local_today(profile, now)
+    anonymous = new.anonymous if new.anonymous is not None else not (new.contact_email or new.contact_phone)
+    language = new.description_language or new.language
     case = Case(
         reference=await next_reference(session, today.year),
+        check_code_hash=new.check_code_hash,
         kind=new.kind,
         area=new.area,
         description=new.description,
-        description_language=new.language,
-        anonymous=not new.contact_email,
-        contact_email=new.contact_email,
-        reply_language=new.language,
+        description_language=language,
+        place=new.place,
+        event_date=new.event_date,
+        anonymous=anonymous,
+        contact_name=None if anonymous else new.contact_name,
+        contact_email=None if anonymous else new.contact_email,
+        contact_phone=None if anonymous else new.contact_phone,
+        reply_channel=None if anonymous else new.reply_channel,
+        reply_language=new.reply_language or new.language,
+        consent_at=new.consent_at,
         status=new.status,
         conversation_id=new.conversation_id,
-        interpreter_needed=False,
+        interpreter_needed=await needs_interpreter(session, new.reply_language or new.language),
         acknowledgement_due=add_working_days(today, profile.acknowledgement_working_days),
         reply_due=add_working_days(today, profile.reply_days_for(new.area)),
         created_at=now,
@@ -102,6 +218,64 @@ async def create_case(session: AsyncSession, profile: Profile, new: NewCase, now
     await session.flush()
     session.add(CaseEvent(case_id=case.id, kind="created", actor="assistant", data={"status": case.status}))
     return case
+
+
+async def staff_languages(session: AsyncSession) -> set[str]:
+    """Language codes spoken by at least one active staff member."""
+    rows = await session.execute(select(StaffMember.languages).where(StaffMember.active.is_(True)))
+    return {str(code) for languages in rows.scalars() for code in (languages or [])}
+
+
+async def needs_interpreter(session: AsyncSession, language: str) -> bool:
+    """True when a case in ``language`` needs an interpreter: not Swedish and no active staff speaks it."""
+    return language != WORKING_LANGUAGE and language not in await staff_languages(session)
+
+
+async def find_case(session: AsyncSession, reference: str) -> Case | None:
+    """The case with this reference number, or ``None``."""
+    return (await session.execute(select(Case).where(Case.reference == reference))).scalar_one_or_none()
+
+
+LOOKUP_FAILURE_LIMIT = 5
+LOOKUP_PAUSE = timedelta(minutes=15)
+
+
+async def record_lookup(
+    session: AsyncSession, conversation_id: str, success: bool, now: datetime | None = None
+) -> None:
+    """Remember one status lookup attempt of a conversation (for :func:`lookup_paused_until`)."""
+    session.add(StatusLookup(conversation_id=conversation_id, success=success, created_at=now or utcnow()))
+
+
+async def lookup_paused_until(
+    session: AsyncSession, conversation_id: str, now: datetime | None = None
+) -> datetime | None:
+    """When a conversation may look cases up again, or ``None`` when it may now.
+
+    After :data:`LOOKUP_FAILURE_LIMIT` failed lookups (wrong code or unknown reference) within
+    :data:`LOOKUP_PAUSE` and without a success in between, lookups pause until ``LOOKUP_PAUSE`` after
+    the last of them — enough to stop guessing codes, short enough for a resident who mistyped.
+    """
+    now = now or utcnow()
+    rows = await session.execute(
+        select(StatusLookup.success, StatusLookup.created_at)
+        .where(StatusLookup.conversation_id == conversation_id, StatusLookup.created_at >= now - LOOKUP_PAUSE)
+        .order_by(StatusLookup.id.desc())
+        .limit(LOOKUP_FAILURE_LIMIT)
+    )
+    recent = list(rows)
+    if len(recent) < LOOKUP_FAILURE_LIMIT or any(success for success, _ in recent):
+        return None
+    last = recent[0][1]
+    if last.tzinfo is None:  # SQLite returns naive UTC
+        last = last.replace(tzinfo=now.tzinfo)
+    until = last + LOOKUP_PAUSE
+    return until if until > now else None
+
+
+async def count_cases(session: AsyncSession) -> int:
+    """How many cases are stored."""
+    return int((await session.execute(select(func.count(Case.id)))).scalar_one())
 
 
 async def list_cases(session: AsyncSession, limit: int = 50) -> list[Case]:
@@ -119,7 +293,16 @@ def case_as_dict(case: Case) -> dict[str, Any]:
         "area": case.area,
         "language": case.description_language,
         "description": case.description,
+        "place": case.place,
+        "event_date": case.event_date.isoformat() if case.event_date else None,
         "anonymous": case.anonymous,
+        "contact_name": case.contact_name,
+        "contact_email": case.contact_email,
+        "contact_phone": case.contact_phone,
+        "reply_channel": case.reply_channel,
+        "reply_language": case.reply_language,
+        "consent_at": case.consent_at.isoformat() if case.consent_at else None,
+        "interpreter_needed": case.interpreter_needed,
         "conversation_id": case.conversation_id,
         "acknowledgement_due": case.acknowledgement_due.isoformat() if case.acknowledgement_due else None,
         "reply_due": case.reply_due.isoformat() if case.reply_due else None,

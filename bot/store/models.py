@@ -62,7 +62,10 @@ class Case(Base):
 
     ``kind`` is ``complaint``, ``fault_report``, ``suggestion``, ``praise`` or ``question``;
     ``status`` is ``received``, ``waiting_for_staff``, ``in_progress`` or ``closed``. Due dates are
-    computed in working days (:mod:`bot.workdays`).
+    computed in working days (:mod:`bot.workdays`). ``check_code_hash`` is the argon2 hash of the
+    code the resident got once to look the case up; ``reply_channel`` is ``email`` or ``phone``
+    (``None`` for anonymous cases); ``description_language`` is the language the description was
+    written in, ``reply_language`` the one the resident wants the answer in.
     """
 
     __tablename__ = "case"
@@ -81,6 +84,7 @@ class Case(Base):
     contact_email = Column(Text, nullable=True)
     contact_phone = Column(Text, nullable=True)
     reply_language = Column(String(8), nullable=True)
+    reply_channel = Column(String(16), nullable=True)
     consent_at = Column(DateTime(timezone=True), nullable=True)
     status = Column(String(32), nullable=False)
     conversation_id = Column(String(36), ForeignKey("conversation.id", ondelete="SET NULL"), nullable=True, index=True)
@@ -114,3 +118,62 @@ class ReferenceCounter(Base):
 
     year = Column(Integer, primary_key=True, autoincrement=False)
     last = Column(Integer, nullable=False)
+
+
+class StaffMember(Base):
+    """A case officer (handläggare) or other staff member who can log in to the staff console.
+
+    ``languages`` lists the language codes the person can handle a case in (e.g. ``["sv", "ar"]``);
+    a case in a language nobody active speaks is flagged "interpreter needed". ``password_hash`` is
+    an argon2 hash. ``failed_logins`` and ``locked_until`` implement the login lockout.
+    """
+
+    __tablename__ = "staff_member"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    username = Column(String(64), nullable=False, unique=True)
+    display_name = Column(Text, nullable=False)
+    password_hash = Column(String(256), nullable=False)
+    languages = Column(JSON, nullable=False, default=list)
+    active = Column(Boolean, nullable=False, default=True)
+    failed_logins = Column(Integer, nullable=False, default=0)
+    locked_until = Column(DateTime(timezone=True), nullable=True)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    last_login_at = Column(DateTime(timezone=True), nullable=True)
+
+
+class Notification(Base):
+    """Outbox of messages to residents (the receipt of a case), sent by :mod:`bot.outbox`.
+
+    ``status`` is ``queued`` (waiting; also when SMTP is not configured), ``sending`` (claimed by one
+    sender), ``sent`` or ``failed`` (gave up after the last attempt). ``body`` is emptied once the
+    message is sent, because it holds the case's check code in clear text.
+    """
+
+    __tablename__ = "notification"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    case_id = Column(Integer, ForeignKey("case.id", ondelete="CASCADE"), nullable=True, index=True)
+    kind = Column(String(32), nullable=False)
+    channel = Column(String(16), nullable=False)
+    recipient = Column(Text, nullable=False)
+    language = Column(String(8), nullable=False)
+    subject = Column(Text, nullable=False)
+    body = Column(Text, nullable=False)
+    status = Column(String(16), nullable=False, default="queued", index=True)
+    attempts = Column(Integer, nullable=False, default=0)
+    last_error = Column(Text, nullable=True)
+    next_attempt_at = Column(DateTime(timezone=True), nullable=True)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    sent_at = Column(DateTime(timezone=True), nullable=True)
+
+
+class StatusLookup(Base):
+    """One attempt of a resident to look a case up by reference and check code (for throttling)."""
+
+    __tablename__ = "status_lookup"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    conversation_id = Column(String(36), nullable=False, index=True)
+    success = Column(Boolean, nullable=False)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)

@@ -1,0 +1,144 @@
+"""Status lookup of a case by its reference number and check code.
+
+A wrong code and an unknown reference get the same answer, and take the same time (a dummy argon2
+check), so nobody can probe which reference numbers exist. After 5 failed lookups in a conversation
+lookups pause for 15 minutes (:func:`bot.store.cases.lookup_paused_until`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+from sqlalchemy.exc import SQLAlchemyError
+
+from actions.forms import FAILURES_SLOT, SKIPPED, GuidedFormValidation
+from actions.store import catalogs, language_of, profile, unit_of_work
+from bot.store.cases import (
+    find_case,
+    find_check_code,
+    lookup_paused_until,
+    normalize_check_code,
+    parse_reference,
+    record_lookup,
+    verify_check_code,
+)
+from bot.store.models import utcnow
+
+REFERENCE = "status_reference"
+CHECK_CODE = "status_check_code"
+PAUSED = "status_lookup_paused"
+STATUS_SLOTS = (REFERENCE, CHECK_CODE, PAUSED, FAILURES_SLOT)
+
+
+def _minutes_left(until: Any) -> int:
+    return max(1, math.ceil((until - utcnow()).total_seconds() / 60))
+
+
+async def _paused_until(conversation_id: str) -> Any:
+    async with unit_of_work() as session:
+        return await lookup_paused_until(session, conversation_id)
+
+
+class ActionStartCaseStatus(Action):
+    """``action_start_case_status``: before asking anything, check whether lookups are paused.
+
+    When they are, the resident is told for how long, and both questions are pre-answered with
+    :data:`~actions.forms.SKIPPED` so the form ends at once without asking.
+    """
+
+    def name(self) -> str:
+        """Rasa's name of this action."""
+        return "action_start_case_status"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        """Clear earlier answers; pre-answer with ``-`` while lookups are paused."""
+        try:
+            until = await _paused_until(tracker.sender_id)
+        except SQLAlchemyError:
+            until = None
+        if until is None:
+            return [SlotSet(slot, None) for slot in STATUS_SLOTS]
+        dispatcher.utter_message(response="utter_case_status_paused", minutes=_minutes_left(until))
+        return [SlotSet(PAUSED, True), SlotSet(REFERENCE, SKIPPED), SlotSet(CHECK_CODE, SKIPPED)]
+
+
+class ValidateCaseStatusForm(GuidedFormValidation):
+    """``validate_case_status_form``: a reference number, then the check code (both may come at once)."""
+
+    def name(self) -> str:
+        """Rasa's name of this action."""
+        return "validate_case_status_form"
+
+    async def validate_status_reference(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """A reference like ``SYN-2026-00042`` in any spelling; a check code in the same message is kept too."""
+        text = str(slot_value or "")
+        if text == SKIPPED and tracker.get_slot(PAUSED):
+            return {REFERENCE: SKIPPED}
+        reference = parse_reference(text)
+        if reference is None:
+            return self.reject(dispatcher, tracker, REFERENCE, "utter_status_reference_invalid")
+        code = find_check_code(text.replace(reference, " "))
+        return self.accept(tracker, REFERENCE, reference, **({CHECK_CODE: code} if code else {}))
+
+    async def validate_status_check_code(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """Eight letters and digits; case, spaces and dashes do not matter."""
+        text = str(slot_value or "")
+        if text == SKIPPED and tracker.get_slot(PAUSED):
+            return {CHECK_CODE: SKIPPED}
+        code = normalize_check_code(text) or find_check_code(text)
+        if code is None:
+            return self.reject(dispatcher, tracker, CHECK_CODE, "utter_status_check_code_invalid")
+        return self.accept(tracker, CHECK_CODE, code)
+
+
+class ActionCheckCaseStatus(Action):
+    """``action_check_case_status``: answer with status, department and due dates, or "not found"."""
+
+    def name(self) -> str:
+        """Rasa's name of this action."""
+        return "action_check_case_status"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        """Look the case up, record the attempt, answer in the resident's language, clear the answers."""
+        cleared = [SlotSet(slot, None) for slot in STATUS_SLOTS]
+        reference, code = tracker.get_slot(REFERENCE), tracker.get_slot(CHECK_CODE)
+        if tracker.get_slot(PAUSED) or not reference or not code or SKIPPED in (reference, code):
+            return cleared
+        language = language_of(tracker)
+        cats, prof = catalogs(), profile()
+        loop = asyncio.get_running_loop()
+        try:
+            async with unit_of_work() as session:
+                until = await lookup_paused_until(session, tracker.sender_id)
+                if until is not None:
+                    dispatcher.utter_message(response="utter_case_status_paused", minutes=_minutes_left(until))
+                    return cleared
+                case = await find_case(session, str(reference))
+                code_hash = case.check_code_hash if case is not None else None
+                found = await loop.run_in_executor(None, verify_check_code, code_hash, str(code))
+                await record_lookup(session, tracker.sender_id, found)
+                if found and case is not None:
+                    department = prof.department(case.area) if case.area else prof.general_department
+                    dispatcher.utter_message(
+                        response="utter_case_status_found",
+                        reference=case.reference,
+                        status=cats.term(language, "case_status", case.status),
+                        department=department.display_name(language),
+                        acknowledgement_due=cats.format_date(case.acknowledgement_due, language),
+                        reply_due=cats.format_date(case.reply_due, language),
+                    )
+                else:
+                    dispatcher.utter_message(response="utter_case_status_not_found")
+        except (SQLAlchemyError, OSError):
+            dispatcher.utter_message(response="utter_case_failed", phone=prof.phone)
+        return cleared

@@ -1,0 +1,209 @@
+"""Reading residents' answers: choices, yes/no, e-mail addresses, phone numbers, names and dates.
+
+Residents type in any of the supported languages and scripts, so digits of every script count
+(Arabic-Indic ``٣``, Persian ``۳``), and words are compared case- and accent-insensitively.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime, timedelta
+
+import dateparser
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+
+MAX_NAME_CHARS = 100
+MAX_PLACE_CHARS = 200
+OLDEST_EVENT = timedelta(days=3650)
+"""Events more than ten years back are taken as a typo in the year."""
+
+_PUNCTUATION = re.compile(r"[\s\W_]+", re.UNICODE)
+
+
+def ascii_digits(text: str) -> str:
+    """``text`` with every decimal digit of any script replaced by its ASCII digit (``٣/١١`` → ``3/11``)."""
+    return "".join(str(unicodedata.decimal(c)) if c.isdecimal() else c for c in text)
+
+
+def normalize(text: str) -> str:
+    """Lower case, without accents, punctuation runs as single spaces: for comparing answers."""
+    decomposed = unicodedata.normalize("NFKD", ascii_digits(text).casefold())
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return _PUNCTUATION.sub(" ", stripped).strip()
+
+
+def match_choice(text: str, options: Mapping[str, Iterable[str]]) -> str | None:
+    """The option a typed answer means, or ``None`` when it means none or several.
+
+    ``options`` maps an option's code to the labels residents may type for it (button titles,
+    terms, in one or more languages). Matches, in order: the option's number (``"2"`` → the second
+    option); a whole label; the start of a label or a label inside the answer (at least three
+    letters). Ambiguous answers give ``None``.
+    """
+    answer = normalize(text)
+    if not answer:
+        return None
+    codes = list(options)
+    if answer.isdigit():
+        number = int(answer)
+        return codes[number - 1] if 1 <= number <= len(codes) else None
+    labels = {code: [normalize(label) for label in labels] for code, labels in options.items()}
+    exact = {code for code, names in labels.items() if answer in names}
+    if len(exact) == 1:
+        return exact.pop()
+    if len(answer) < 3:
+        return None
+    partial = {
+        code
+        for code, names in labels.items()
+        for name in names
+        if name and (name.startswith(answer) or re.search(rf"(^| ){re.escape(name)}( |$)", answer))
+    }
+    return partial.pop() if len(partial) == 1 else None
+
+
+def find_email(text: str) -> str | None:
+    """The first syntactically valid e-mail address in ``text``, normalised; ``None`` if there is none.
+
+    Syntax only (``email-validator`` without a DNS lookup): the resident may be offline from the
+    municipality's point of view and nothing here may block on the network.
+    """
+    for token in re.split(r"[\s,;<>()\[\]]+", text or ""):
+        if "@" not in token:
+            continue
+        try:
+            return validate_email(token.strip(".:"), check_deliverability=False).normalized
+        except EmailNotValidError:
+            continue
+    return None
+
+
+def find_phone(text: str, region: str = "SE") -> str | None:
+    """The first valid phone number in ``text`` in international format (``+46 70 123 45 67``), else ``None``.
+
+    Numbers without a country code are read as Swedish (``region``); ``phonenumbers`` checks that
+    the number exists in the numbering plan.
+    """
+    for match in phonenumbers.PhoneNumberMatcher(ascii_digits(text or ""), region):
+        if phonenumbers.is_valid_number(match.number):
+            return phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    return None
+
+
+def clean_name(text: str) -> str | None:
+    """A plausible name (1–100 characters, mostly letters of any script, no e-mail or number), else ``None``."""
+    name = " ".join((text or "").split())
+    if not name or len(name) > MAX_NAME_CHARS or "@" in name or "/" in name:
+        return None
+    letters = sum(c.isalpha() for c in name)
+    digits = sum(c.isdigit() for c in name)
+    if letters < 2 or digits > 0:
+        return None
+    return name
+
+
+def _most_recent_weekday(today: date, weekday: int) -> date:
+    """The latest date before ``today`` that falls on ``weekday`` (Monday = 0); a week ago on the same day."""
+    back = (today.weekday() - weekday) % 7 or 7
+    return today - timedelta(days=back)
+
+
+_ISO = re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b")
+_NUMERIC = re.compile(r"(?<![\d])(\d{1,2})\s*[/.\-]\s*(\d{1,2})(?:\s*[/.\-]\s*(\d{2}|\d{4}))?\.?(?![\d])")
+
+
+class DateNotUnderstood(ValueError):
+    """The text holds no date this module can read."""
+
+
+class DateInFuture(ValueError):
+    """The date read is after today."""
+
+
+def parse_event_date(
+    text: str,
+    language: str,
+    today: date,
+    date_words: Mapping[str, Iterable[str]],
+    weekday_names: Iterable[tuple[int, str]],
+) -> date:
+    """The date of an event as a resident wrote it, in ``language``.
+
+    Understands, in this order: ISO dates (``2026-11-03``); day/month numbers as written in Sweden
+    and most of Europe (``3/11``, ``3.11.``, ``3/11/2026`` — day first; without a year, the latest
+    such day not after today); the catalog's words for today, yesterday and the day before
+    yesterday (``date_words``: ``{"today": [...], "yesterday": [...], "day_before_yesterday":
+    [...]}``); a weekday name (``weekday_names``: ``(0, "måndag")`` …; "i måndags" / "last Monday" →
+    the latest past Monday); then anything ``dateparser`` reads in ``language`` or English ("3
+    november", "two days ago"). Measured: ``dateparser`` alone reads ISO dates day-first and knows
+    no weekday phrases nor Tigrinya, hence the rules before it.
+
+    Raises:
+        DateNotUnderstood: no date found, or one more than ten years back.
+        DateInFuture: the date is after ``today``.
+    """
+    raw = ascii_digits(text or "").strip()
+    words = normalize(raw)
+    found: date | None = None
+    iso = _ISO.search(raw)
+    numeric = _NUMERIC.search(raw)
+    if iso:
+        found = _safe_date(int(iso.group(1)), int(iso.group(2)), int(iso.group(3)))
+    elif numeric:
+        day, month, year = numeric.groups()
+        if year is None:
+            found = _safe_date(today.year, int(month), int(day))
+            if found and found > today:
+                found = _safe_date(today.year - 1, int(month), int(day))
+        else:
+            full_year = int(year) + (2000 if len(year) == 2 else 0)
+            found = _safe_date(full_year, int(month), int(day))
+    if found is None:
+        for key, back in (("day_before_yesterday", 2), ("yesterday", 1), ("today", 0)):
+            if any(_has_phrase(words, normalize(w)) for w in date_words.get(key, ())):
+                found = today - timedelta(days=back)
+                break
+    if found is None:
+        for weekday, name in weekday_names:
+            stem = normalize(name)
+            if stem and re.search(rf"(^| ){re.escape(stem)}", words):
+                found = _most_recent_weekday(today, weekday)
+                break
+    if found is None:
+        found = _dateparser(raw, language, today)
+    if found is None or found < today - OLDEST_EVENT:
+        raise DateNotUnderstood(text)
+    if found > today:
+        raise DateInFuture(text)
+    return found
+
+
+def _has_phrase(words: str, phrase: str) -> bool:
+    return bool(phrase) and re.search(rf"(^| ){re.escape(phrase)}( |$)", words) is not None
+
+
+def _safe_date(year: int, month: int, day: int) -> date | None:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def _dateparser(text: str, language: str, today: date) -> date | None:
+    settings = {
+        "DATE_ORDER": "DMY",
+        "PREFER_DATES_FROM": "past",
+        "RELATIVE_BASE": datetime(today.year, today.month, today.day, 12, 0),
+        "REQUIRE_PARTS": ["day"],
+    }
+    for languages in ([language, "en"], ["en"]):
+        try:
+            parsed = dateparser.parse(text, languages=languages, settings=settings)
+        except (ValueError, KeyError):  # a language dateparser does not know
+            continue
+        if parsed is not None:
+            return parsed.date()
+    return None

@@ -88,9 +88,9 @@ def _email(notification: Notification, settings: Settings, profile: Profile) -> 
     message["Subject"] = notification.subject
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain=settings.smtp_from.rpartition("@")[2] or None)
-    message["Content-Language"] = notification.language
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(notification.body)
+    message["Content-Language"] = notification.language  # after set_content, which drops Content-* headers
     return message
 
 

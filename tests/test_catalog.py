@@ -151,7 +151,7 @@ def test_receipt_email_renders_with_every_placeholder_filled(catalogs, profile):
 
 def test_area_buttons_come_from_the_profile(catalogs, profile):
     rendered = catalogs.response("utter_ask_complaint_area", "so", {}, profile)
-    assert [b["payload"] for b in rendered["buttons"]][0] == '/inform{"choice": "streets_parks"}'
+    assert rendered["buttons"][0]["payload"] == '/inform{"choice": "streets_parks"}'
     assert rendered["buttons"][0]["title"] == "Waddooyinka iyo beeraha"
     with pytest.raises(CatalogError):
         catalogs.response("utter_ask_complaint_area", "so", {})

@@ -23,6 +23,32 @@ def test_midsummer_eve_and_national_day():
     assert is_working_day(date(2026, 6, 18))
 
 
+def test_easter_2027_counts_neither_good_friday_nor_easter_monday():
+    # Maundy Thursday 25 March 2027 + 2 working days: Good Friday 26, weekend, Easter Monday 29 → 30, 31 March
+    assert add_working_days(date(2027, 3, 25), 2) == date(2027, 3, 31)
+    assert not is_working_day(date(2027, 3, 26)) and not is_working_day(date(2027, 3, 29))
+
+
+def test_midsummer_2026_acknowledgement_and_reply_deadlines():
+    # Thursday 18 June 2026: Midsummer Eve (Fri 19) and the weekend do not count
+    assert add_working_days(date(2026, 6, 18), 2) == date(2026, 6, 23)
+    assert add_working_days(date(2026, 6, 18), 10) == date(2026, 7, 3)
+
+
+def test_national_day_on_a_weekday():
+    # National Day 6 June 2028 is a Tuesday
+    assert add_working_days(date(2028, 6, 5), 1) == date(2028, 6, 7)
+
+
+def test_christmas_to_new_year_2026():
+    # Wed 23 Dec: 24, 25 (Thu, Fri) off, weekend, Mon 28, Tue 29, Wed 30, Thu 31 (New Year's Eve, off), Fri 1 Jan off
+    assert add_working_days(date(2026, 12, 23), 3) == date(2026, 12, 30)
+    assert add_working_days(date(2026, 12, 23), 4) == date(2027, 1, 4)
+    assert not is_working_day(date(2026, 12, 31)) and not is_working_day(date(2027, 1, 1))
+    # Epiphany (6 January) is a public holiday too
+    assert add_working_days(date(2027, 1, 5), 1) == date(2027, 1, 7)
+
+
 def test_zero_and_negative_days():
     assert add_working_days(date(2026, 11, 21), 0) == date(2026, 11, 21)
     with pytest.raises(ValueError):

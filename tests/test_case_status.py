@@ -1,0 +1,126 @@
+"""Status lookup: right and wrong codes, unknown references, the pause after five failures."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import case_status as cs
+from actions.case_status import ActionCheckCaseStatus, ActionStartCaseStatus, ValidateCaseStatusForm
+from bot.store import conversations as convs
+from bot.store.cases import (
+    NewCase,
+    create_case,
+    hash_check_code,
+    lookup_paused_until,
+    new_check_code,
+    normalize_check_code,
+    parse_reference,
+    record_lookup,
+)
+from bot.store.models import utcnow
+from tests.action_helpers import responses, tracker
+
+DOMAIN: dict = {"slots": {}, "forms": {}}
+
+
+def catalogs_term(language: str) -> str:
+    from bot.catalog import default_catalogs
+
+    return default_catalogs().term(language, "case_status", "received")
+
+
+def test_reference_numbers_in_many_spellings():
+    assert parse_reference("SYN-2026-00042") == "SYN-2026-00042"
+    assert parse_reference("mitt ärende är syn 2026 42") == "SYN-2026-00042"
+    assert parse_reference("٢٠٢٦-٤٢") == "SYN-2026-00042"
+    assert parse_reference("ABC-2026-00042") is None
+    assert parse_reference("hej") is None
+
+
+def test_check_codes_ignore_case_spaces_and_dashes():
+    code = new_check_code()
+    assert len(code) == 9 and code[4] == "-"
+    assert normalize_check_code(code.lower().replace("-", " ")) == code
+    assert normalize_check_code("K7PQ-4XZ0") is None  # 0 is not in the alphabet
+    assert normalize_check_code("K7PQ") is None
+
+
+async def filed(sessions, profile, language="sv"):
+    code = new_check_code()
+    async with sessions() as s, s.begin():
+        conversation, _ = await convs.create_conversation(s, language)
+        case = await create_case(s, profile, NewCase(kind="fault_report", description="Trasig lampa på gatan",
+                                                      language=language, area="streets_parks",
+                                                      check_code_hash=hash_check_code(code)))  # fmt: skip
+    return case, code, conversation.id
+
+
+async def lookup(sender, reference, code, language="sv"):
+    dispatcher = CollectingDispatcher()
+    slots = {"language": language, cs.REFERENCE: reference, cs.CHECK_CODE: code}
+    events = await ActionCheckCaseStatus().run(dispatcher, tracker(slots, sender=sender), DOMAIN)
+    return dispatcher, events
+
+
+async def test_right_code_tells_status_department_and_dates(action_db, profile):
+    case, code, sender = await filed(action_db, profile)
+    dispatcher, events = await lookup(sender, case.reference, code, "uk")
+    message = dispatcher.messages[0]
+    assert message["response"] == "utter_case_status_found"
+    assert message["reference"] == case.reference and message["department"] == "Вулиці та парки"
+    assert message["status"] == catalogs_term("uk")
+    assert str(case.reply_due.year) in message["reply_due"]
+    assert SlotSet(cs.CHECK_CODE, None) in events
+
+
+async def test_wrong_code_and_unknown_reference_get_the_same_answer(action_db, profile):
+    case, code, sender = await filed(action_db, profile)
+    wrong = "AAAA-BBBB" if code != "AAAA-BBBB" else "CCCC-DDDD"
+    wrong_code, _ = await lookup(sender, case.reference, wrong)
+    unknown, _ = await lookup(sender, "SYN-1999-99999", code)
+    assert wrong_code.messages == unknown.messages
+    assert responses(unknown) == ["utter_case_status_not_found"]
+
+
+async def test_five_failures_pause_lookups_for_fifteen_minutes(action_db, profile):
+    case, code, sender = await filed(action_db, profile)
+    for _ in range(5):
+        failed, _ = await lookup(sender, case.reference, "AAAA-AAAA")
+        assert responses(failed) == ["utter_case_status_not_found"]
+    paused, _ = await lookup(sender, case.reference, code)  # even the right code waits now
+    assert responses(paused) == ["utter_case_status_paused"]
+    assert paused.messages[0]["minutes"] == 15
+    start = CollectingDispatcher()
+    events = await ActionStartCaseStatus().run(start, tracker(sender=sender), DOMAIN)
+    assert responses(start) == ["utter_case_status_paused"]
+    assert SlotSet(cs.PAUSED, True) in events
+    async with action_db() as s:
+        later = utcnow() + timedelta(minutes=16)
+        assert await lookup_paused_until(s, sender, later) is None
+        assert await lookup_paused_until(s, "another-conversation") is None
+
+
+async def test_a_success_in_between_resets_the_count(action_db, profile):
+    case, code, sender = await filed(action_db, profile)
+    async with action_db() as s, s.begin():
+        for success in (False, False, False, False, True, False):
+            await record_lookup(s, sender, success)
+    async with action_db() as s:
+        assert await lookup_paused_until(s, sender) is None
+
+
+async def test_reference_and_code_in_one_message():
+    form = ValidateCaseStatusForm()
+    result = await form.validate_status_reference(
+        "SYN-2026-00042 k7pq 4xz9", CollectingDispatcher(), tracker(), DOMAIN
+    )
+    assert result[cs.REFERENCE] == "SYN-2026-00042" and result[cs.CHECK_CODE] == "K7PQ-4XZ9"
+    wrong = CollectingDispatcher()
+    assert (await form.validate_status_reference("mitt ärende", wrong, tracker(), DOMAIN))[cs.REFERENCE] is None
+    assert responses(wrong) == ["utter_status_reference_invalid"]
+    bad_code = CollectingDispatcher()
+    assert (await form.validate_status_check_code("123", bad_code, tracker(), DOMAIN))[cs.CHECK_CODE] is None
+    assert responses(bad_code) == ["utter_status_check_code_invalid"]

@@ -104,7 +104,7 @@ async def test_five_failures_pause_lookups_for_fifteen_minutes(action_db, profil
 
 
 async def test_a_success_in_between_resets_the_count(action_db, profile):
-    case, code, sender = await filed(action_db, profile)
+    _, _, sender = await filed(action_db, profile)
     async with action_db() as s, s.begin():
         for success in (False, False, False, False, True, False):
             await record_lookup(s, sender, success)
@@ -114,9 +114,7 @@ async def test_a_success_in_between_resets_the_count(action_db, profile):
 
 async def test_reference_and_code_in_one_message():
     form = ValidateCaseStatusForm()
-    result = await form.validate_status_reference(
-        "SYN-2026-00042 k7pq 4xz9", CollectingDispatcher(), tracker(), DOMAIN
-    )
+    result = await form.validate_status_reference("SYN-2026-00042 k7pq 4xz9", CollectingDispatcher(), tracker(), DOMAIN)
     assert result[cs.REFERENCE] == "SYN-2026-00042" and result[cs.CHECK_CODE] == "K7PQ-4XZ9"
     wrong = CollectingDispatcher()
     assert (await form.validate_status_reference("mitt ärende", wrong, tracker(), DOMAIN))[cs.REFERENCE] is None

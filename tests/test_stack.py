@@ -121,6 +121,9 @@ async def test_message_sent_while_starting_is_answered_once_ready(stack):
         assert "Vilket språk" in greeting["text"]
 
 
+DESCRIPTION = "Gatlampan utanför Storgatan 5 har varit trasig i två veckor."
+
+
 async def test_swedish_complaint_becomes_a_case_with_transcript(stack):
     await wait_until_ready(stack["url"])
     async with aiohttp.ClientSession() as http, http.ws_connect(f"{stack['url']}/ws/chat") as ws:
@@ -131,13 +134,42 @@ async def test_swedish_complaint_becomes_a_case_with_transcript(stack):
         assert "Torsdag: 08.00–18.00" in hours[0]["text"]
         contact = await resident.say("hur kontaktar jag kommunen")
         assert "0123-45 67 00" in contact[0]["text"]
-        ask = await resident.say("jag vill lämna ett klagomål")
+        kind = await resident.say("jag vill lämna ett klagomål")
+        assert kind[0]["text"] == "Vad vill du lämna?" and len(kind[0]["buttons"]) == 4
+        area = await resident.say(kind[0]["buttons"][1]["payload"])  # Felanmälan
+        assert [b["title"] for b in area[0]["buttons"]][:2] == ["Gator och parker", "Avfall och återvinning"]
+        ask = await resident.say(area[0]["buttons"][0]["payload"])
         assert ask[0]["text"].startswith("Berätta vad det gäller")
-        ask_email = await resident.say("Gatlampan utanför Storgatan 5 har varit trasig i två veckor.")
-        assert "mejladress" in ask_email[0]["text"]
-        done = await resident.say("nej")
+        too_short = await resident.say("Trasig")
+        assert "minst 10 tecken" in too_short[0]["text"]
+        place = await resident.say(DESCRIPTION)
+        assert place[0]["text"].startswith("Var hände det?")
+        when = await resident.say("Storgatan 5")
+        assert when[0]["text"].startswith("När hände det?")
+        anonymous = await resident.say("igår")
+        assert anonymous[0]["text"].startswith("Vill du vara anonym?")
+        name = await resident.say("nej")
+        assert name[0]["text"] == "Vad heter du?"
+        contact = await resident.say("Anna Berg")
+        assert contact[0]["text"].startswith("Hur når vi dig?")
+        wrong = await resident.say("anna.berg(at)example")
+        assert wrong[0]["text"].startswith("Jag hittar ingen mejl")
+        consent = await resident.say("anna.berg@example.se")
+        assert "allmän handling" in consent[0]["text"]
+        summary = await resident.say("ja")
+        assert "Typ: felanmälan" in summary[0]["text"] and "Plats: Storgatan 5" in summary[0]["text"]
+        assert "Mejl: anna.berg@example.se" in summary[0]["text"]
+        done = await resident.say("/affirm")
         assert done[0]["text"].startswith("Tack! Ditt ärende har nummer SYN-")
-        reference = done[0]["text"].split("nummer ")[1].split(".")[0]
+        assert "Gator och parker bekräftar ärendet senast" in done[0]["text"]
+        reference = done[0]["text"].split("nummer ")[1].split(" ")[0]
+        code = done[0]["text"].split("din kod är ")[1].split(".")[0]
+        lookup = await resident.say("hur går det med mitt ärende?")
+        assert lookup[0]["text"].startswith("Vilket ärendenummer har du?")
+        ask_code = await resident.say(reference.lower().replace("-", " "))
+        assert ask_code[0]["text"].startswith("Skriv koden")
+        status = await resident.say(code.lower())
+        assert status[0]["text"].startswith(f"Ärende {reference}: mottaget. Gator och parker hanterar det.")
 
     listing = subprocess.run(
         [sys.executable, "-m", "bot", "cases", "list", "--json"],
@@ -145,15 +177,20 @@ async def test_swedish_complaint_becomes_a_case_with_transcript(stack):
     )  # fmt: skip
     cases = {case["reference"]: case for case in json.loads(listing.stdout)}
     case = cases[reference]
-    assert case["kind"] == "complaint" and case["anonymous"] is True and case["language"] == "sv"
-    assert case["description"] == "Gatlampan utanför Storgatan 5 har varit trasig i två veckor."
+    assert (case["kind"], case["area"], case["place"], case["language"]) == ("fault_report", "streets_parks",
+                                                                             "Storgatan 5", "sv")  # fmt: skip
+    assert case["description"] == DESCRIPTION and case["anonymous"] is False
+    contact = (case["contact_name"], case["contact_email"], case["reply_channel"])
+    assert contact == ("Anna Berg", "anna.berg@example.se", "email")
+    assert case["event_date"] and case["consent_at"] and case["acknowledgement_due"] and case["reply_due"]
+    assert case["interpreter_needed"] is False
     said = [m["text"] for m in case["transcript"] if m["sender"] == "resident"]
-    assert said[-2:] == ["Gatlampan utanför Storgatan 5 har varit trasig i två veckor.", "nej"]
+    assert said[said.index(DESCRIPTION) + 1] == "Storgatan 5"
     table = subprocess.run(
         [sys.executable, "-m", "bot", "cases", "list"],
         cwd=PROJECT_ROOT, env=stack["env"], capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
-    assert reference in table.splitlines()[1] or reference in table
+    assert reference in table
 
 
 async def test_english_contact_language_switch_and_handoff(stack):
@@ -198,7 +235,8 @@ async def test_arabic_from_the_first_message_right_to_left(stack):
         assert (hours[0]["lang"], hours[0]["dir"]) == ("ar", "rtl")
         assert hours[0]["text"].startswith(arabic.responses["utter_faq/opening_hours"]["text"].split("{")[0])
         replies = await resident.say("أريد تقديم شكوى على المدرسة")
-        assert replies[0]["text"] == arabic.responses["utter_ask_complaint_description"]["text"]
+        assert replies[0]["text"] == arabic.responses["utter_ask_complaint_kind"]["text"]
+        assert replies[0]["buttons"][0]["title"] == arabic.responses["utter_ask_complaint_kind"]["buttons"][0]["title"]
 
 
 def test_ctrl_c_stops_every_process(stack):

@@ -9,6 +9,7 @@ of the tracker.
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from typing import Any
 
 from rasa_sdk import FormValidationAction, Tracker
@@ -62,9 +63,9 @@ class GuidedFormValidation(FormValidationAction):
     Subclasses implement ``validate_<slot>`` methods that call :meth:`accept` or :meth:`reject`.
     """
 
-    def name(self) -> str:  # pragma: no cover - abstract
-        """Rasa's name of the action (``validate_<form>``)."""
-        raise NotImplementedError
+    @abstractmethod
+    def name(self) -> str:
+        """Rasa's name of the action (``validate_<form>``); abstract, so the SDK does not register the base."""
 
     @staticmethod
     def failures(tracker: Tracker) -> dict[str, int]:

@@ -142,11 +142,19 @@ def _cmd_cases_list(args: argparse.Namespace, settings: Settings) -> int:
     if not rows:
         print("no cases")
         return 0
-    header = ("reference", "kind", "status", "language", "created", "reply due", "description")
+    if args.full:
+        for r in rows:
+            print(f"== {r['reference']} ==")
+            for key, value in r.items():
+                if key not in ("reference", "transcript"):
+                    print(f"  {key}: {'' if value is None else value}")
+        return 0
+    header = ("reference", "kind", "area", "status", "language", "created", "reply due", "description")
     table = [
         (
             r["reference"],
             r["kind"],
+            r["area"] or "",
             r["status"],
             r["language"] or "",
             (r["created_at"] or "")[:16].replace("T", " "),
@@ -202,6 +210,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = cases_sub.add_parser("list", help="list the newest cases")
     p.add_argument("--json", action="store_true", help="print JSON (with each case's transcript)")
     p.add_argument("--transcripts", action="store_true", help="also print each case's conversation")
+    p.add_argument("--full", action="store_true", help="print every field of each case, one per line")
     p.add_argument("--limit", type=int, default=50, help="how many cases (default 50)")
     p.set_defaults(func=_cmd_cases_list)
     return parser

@@ -150,7 +150,10 @@ class Gateway:
         ``text`` is what goes to Rasa (a button's payload, or what was typed); ``display`` is what the
         resident saw (a button's title), stored as the transcript text. The first free-text message
         of a conversation also sets its language (:func:`bot.langid.decide`): a confidently detected
-        other language is switched to; an unsure one makes the bot ask which language to use.
+        other language is switched to; an unsure one makes the bot ask which language to use. Later
+        free-text messages of at least 20 characters get the language they are written in
+        (:func:`bot.langid.text_language`) in ``payload.written_in``, passed to Rasa as
+        ``metadata.written_in`` (a complaint's description keeps its original language).
         """
         async with self._sessions() as session:
             conversation = await convs.get_conversation(session, conversation_id)

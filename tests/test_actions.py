@@ -103,3 +103,16 @@ async def test_fallback_first_miss_offers_buttons_second_offers_a_person():
     events = [user_event("nlu_fallback"), user_event("faq"), user_event("nlu_fallback")]
     await ActionFallback().run(broken, with_events(events), DOMAIN)
     assert responses(broken) == ["utter_default"]
+
+
+def test_the_action_server_registers_every_custom_action_of_the_domain():
+    import yaml
+    from rasa_sdk.executor import ActionExecutor
+
+    from bot.settings import PROJECT_ROOT
+
+    executor = ActionExecutor()
+    executor.register_package("actions")  # what `rasa_sdk --actions actions` does; fails on an abstract base
+    domain = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
+    custom = {name for name in domain["actions"] if name.startswith(("action_", "validate_"))}
+    assert custom <= set(executor.actions)

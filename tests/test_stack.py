@@ -191,6 +191,11 @@ async def test_swedish_complaint_becomes_a_case_with_transcript(stack):
         cwd=PROJECT_ROOT, env=stack["env"], capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
     assert reference in table
+    full = subprocess.run(
+        [sys.executable, "-m", "bot", "cases", "list", "--full", "--limit", "3"],
+        cwd=PROJECT_ROOT, env=stack["env"], capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert f"== {reference} ==" in full and "  contact_name: Anna Berg" in full and "  place: Storgatan 5" in full
 
 
 async def test_english_contact_language_switch_and_handoff(stack):

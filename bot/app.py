@@ -105,13 +105,19 @@ async def security_headers(request: web.Request, handler: Any) -> web.StreamResp
     return response
 
 
+NLG_MAX_BODY = 16 * 1024 * 1024
+"""Largest request body accepted (bytes): Rasa's NLG calls carry the full tracker of long conversations."""
+
+
 def create_app(settings: Settings, profile: Profile | None = None, catalogs: Catalogs | None = None) -> web.Application:
     """Build the web app.
 
     Raises:
         bot.profile.ProfileError: the profile file is missing or invalid.
     """
-    app = web.Application(middlewares=[security_headers], client_max_size=64 * 1024)
+    # Rasa posts the whole tracker (every event of the conversation) to /nlg: a form of a dozen questions
+    # passes 64 KiB. Resident input is bounded separately (socket frames, max_message_chars).
+    app = web.Application(middlewares=[security_headers], client_max_size=NLG_MAX_BODY)
     app[SETTINGS] = settings
     app[PROFILE] = profile or load_profile(settings.profile_path)
     app[CATALOGS] = catalogs or default_catalogs()

@@ -207,3 +207,12 @@ async def test_unsure_detection_asks_for_the_language_and_a_plausible_one_is_kep
         assert (await convs.find_by_token(s, welcome2["token"])).language == "sv"
     await ws.close()
     await ws2.close()
+
+
+async def test_nlg_accepts_the_tracker_of_a_long_conversation(client):
+    events = [{"event": "user", "text": "x" * 400, "parse_data": {"intent": {"name": "inform"}}}] * 1000
+    body = {"response": "utter_goodbye", "arguments": {}, "tracker": {"sender_id": "x", "slots": {"language": "sv"},
+                                                                       "events": events}}  # fmt: skip
+    response = await client.post("/nlg?token=test-token", json=body)  # about 500 kB, like a long form
+    assert response.status == 200
+    assert (await response.json())["text"].startswith("Hej då")

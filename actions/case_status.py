@@ -63,7 +63,9 @@ class ActionStartCaseStatus(Action):
         except SQLAlchemyError:
             until = None
         if until is None:
-            return [SlotSet(slot, None) for slot in STATUS_SLOTS]
+            # Only answers left over from an interrupted lookup are cleared (a slot set here is validated
+            # when the form starts; the validators take None as "not answered yet").
+            return [SlotSet(slot, None) for slot in STATUS_SLOTS if tracker.get_slot(slot) is not None]
         dispatcher.utter_message(response="utter_case_status_paused", minutes=_minutes_left(until))
         return [SlotSet(PAUSED, True), SlotSet(REFERENCE, SKIPPED), SlotSet(CHECK_CODE, SKIPPED)]
 
@@ -79,7 +81,9 @@ class ValidateCaseStatusForm(GuidedFormValidation):
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         """A reference like ``SYN-2026-00042`` in any spelling; a check code in the same message is kept too."""
-        text = str(slot_value or "")
+        if slot_value is None:  # cleared by action_start_case_status just before the form: nothing typed yet
+            return {REFERENCE: None}
+        text = str(slot_value)
         if text == SKIPPED and tracker.get_slot(PAUSED):
             return {REFERENCE: SKIPPED}
         reference = parse_reference(text)
@@ -92,7 +96,9 @@ class ValidateCaseStatusForm(GuidedFormValidation):
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         """Eight letters and digits; case, spaces and dashes do not matter."""
-        text = str(slot_value or "")
+        if slot_value is None:
+            return {CHECK_CODE: None}
+        text = str(slot_value)
         if text == SKIPPED and tracker.get_slot(PAUSED):
             return {CHECK_CODE: SKIPPED}
         code = normalize_check_code(text) or find_check_code(text)

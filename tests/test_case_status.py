@@ -122,3 +122,10 @@ async def test_reference_and_code_in_one_message():
     bad_code = CollectingDispatcher()
     assert (await form.validate_status_check_code("123", bad_code, tracker(), DOMAIN))[cs.CHECK_CODE] is None
     assert responses(bad_code) == ["utter_status_check_code_invalid"]
+
+
+async def test_cleared_answers_are_not_taken_for_wrong_ones():
+    form, dispatcher = ValidateCaseStatusForm(), CollectingDispatcher()
+    assert await form.validate_status_reference(None, dispatcher, tracker(), DOMAIN) == {cs.REFERENCE: None}
+    assert await form.validate_status_check_code(None, dispatcher, tracker(), DOMAIN) == {cs.CHECK_CODE: None}
+    assert dispatcher.messages == []

@@ -30,7 +30,15 @@ from actions.fields import (
     find_phone,
     parse_event_date,
 )
-from actions.forms import DONT_KNOW, FAILURES_SLOT, SKIPPED, GuidedFormValidation, button_labels, intent_of
+from actions.forms import (
+    DONT_KNOW,
+    FAILURES_SLOT,
+    SKIPPED,
+    GuidedFormValidation,
+    answer_languages,
+    button_labels,
+    intent_of,
+)
 from actions.store import catalogs, file_case, language_of, local_now, profile, settings
 from bot.profile import WEEKDAYS
 from bot.store.cases import new_check_code
@@ -79,28 +87,22 @@ EDITABLE: dict[str, tuple[str, ...]] = {
 SEND, CHANGE = "send", "change"
 
 
-def _languages(tracker: Tracker) -> list[str]:
-    """The conversation's language first, then Swedish and English (residents mix them in)."""
-    language = language_of(tracker)
-    return list(dict.fromkeys([language, "sv", "en"]))
-
-
 def kind_options(tracker: Tracker) -> dict[str, list[str]]:
     """Kind code → what a resident may type for it (terms and button titles in their languages)."""
     cats = catalogs()
-    options: dict[str, list[str]] = {kind: [kind] for kind in FILED_KINDS}
-    for language in _languages(tracker):
-        for kind in FILED_KINDS:
-            options[kind].append(cats.term(language, "case_kind", kind))
-        for kind, titles in button_labels("utter_ask_complaint_kind", language).items():
-            options.setdefault(kind, []).extend(titles)
+    languages = answer_languages(tracker)
+    options: dict[str, list[str]] = {
+        kind: [kind, *(cats.term(language, "case_kind", kind) for language in languages)] for kind in FILED_KINDS
+    }
+    for kind, titles in button_labels("utter_ask_complaint_kind", languages).items():
+        options.setdefault(kind, []).extend(titles)
     return options
 
 
 def area_options(tracker: Tracker) -> dict[str, list[str]]:
     """Department id → its names in the resident's languages."""
     return {
-        dep.id: [dep.id, *(dep.display_name(language) for language in _languages(tracker))]
+        dep.id: [dep.id, *(dep.display_name(language) for language in answer_languages(tracker))]
         for dep in profile().departments
     }
 
@@ -269,7 +271,7 @@ class ValidateComplaintForm(GuidedFormValidation):
         """E-mail or phone."""
         cats = catalogs()
         options: dict[str, list[str]] = {"email": ["email"], "phone": ["phone"]}
-        for language in _languages(tracker):
+        for language in answer_languages(tracker):
             for channel in options:
                 options[channel].append(cats.term(language, "reply_channel", channel))
         channel = self.chosen(tracker, slot_value, options)
@@ -294,11 +296,7 @@ class ValidateComplaintForm(GuidedFormValidation):
         """Send (yes), or change a field (the next question asks which)."""
         if slot_value == SEND:
             return self.accept(tracker, CONFIRM, SEND)
-        labels = {
-            code: titles
-            for language in _languages(tracker)
-            for code, titles in button_labels("utter_ask_complaint_confirm", language).items()
-        }
+        labels = button_labels("utter_ask_complaint_confirm", answer_languages(tracker))
         if self.chosen(tracker, slot_value, {CHANGE: labels.get(CHANGE, [])}) == CHANGE or intent_of(tracker) == "deny":
             return self.accept(tracker, CONFIRM, None, **{EDIT_REQUESTED: True})
         if intent_of(tracker) == "affirm":
@@ -309,10 +307,8 @@ class ValidateComplaintForm(GuidedFormValidation):
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         """Which answer to change: that answer (and those depending on it) is asked again."""
-        options: dict[str, list[str]] = {slot: [] for slot in EDITABLE}
-        for language in _languages(tracker):
-            for code, titles in button_labels("utter_ask_complaint_edit", language).items():
-                options.setdefault(code, []).extend(titles)
+        titles = button_labels("utter_ask_complaint_edit", answer_languages(tracker))
+        options = {slot: titles.get(slot, []) for slot in EDITABLE}
         field = self.chosen(tracker, slot_value, options)
         if field not in EDITABLE:
             return self.reject(dispatcher, tracker, EDIT, "utter_complaint_edit_invalid")

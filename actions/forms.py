@@ -9,6 +9,7 @@ of the tracker.
 
 from __future__ import annotations
 
+import json
 from abc import abstractmethod
 from typing import Any
 
@@ -40,20 +41,23 @@ def choice_entity(tracker: Tracker) -> str | None:
     return None
 
 
-def button_labels(response: str, language: str) -> dict[str, list[str]]:
-    """Choice code → button titles of ``response`` in ``language`` (only ``/inform`` choice buttons)."""
-    import json
+def answer_languages(tracker: Tracker) -> list[str]:
+    """Languages a typed answer may be in: the conversation's, then Swedish and English (residents mix them in)."""
+    return list(dict.fromkeys([language_of(tracker), "sv", "en"]))
 
+
+def button_labels(response: str, languages: list[str]) -> dict[str, list[str]]:
+    """Choice code → button titles of ``response`` in all ``languages`` (only ``/inform`` choice buttons)."""
     labels: dict[str, list[str]] = {}
-    entry = catalogs().get(language).responses.get(response) or {}
-    buttons = entry.get("buttons")
-    if not isinstance(buttons, list):
-        return labels
-    for button in buttons:
-        payload = str(button.get("payload") or "")
-        if payload.startswith("/inform{"):
-            code = json.loads(payload[len("/inform") :]).get("choice")
-            labels.setdefault(str(code), []).append(str(button["title"]))
+    for language in languages:
+        buttons = (catalogs().get(language).responses.get(response) or {}).get("buttons")
+        if not isinstance(buttons, list):
+            continue
+        for button in buttons:
+            payload = str(button.get("payload") or "")
+            if payload.startswith("/inform{"):
+                code = json.loads(payload[len("/inform") :]).get("choice")
+                labels.setdefault(str(code), []).append(str(button["title"]))
     return labels
 
 
@@ -100,11 +104,10 @@ class GuidedFormValidation(FormValidationAction):
             return True
         if intent == DENY:
             return False
-        language = language_of(tracker)
-        cats = catalogs()
+        cats, languages = catalogs(), answer_languages(tracker)
         options = {
-            "yes": [cats.term(code, "yes") for code in {language, "sv", "en"}],
-            "no": [cats.term(code, "no") for code in {language, "sv", "en"}],
+            "yes": [cats.term(code, "yes") for code in languages],
+            "no": [cats.term(code, "no") for code in languages],
         }
         found = match_choice(str(value or ""), options)
         return None if found is None else found == "yes"

@@ -304,3 +304,14 @@ async def test_submit_with_unreachable_database_keeps_the_answers(monkeypatch):
         await store.reset()
     assert responses(dispatcher) == ["utter_case_failed"]
     assert events == [SlotSet(c.CONFIRM, None)]
+
+
+async def test_change_typed_in_the_conversations_language():
+    arabic = await Form().validate_complaint_confirm(
+        "تعديل", CollectingDispatcher(), tracker({"language": "ar"}), DOMAIN
+    )
+    assert arabic[c.EDIT_REQUESTED] is True
+    swedish = await Form().validate_complaint_confirm(
+        "ändra", CollectingDispatcher(), tracker({"language": "ar"}), DOMAIN
+    )
+    assert swedish[c.EDIT_REQUESTED] is True

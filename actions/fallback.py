@@ -1,11 +1,11 @@
-"""Not understood: say so plainly with buttons; after two misses in a row, offer a person."""
+"""Not understood: say so plainly with buttons; after two misses in a row, hand over to a person."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 
 FALLBACK_INTENT = "nlu_fallback"
@@ -24,7 +24,11 @@ def misses_in_a_row(tracker: Tracker) -> int:
 
 
 class ActionFallback(Action):
-    """``action_fallback``: first miss → ``utter_default``; second in a row → ``utter_fallback_offer_human``."""
+    """``action_fallback``: first miss → ``utter_default`` (buttons); second in a row → ``action_handoff``.
+
+    Two misses in a row hand the chat to a person (issue 5's triggers): the resident is not asked a
+    third time what they mean.
+    """
 
     def name(self) -> str:
         """Rasa's name of this action."""
@@ -33,7 +37,6 @@ class ActionFallback(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         """Answer a message that was not understood."""
         if misses_in_a_row(tracker) >= 2:
-            dispatcher.utter_message(response="utter_fallback_offer_human")
-        else:
-            dispatcher.utter_message(response="utter_default")
+            return [FollowupAction("action_handoff")]
+        dispatcher.utter_message(response="utter_default")
         return []

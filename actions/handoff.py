@@ -9,7 +9,7 @@ from rasa_sdk.events import ConversationPaused, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.complaint import AREA, DESCRIPTION, DESCRIPTION_LANGUAGE, FILED_KINDS, KIND, cleared_form
-from actions.store import catalogs, file_case, language_of, local_now, profile
+from actions.store import catalogs, hand_off, language_of, local_now, profile
 from bot.workdays import is_open
 
 
@@ -26,28 +26,32 @@ class ActionHandoff(Action):
         return "action_handoff"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
-        """Create the case (kind ``question``, status ``waiting_for_staff``) and pause the bot.
+        """Create or reopen the case (kind ``question``, status ``waiting_for_staff``) and pause the bot.
 
         What the resident already answered in the complaint form (kind, area, description) goes into
-        the case, and the form's slots are emptied: the case officer takes it from here.
+        the case, and the form's slots are emptied: the case officer takes it from here. Within
+        opening hours the resident hears their place in the queue and the estimated wait; outside
+        them, that the case is logged and by which date they will be contacted.
         """
         language = language_of(tracker)
         last_text = str((tracker.latest_message or {}).get("text") or "")
         kind = tracker.get_slot(KIND)
-        case = await file_case(
+        handed = await hand_off(
             dispatcher,
             tracker,
             kind=kind if kind in FILED_KINDS else "question",
             area=tracker.get_slot(AREA),
             description=str(tracker.get_slot(DESCRIPTION) or last_text),
             description_language=tracker.get_slot(DESCRIPTION_LANGUAGE),
-            status="waiting_for_staff",
         )
-        if case is None:
+        if handed is None:
             return []
+        case, position, wait = handed
         dispatcher.utter_message(json_message={"gateway": {"mode": "waiting", "reference": case.reference}})
         if is_open(profile().opening_hours, local_now()):
-            dispatcher.utter_message(response="utter_handoff", reference=case.reference)
+            dispatcher.utter_message(
+                response="utter_handoff", reference=case.reference, position=position, wait_minutes=wait
+            )
         else:
             dispatcher.utter_message(
                 response="utter_handoff_closed",

@@ -26,6 +26,7 @@ from bot.settings import Settings
 from bot.store.cases import NewCase, create_case, hash_check_code
 from bot.store.conversations import get_conversation
 from bot.store.db import create_engine, session_factory
+from bot.store.handoff import estimated_wait_minutes, queue_position, start_handoff
 from bot.store.models import Case
 
 logger = logging.getLogger(__name__)
@@ -119,5 +120,28 @@ async def file_case(
             return case
     except (SQLAlchemyError, OSError):
         logger.exception("could not store a %s case (conversation %s)", fields.get("kind"), tracker.sender_id)
+        dispatcher.utter_message(response="utter_case_failed", phone=profile().phone)
+        return None
+
+
+async def hand_off(dispatcher: CollectingDispatcher, tracker: Tracker, **fields: Any) -> tuple[Case, int, int] | None:
+    """Put this conversation in the staff queue; returns ``(case, queue position, estimated wait in minutes)``.
+
+    ``fields`` are those of :class:`~bot.store.cases.NewCase`. The conversation's open handoff case
+    is reused when there is one (:func:`bot.store.handoff.start_handoff`). On a database error the
+    resident is told how else to reach the municipality and ``None`` is returned.
+    """
+    try:
+        async with unit_of_work() as session:
+            conversation = await get_conversation(session, tracker.sender_id)
+            new = NewCase(
+                language=language_of(tracker), conversation_id=conversation.id if conversation else None, **fields
+            )
+            case = await start_handoff(session, profile(), new)
+            position = await queue_position(session, case)
+            wait = await estimated_wait_minutes(session, profile(), position)
+            return case, position, wait
+    except (SQLAlchemyError, OSError):
+        logger.exception("could not hand over conversation %s", tracker.sender_id)
         dispatcher.utter_message(response="utter_case_failed", phone=profile().phone)
         return None

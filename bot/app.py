@@ -1,4 +1,4 @@
-"""The aiohttp web app: resident chat page and socket, NLG endpoint for Rasa, health check.
+"""The aiohttp web app: resident chat page and socket, staff console, NLG endpoint for Rasa, health check.
 
 Built by :func:`create_app`; the engine, HTTP client and retry loop are created on startup and
 closed on shutdown (``cleanup_ctx``). Nothing heavy happens at import time.
@@ -29,6 +29,7 @@ from bot.outbox import outbox_loop
 from bot.profile import Profile, load_profile
 from bot.rasa_client import RasaClient, action_server_status
 from bot.settings import Settings
+from bot.staff import setup_staff
 from bot.store import conversations as convs
 from bot.store.db import create_engine, session_factory
 
@@ -76,6 +77,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     loop = asyncio.get_running_loop()
     background = [
         loop.create_task(app[GATEWAY].retry_loop()),
+        loop.create_task(app[GATEWAY].unclaimed_loop(settings.unclaimed_check_interval)),
         loop.create_task(outbox_loop(app[SESSIONS], settings, app[PROFILE])),
     ]
     if settings.warm_up_language_detection:
@@ -135,6 +137,7 @@ def create_app(settings: Settings, profile: Profile | None = None, catalogs: Cat
     app.router.add_post("/nlg", nlg)
     app.router.add_get("/healthz", healthz)
     app.router.add_static("/static/", HERE / "static", name="static")
+    setup_staff(app, settings)
     return app
 
 
@@ -259,6 +262,8 @@ async def chat_socket(request: web.Request) -> web.WebSocketResponse:
                 client_id = str(client_id)[:64] if client_id is not None else None
                 stored = await gateway.receive(conversation_id, body.strip(), display, client_id)
                 await push({"type": "ack", "client_id": client_id, "id": stored.id})
+            elif kind == "leave":
+                await gateway.resident_leave_if_live(conversation_id)
             else:
                 await error("invalid", "message_invalid")
     finally:

@@ -258,6 +258,8 @@ class Catalogs:
             "acknowledgement_days": str(profile.acknowledgement_working_days),
             "reply_days": str(profile.reply_working_days),
             "area_general": profile.general_department.display_name(language),
+            "suicide_line": profile.suicide_line,
+            "violence_line": profile.violence_line,
             **{f"url_{topic}": url for topic, url in profile.services.items()},
         }
 

@@ -15,26 +15,34 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.orm import sessionmaker
 
 from bot.catalog import Catalogs
+from bot.hub import QUEUE, Hub, Push, resident_topic, staff_topic
 from bot.langid import MIN_CHARS_FOR_TEXT_LANGUAGE, decide, text_language
 from bot.profile import Profile
 from bot.rasa_client import RasaClient, RasaUnavailable
 from bot.store import conversations as convs
-from bot.store.models import Conversation, Message
+from bot.store import handoff
+from bot.store.models import Case, Conversation, Message, StaffMember
 
 logger = logging.getLogger(__name__)
 
-Push = Callable[[dict[str, Any]], Awaitable[None]]
-"""Sends one event (a JSON-ready dict) to one resident socket."""
+LIVE_MODES = ("waiting", "human")
+GOODBYE_MAX_CHARS = 60
+"""Only short messages in a live chat are checked for a goodbye ("tack, hej då"), not long ones that end so."""
+GOODBYE_CONFIDENCE = 0.8
 
 
 def message_event(message: Message) -> dict[str, Any]:
-    """The socket event for a stored message: ``{type, id, sender, text, buttons, lang, dir, time}``."""
+    """The socket event for a stored message: ``{type, id, sender, text, buttons, lang, dir, name, time}``.
+
+    ``name`` is the case officer's display name on staff messages (never the username).
+    """
     payload = message.payload or {}
     return {
         "type": "message",
@@ -45,6 +53,7 @@ def message_event(message: Message) -> dict[str, Any]:
         "lang": payload.get("lang"),
         "dir": payload.get("dir"),
         "client_id": payload.get("client_id"),
+        "name": payload.get("name") if message.sender == "staff" else None,
         "time": message.created_at.isoformat() if message.created_at else None,
     }
 
@@ -57,14 +66,20 @@ class Gateway:
     """
 
     def __init__(
-        self, sessions: sessionmaker, rasa: RasaClient, catalogs: Catalogs, profile: Profile, retry_interval: float
+        self,
+        sessions: sessionmaker,
+        rasa: RasaClient,
+        catalogs: Catalogs,
+        profile: Profile,
+        retry_interval: float,
+        hub: Hub | None = None,
     ) -> None:
         self._sessions = sessions
         self._rasa = rasa
         self._catalogs = catalogs
         self._profile = profile
         self._retry_interval = retry_interval
-        self._sockets: dict[str, set[Push]] = defaultdict(set)
+        self.hub = hub or Hub()
         self._locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._told_unavailable: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -91,22 +106,26 @@ class Gateway:
     # -- sockets ---------------------------------------------------------------------------------
 
     def attach(self, conversation_id: str, push: Push) -> None:
-        """Register a socket of a conversation (a resident may have several tabs open)."""
-        self._sockets[conversation_id].add(push)
+        """Register a resident socket of a conversation (a resident may have several tabs open)."""
+        self.hub.subscribe(resident_topic(conversation_id), push)
 
     def detach(self, conversation_id: str, push: Push) -> None:
-        """Forget a closed socket."""
-        self._sockets[conversation_id].discard(push)
-        if not self._sockets[conversation_id]:
-            del self._sockets[conversation_id]
+        """Forget a closed resident socket."""
+        self.hub.unsubscribe(resident_topic(conversation_id), push)
 
-    async def broadcast(self, conversation_id: str, event: dict[str, Any]) -> None:
-        """Send an event to every open socket of a conversation (closed sockets are skipped)."""
-        for push in list(self._sockets.get(conversation_id, ())):
-            try:
-                await push(event)
-            except (ConnectionError, RuntimeError):
-                self.detach(conversation_id, push)
+    async def broadcast(self, conversation_id: str, event: dict[str, Any], staff: bool = True) -> None:
+        """Send an event to the resident's open sockets and (with ``staff``) to staff watching the chat."""
+        await self.hub.publish(resident_topic(conversation_id), event)
+        if staff:
+            await self.hub.publish(staff_topic(conversation_id), event)
+
+    async def to_staff(self, conversation_id: str, event: dict[str, Any]) -> None:
+        """Send an event only to staff watching the chat (internal notes, case changes)."""
+        await self.hub.publish(staff_topic(conversation_id), event)
+
+    async def queue_changed(self) -> None:
+        """Tell staff browsers showing the queue to refresh it."""
+        await self.hub.publish(QUEUE, {"type": "queue_changed"})
 
     # -- conversations -----------------------------------------------------------------------------
 
@@ -136,12 +155,14 @@ class Gateway:
         return conversation, history
 
     async def system_message(self, conversation_id: str, key: str, language: str, **values: Any) -> None:
-        """Store and push a gateway message from the catalog."""
+        """Store and push a gateway message from the catalog (its key is kept in ``payload.key``)."""
         text = self._catalogs.system(
             key, language, {**self._catalogs.profile_values(self._profile, language), **values}
         )
         async with self._sessions() as session, session.begin():
-            message = await convs.add_message(session, conversation_id, "system", text, self._lang_payload(language))
+            message = await convs.add_message(
+                session, conversation_id, "system", text, {**self._lang_payload(language), "key": key}, delivered=True
+            )
         await self.broadcast(conversation_id, message_event(message))
 
     async def receive(self, conversation_id: str, text: str, display: str | None, client_id: str | None) -> Message:
@@ -177,18 +198,38 @@ class Gateway:
                 payload["written_in"] = written_in
             if display is not None and display != text:
                 payload["rasa_text"] = text
-            message = await convs.add_message(session, conversation_id, "resident", display or text, payload)
             mode = conversation.mode
+            message = await convs.add_message(
+                session, conversation_id, "resident", display or text, payload, delivered=mode in LIVE_MODES
+            )
         await self.broadcast(conversation_id, message_event(message))
         if decision == "switch":
             await self.broadcast(conversation_id, {"type": "language", **self._lang_payload(language)})
         elif decision == "ask":
             await self.bot_message(conversation_id, "utter_choose_language", language)
-        if mode == "bot":
+        if mode not in LIVE_MODES:  # bot, or closed (the next message starts over with the bot)
             self._spawn(self.deliver_pending(conversation_id))
-        else:
+        elif await self._is_goodbye(text):
+            await self.resident_leave(conversation_id)
+        elif mode == "waiting" and not await self._last_said(conversation_id, "waiting_for_staff"):
             await self.system_message(conversation_id, "waiting_for_staff", language)
         return message
+
+    async def _is_goodbye(self, text: str) -> bool:
+        """True when a short message in a live chat is a goodbye (Rasa's NLU, no turn in the tracker)."""
+        if text.startswith("/") or len(text) > GOODBYE_MAX_CHARS:
+            return False
+        try:
+            intent, confidence = await self._rasa.parse(text)
+        except RasaUnavailable:
+            return False
+        return intent == "goodbye" and confidence >= GOODBYE_CONFIDENCE
+
+    async def _last_said(self, conversation_id: str, key: str) -> bool:
+        """True when the last message not from the resident is the system message ``key``."""
+        async with self._sessions() as session:
+            last = await convs.last_reply(session, conversation_id)
+        return last is not None and last.sender == "system" and (last.payload or {}).get("key") == key
 
     async def bot_message(self, conversation_id: str, response: str, language: str) -> None:
         """Store and push a catalog response as the bot's own message (no Rasa turn)."""
@@ -204,7 +245,9 @@ class Gateway:
                 async with self._sessions() as session:
                     conversation = await convs.get_conversation(session, conversation_id)
                     pending = await convs.undelivered(session, conversation_id)
-                if conversation is None or conversation.mode != "bot" or not pending:
+                if conversation is None or conversation.mode in LIVE_MODES or not pending:
+                    return
+                if conversation.mode == "closed" and not await self._reopen(conversation):
                     return
                 message = pending[0]
                 rasa_text = (message.payload or {}).get("rasa_text") or message.text
@@ -217,14 +260,35 @@ class Gateway:
                 except RasaUnavailable as exc:
                     logger.warning("Rasa unavailable for a conversation: %s", exc)
                     await self.broadcast(conversation_id, {"type": "typing", "on": False})
-                    if conversation_id not in self._told_unavailable:
-                        self._told_unavailable.add(conversation_id)
-                        key = "assistant_unavailable" if self.rasa_seen_ready else "assistant_starting"
-                        await self.system_message(conversation_id, key, conversation.language)
+                    await self._tell_unavailable(conversation)
                     return
                 self.rasa_seen_ready = True
                 self._told_unavailable.discard(conversation_id)
                 await self._store_replies(conversation, message.id, replies)
+
+    async def _reopen(self, conversation: Conversation) -> bool:
+        """Resume Rasa for a conversation whose live chat ended, and switch it back to mode ``bot``.
+
+        Returns False (the resident is told, the message waits for the retry loop) when Rasa is not
+        reachable.
+        """
+        try:
+            await self._rasa.append_events(conversation.id, [{"event": "resume"}])
+        except RasaUnavailable as exc:
+            logger.warning("Rasa unavailable to resume a conversation: %s", exc)
+            await self._tell_unavailable(conversation)
+            return False
+        async with self._sessions() as session, session.begin():
+            await convs.set_mode(session, conversation.id, "bot")
+        conversation.mode = "bot"
+        await self.broadcast(conversation.id, {"type": "mode", "mode": "bot"})
+        return True
+
+    async def _tell_unavailable(self, conversation: Conversation) -> None:
+        if conversation.id not in self._told_unavailable:
+            self._told_unavailable.add(conversation.id)
+            key = "assistant_unavailable" if self.rasa_seen_ready else "assistant_starting"
+            await self.system_message(conversation.id, key, conversation.language)
 
     async def _store_replies(self, conversation: Conversation, message_id: int, replies: list[dict[str, Any]]) -> None:
         language = conversation.language
@@ -257,6 +321,195 @@ class Gateway:
             await self.broadcast(conversation.id, {"type": "mode", "mode": mode})
         for message in stored:
             await self.broadcast(conversation.id, message_event(message))
+        if mode == "waiting" and conversation.mode != "waiting":
+            await self.queue_changed()
+
+    # -- staff side ------------------------------------------------------------------------------
+
+    async def _live_case(self, session: Any, reference: str, member: StaffMember) -> tuple[Case, Conversation]:
+        """The case and its conversation, if ``member`` is the one chatting live on it."""
+        case = await handoff.get_case(session, reference)
+        conversation = await convs.get_conversation(session, case.conversation_id) if case.conversation_id else None
+        if conversation is None or conversation.mode != "human" or case.assigned_staff_id != member.id:
+            raise handoff.StaleCase(reference, case.status)
+        return case, conversation
+
+    async def claim(self, reference: str, member: StaffMember) -> Case:
+        """``member`` takes a waiting chat; the resident is told who joined (display name).
+
+        Raises:
+            bot.store.handoff.StaleCase: someone else claimed it first or the chat is no longer waiting.
+            LookupError: unknown reference.
+        """
+        async with self._sessions() as session, session.begin():
+            case = await handoff.claim(session, reference, member)
+            conversation = await convs.get_conversation(session, case.conversation_id)
+        if conversation is not None:
+            await self.system_message(conversation.id, "staff_joined", conversation.language, name=member.display_name)
+            await self.broadcast(conversation.id, {"type": "mode", "mode": "human", "name": member.display_name})
+            await self.to_staff(conversation.id, {"type": "case_changed"})
+        await self.queue_changed()
+        return case
+
+    async def staff_message(self, reference: str, member: StaffMember, text: str) -> Message:
+        """Store and deliver a case officer's chat message (shown with their display name).
+
+        Its ``lang``/``dir`` are those of the language it is written in (detected when ≥ 20
+        characters), else the conversation's. Raises:
+            bot.store.handoff.StaleCase: ``member`` is not chatting live on this case.
+            ValueError: empty text.
+        """
+        text = text.strip()
+        if not text:
+            raise ValueError("empty message")
+        async with self._sessions() as session:
+            _, conversation = await self._live_case(session, reference, member)
+        language = conversation.language
+        if len(text) >= MIN_CHARS_FOR_TEXT_LANGUAGE:
+            detected = await asyncio.get_running_loop().run_in_executor(None, text_language, text, language)
+            if self._catalogs.supports(detected):
+                language = detected
+        async with self._sessions() as session, session.begin():
+            case, conversation = await self._live_case(session, reference, member)
+            message = await convs.add_message(
+                session,
+                conversation.id,
+                "staff",
+                text,
+                {**self._lang_payload(language), "name": member.display_name},
+                delivered=True,
+            )
+            message.staff_member_id = member.id
+            await handoff.note_staff_reply(session, case, member)
+        await self.broadcast(conversation.id, message_event(message))
+        return message
+
+    async def add_note(self, reference: str, member: StaffMember, text: str) -> None:
+        """Add an internal note; staff watching the case see it, the resident never does.
+
+        Raises:
+            ValueError: empty note. LookupError: unknown reference.
+        """
+        async with self._sessions() as session, session.begin():
+            case = await handoff.get_case(session, reference)
+            await handoff.add_note(session, case, member, text)
+        if case.conversation_id:
+            await self.to_staff(case.conversation_id, {"type": "case_changed"})
+
+    async def set_status(self, reference: str, member: StaffMember, status: str, expected: str) -> None:
+        """Change a case's status by hand (see :func:`bot.store.handoff.set_status` for the errors)."""
+        async with self._sessions() as session, session.begin():
+            case = await handoff.get_case(session, reference)
+            await handoff.set_status(session, case, member, status, expected)
+        if case.conversation_id:
+            await self.to_staff(case.conversation_id, {"type": "case_changed"})
+        await self.queue_changed()
+
+    async def close_case(self, reference: str, member: StaffMember, resolution: str, expected: str) -> None:
+        """Close a case with a resolution; a live chat of it ends and the resident is told.
+
+        Raises: see :func:`bot.store.handoff.close_case`.
+        """
+        async with self._sessions() as session, session.begin():
+            case = await handoff.get_case(session, reference)
+            ended = await handoff.close_case(session, case, member, resolution, expected)
+            conversation = await convs.get_conversation(session, case.conversation_id) if ended else None
+        if conversation is not None:
+            await self.system_message(conversation.id, "chat_closed", conversation.language, reference=reference)
+            await self.broadcast(conversation.id, {"type": "mode", "mode": "closed"})
+        if case.conversation_id:
+            await self.to_staff(case.conversation_id, {"type": "case_changed"})
+        await self.queue_changed()
+
+    async def hand_back(self, reference: str, member: StaffMember) -> None:
+        """Give a live chat back to the bot: Rasa resumes (tracker events API) and greets the resident.
+
+        Raises:
+            bot.store.handoff.StaleCase: the chat is not live any more.
+            bot.rasa_client.RasaUnavailable: Rasa could not be resumed (nothing changed; try again).
+        """
+        async with self._sessions() as session:
+            case = await handoff.get_case(session, reference)
+            conversation = await convs.get_conversation(session, case.conversation_id) if case.conversation_id else None
+        if conversation is None or conversation.mode not in LIVE_MODES:
+            raise handoff.StaleCase(reference, case.status)
+        language = conversation.language
+        text, payload = self._render("utter_handed_back", language)
+        await self._rasa.append_events(
+            conversation.id,
+            [
+                {"event": "resume"},
+                {"event": "action", "name": "utter_handed_back"},
+                {"event": "bot", "text": text, "metadata": {"utter_action": "utter_handed_back"}},
+                {"event": "action", "name": "action_listen"},
+            ],
+        )
+        async with self._sessions() as session, session.begin():
+            await handoff.hand_back(session, case, member)
+        await self.system_message(conversation.id, "staff_left", language, name=member.display_name)
+        await self.broadcast(conversation.id, {"type": "mode", "mode": "bot"})
+        async with self._sessions() as session, session.begin():
+            message = await convs.add_message(session, conversation.id, "bot", text, payload, delivered=True)
+        await self.broadcast(conversation.id, message_event(message))
+        await self.to_staff(conversation.id, {"type": "case_changed"})
+        await self.queue_changed()
+
+    async def resident_leave(self, conversation_id: str) -> None:
+        """The resident ends a live chat (goodbye, or the widget's "end chat"): told politely, case stays."""
+        async with self._sessions() as session, session.begin():
+            case = await handoff.resident_left(session, conversation_id)
+            conversation = await convs.get_conversation(session, conversation_id)
+        if conversation is None:
+            return
+        if case is not None:
+            await self.system_message(
+                conversation_id,
+                "chat_ended",
+                conversation.language,
+                reference=case.reference,
+                acknowledgement_due=self._catalogs.format_date(case.acknowledgement_due, conversation.language),
+            )
+        await self.broadcast(conversation_id, {"type": "mode", "mode": "closed"})
+        await self.to_staff(conversation_id, {"type": "case_changed"})
+        await self.queue_changed()
+
+    async def resident_leave_if_live(self, conversation_id: str) -> None:
+        """The widget's "end chat": ends a live chat (see :meth:`resident_leave`); else does nothing."""
+        async with self._sessions() as session:
+            conversation = await convs.get_conversation(session, conversation_id)
+        if conversation is not None and conversation.mode in LIVE_MODES:
+            await self.resident_leave(conversation_id)
+
+    async def notify_unclaimed(self) -> int:
+        """Tell residents whose chat nobody claimed in time that the case stays open; returns how many."""
+        minutes = self._profile.handoff_unclaimed_minutes
+        async with self._sessions() as session, session.begin():
+            cases = await handoff.unclaimed_cases(session, timedelta(minutes=minutes))
+            targets = []
+            for case in cases:
+                conversation = await convs.get_conversation(session, case.conversation_id)
+                if conversation is not None:
+                    targets.append((case, conversation))
+        for case, conversation in targets:
+            await self.system_message(
+                conversation.id,
+                "nobody_free",
+                conversation.language,
+                reference=case.reference,
+                acknowledgement_due=self._catalogs.format_date(case.acknowledgement_due, conversation.language),
+            )
+        return len(targets)
+
+    async def unclaimed_loop(self, interval: float = 30.0) -> None:
+        """Run :meth:`notify_unclaimed` every ``interval`` seconds (until cancelled)."""
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.notify_unclaimed()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("telling residents about unclaimed chats failed")
 
     async def retry_loop(self) -> None:
         """Retry undelivered resident messages every ``retry_interval`` seconds (runs until cancelled)."""

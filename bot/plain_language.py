@@ -74,6 +74,9 @@ ACTION_SAMPLES = {
     "receipt_email": "anna@example.se",
     "status": "mottaget",
     "minutes": "15",
+    "position": "2",
+    "wait_minutes": "10",
+    "name": "Anna Berg",
 }
 """Sample values of the placeholders that actions fill (every such placeholder must be listed here)."""
 

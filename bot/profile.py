@@ -59,6 +59,12 @@ class Profile:
     Deadlines are in working days. The default acknowledgement deadline of 2 working days and reply
     deadline of 10 follow common Swedish municipal service declarations (e.g. "svar inom två
     arbetsdagar").
+
+    Handoff (section ``handoff``): ``handoff_expected_wait_minutes`` is the wait the resident is told
+    before there is any history to estimate it from; after ``handoff_unclaimed_minutes`` without a
+    case officer the resident is told nobody is free and the case stays open. ``suicide_line`` and
+    ``violence_line`` (section ``crisis_lines``) are the national help lines named in a crisis
+    (Självmordslinjen, Kvinnofridslinjen); a municipality may name its own.
     """
 
     name: str
@@ -75,6 +81,10 @@ class Profile:
     reply_working_days: int = 10
     departments: tuple[Department, ...] = field(default_factory=tuple)
     services: dict[str, str] = field(default_factory=dict)
+    handoff_expected_wait_minutes: int = 5
+    handoff_unclaimed_minutes: int = 10
+    suicide_line: str = "90101"
+    violence_line: str = "020-50 50 50"
 
     def department(self, department_id: str) -> Department:
         """The department with this id.
@@ -123,9 +133,9 @@ def _parse_time(value: Any, where: str) -> time:
     return time(int(hours), int(minutes))
 
 
-def _positive_int(value: Any, where: str) -> int:
+def _positive_int(value: Any, where: str, unit: str = "working days") -> int:
     if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise ProfileError(f"profile: '{where}' must be a whole number of working days ≥ 1")
+        raise ProfileError(f"profile: '{where}' must be a whole number of {unit} ≥ 1")
     return value
 
 
@@ -175,6 +185,10 @@ def parse_profile(data: Any) -> Profile:
     for topic in SERVICE_TOPICS:
         if not services.get(topic):
             raise ProfileError(f"profile: missing required field 'services.{topic}' (URL of the page on {topic})")
+    handoff = data.get("handoff") or {}
+    crisis = data.get("crisis_lines") or {}
+    if not isinstance(handoff, dict) or not isinstance(crisis, dict):
+        raise ProfileError("profile: 'handoff' and 'crisis_lines' must be mappings")
     return Profile(
         name=str(_require(data, "municipality.name")),
         short_name=str(data["municipality"].get("short_name") or data["municipality"]["name"]),
@@ -192,6 +206,14 @@ def parse_profile(data: Any) -> Profile:
         reply_working_days=_positive_int(deadlines.get("reply_working_days", 10), "deadlines.reply_working_days"),
         departments=tuple(departments),
         services={str(k): str(v) for k, v in services.items()},
+        handoff_expected_wait_minutes=_positive_int(
+            handoff.get("expected_wait_minutes", 5), "handoff.expected_wait_minutes", "minutes"
+        ),
+        handoff_unclaimed_minutes=_positive_int(
+            handoff.get("unclaimed_minutes", 10), "handoff.unclaimed_minutes", "minutes"
+        ),
+        suicide_line=str(crisis.get("suicide") or "90101"),
+        violence_line=str(crisis.get("violence") or "020-50 50 50"),
     )
 
 

@@ -44,6 +44,42 @@ class RasaClient:
             raise RasaUnavailable("Rasa answered something other than a list")
         return replies
 
+    async def parse(self, text: str) -> tuple[str | None, float]:
+        """Rasa's NLU reading of ``text`` without a conversation turn: ``(intent name, confidence)``.
+
+        Raises:
+            RasaUnavailable: connection refused, time-out or a non-200 answer.
+        """
+        try:
+            async with self._http.post(
+                f"{self._base}/model/parse", params={"token": self._token}, json={"text": text}, timeout=self._timeout
+            ) as response:
+                if response.status != 200:
+                    raise RasaUnavailable(f"Rasa answered HTTP {response.status}")
+                data = await response.json()
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise RasaUnavailable(str(exc) or type(exc).__name__) from exc
+        intent = data.get("intent") or {}
+        return intent.get("name"), float(intent.get("confidence") or 0.0)
+
+    async def append_events(self, conversation_id: str, events: list[dict[str, Any]]) -> None:
+        """Append events to a conversation's tracker (Rasa's tracker events API), e.g. ``{"event": "resume"}``.
+
+        Raises:
+            RasaUnavailable: connection refused, time-out or a non-200 answer.
+        """
+        try:
+            async with self._http.post(
+                f"{self._base}/conversations/{conversation_id}/tracker/events",
+                params={"token": self._token, "include_events": "NONE"},
+                json=events,
+                timeout=self._timeout,
+            ) as response:
+                if response.status != 200:
+                    raise RasaUnavailable(f"Rasa answered HTTP {response.status}")
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise RasaUnavailable(str(exc) or type(exc).__name__) from exc
+
     async def status(self) -> dict[str, Any]:
         """``{"ok": bool, "detail": str}``: ready means the server answers and has a model loaded."""
         try:

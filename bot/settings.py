@@ -59,6 +59,10 @@ class Settings:
     smtp_from: str = ""
     smtp_security: str = "starttls"
     outbox_interval: float = 30.0
+    session_secret: str = ""
+    cookie_secure: bool = False
+    staff_language: str = "sv"
+    unclaimed_check_interval: float = 30.0
 
     @property
     def smtp_configured(self) -> bool:
@@ -97,6 +101,9 @@ class Settings:
             smtp_from=env.get("KOMMUN_SMTP_FROM", ""),
             smtp_security=_choice(env.get("KOMMUN_SMTP_SECURITY", "starttls"), SMTP_SECURITY, "KOMMUN_SMTP_SECURITY"),
             outbox_interval=float(env.get("KOMMUN_OUTBOX_INTERVAL", "30")),
+            session_secret=env.get("KOMMUN_SESSION_SECRET", ""),
+            cookie_secure=env.get("KOMMUN_COOKIE_SECURE", "false").lower() in ("1", "true", "yes"),
+            staff_language=env.get("KOMMUN_STAFF_LANGUAGE", "sv"),
         )
 
     def with_overrides(self, **changes: object) -> Settings:
@@ -140,4 +147,7 @@ class Settings:
             "KOMMUN_SMTP_FROM": self.smtp_from,
             "KOMMUN_SMTP_SECURITY": self.smtp_security,
             "KOMMUN_OUTBOX_INTERVAL": str(self.outbox_interval),
+            "KOMMUN_SESSION_SECRET": self.session_secret,
+            "KOMMUN_COOKIE_SECURE": "true" if self.cookie_secure else "false",
+            "KOMMUN_STAFF_LANGUAGE": self.staff_language,
         }

@@ -89,7 +89,7 @@ def with_events(events: list[dict]) -> Tracker:
     return t
 
 
-async def test_fallback_first_miss_offers_buttons_second_offers_a_person():
+async def test_fallback_first_miss_offers_buttons_second_hands_over():
     from actions.fallback import ActionFallback
 
     once = CollectingDispatcher()
@@ -97,8 +97,9 @@ async def test_fallback_first_miss_offers_buttons_second_offers_a_person():
     assert responses(once) == ["utter_default"]
     twice = CollectingDispatcher()
     events = [user_event("nlu_fallback"), {"event": "bot"}, {"event": "action"}, user_event("nlu_fallback")]
-    await ActionFallback().run(twice, with_events(events), DOMAIN)
-    assert responses(twice) == ["utter_fallback_offer_human"]
+    result = await ActionFallback().run(twice, with_events(events), DOMAIN)
+    assert responses(twice) == []
+    assert result == [{"event": "followup", "name": "action_handoff", "timestamp": None}]
     broken = CollectingDispatcher()
     events = [user_event("nlu_fallback"), user_event("faq"), user_event("nlu_fallback")]
     await ActionFallback().run(broken, with_events(events), DOMAIN)

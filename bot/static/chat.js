@@ -26,10 +26,14 @@
     input.placeholder = t("input_placeholder");
     document.getElementById("send").textContent = t("send");
     languageSelect.value = ui.language;
-    Array.prototype.forEach.call(log.querySelectorAll(".who"), function (el) { el.textContent = who(el.dataset.sender); });
+    Array.prototype.forEach.call(log.querySelectorAll(".who"), function (el) {
+      el.textContent = who(el.dataset.sender, el.dataset.name);
+    });
   }
 
-  function who(sender) {
+  // A case officer's messages carry their display name; the role word is the fallback.
+  function who(sender, name) {
+    if (sender === "staff" && name) { return name; }
     return { resident: t("you"), bot: t("assistant"), staff: t("staff"), system: t("system") }[sender] || "";
   }
 
@@ -43,7 +47,8 @@
     var label = document.createElement("span");
     label.className = "who";
     label.dataset.sender = msg.sender;
-    label.textContent = who(msg.sender);
+    if (msg.name) { label.dataset.name = msg.name; }
+    label.textContent = who(msg.sender, msg.name);
     li.appendChild(label);
     li.appendChild(document.createTextNode(msg.text));
     if (msg.buttons && msg.buttons.length) {

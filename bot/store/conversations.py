@@ -103,11 +103,11 @@ async def undelivered(session: AsyncSession, conversation_id: str) -> list[Messa
 
 
 async def conversations_with_undelivered(session: AsyncSession) -> list[str]:
-    """Ids of conversations in bot mode that have resident messages waiting for Rasa."""
+    """Ids of conversations in mode ``bot`` or ``closed`` that have resident messages waiting for Rasa."""
     rows = await session.execute(
         select(Message.conversation_id)
         .join(Conversation, Conversation.id == Message.conversation_id)
-        .where(Message.sender == "resident", Message.delivered_at.is_(None), Conversation.mode == "bot")
+        .where(Message.sender == "resident", Message.delivered_at.is_(None), Conversation.mode.in_(("bot", "closed")))
         .distinct()
     )
     return list(rows.scalars())
@@ -137,3 +137,14 @@ async def transcript(session: AsyncSession, conversation_id: str) -> list[Messag
     """Every message of a conversation, oldest first."""
     rows = await session.execute(select(Message).where(Message.conversation_id == conversation_id).order_by(Message.id))
     return list(rows.scalars())
+
+
+async def last_reply(session: AsyncSession, conversation_id: str) -> Message | None:
+    """The newest message of a conversation not written by the resident, or ``None``."""
+    rows = await session.execute(
+        select(Message)
+        .where(Message.conversation_id == conversation_id, Message.sender != "resident")
+        .order_by(Message.id.desc())
+        .limit(1)
+    )
+    return rows.scalar_one_or_none()

@@ -66,6 +66,12 @@ class Case(Base):
     code the resident got once to look the case up; ``reply_channel`` is ``email`` or ``phone``
     (``None`` for anonymous cases); ``description_language`` is the language the description was
     written in, ``reply_language`` the one the resident wants the answer in.
+
+    Handoff times: ``handoff_at`` when the chat was last handed to a person (``None`` for cases the
+    bot filed on its own), ``claimed_at`` when a case officer took the chat, ``first_staff_reply_at``
+    the first message a case officer wrote, ``acknowledged_at`` the first time staff acted on the case
+    (for the "acknowledged within the deadline" key figure), ``unclaimed_notified_at`` when the
+    resident was told that nobody was free.
     """
 
     __tablename__ = "case"
@@ -86,7 +92,7 @@ class Case(Base):
     reply_language = Column(String(8), nullable=True)
     reply_channel = Column(String(16), nullable=True)
     consent_at = Column(DateTime(timezone=True), nullable=True)
-    status = Column(String(32), nullable=False)
+    status = Column(String(32), nullable=False, index=True)
     conversation_id = Column(String(36), ForeignKey("conversation.id", ondelete="SET NULL"), nullable=True, index=True)
     assigned_staff_id = Column(Integer, nullable=True)
     interpreter_needed = Column(Boolean, nullable=False, default=False)
@@ -96,6 +102,11 @@ class Case(Base):
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
     updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, onupdate=utcnow)
     closed_at = Column(DateTime(timezone=True), nullable=True)
+    handoff_at = Column(DateTime(timezone=True), nullable=True)
+    claimed_at = Column(DateTime(timezone=True), nullable=True)
+    first_staff_reply_at = Column(DateTime(timezone=True), nullable=True)
+    acknowledged_at = Column(DateTime(timezone=True), nullable=True)
+    unclaimed_notified_at = Column(DateTime(timezone=True), nullable=True)
 
 
 class CaseEvent(Base):
@@ -108,7 +119,7 @@ class CaseEvent(Base):
     kind = Column(String(32), nullable=False)
     actor = Column(String(64), nullable=False)
     data = Column(JSON, nullable=True)
-    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
 
 
 class ReferenceCounter(Base):

@@ -1,0 +1,194 @@
+"""Handoff and staff store on SQLite and the real PostgreSQL: queue, claim race, lockout, figures."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date, timedelta
+
+import pytest
+
+from bot.store import conversations as convs
+from bot.store import handoff
+from bot.store.cases import NewCase
+from bot.store.models import utcnow
+from bot.store.staff import (
+    LOCKOUT_FAILURES,
+    StaffError,
+    add_staff,
+    find_staff,
+    hash_password,
+    record_login,
+    verify_password,
+)
+
+
+async def make_staff(sessions, username="anna", languages=("sv", "ar"), name="Anna Berg"):
+    async with sessions() as s, s.begin():
+        return await add_staff(s, username, name, "hash-not-used", list(languages))
+
+
+async def waiting_chat(sessions, profile, language="ar", when=None):
+    async with sessions() as s, s.begin():
+        conversation, _ = await convs.create_conversation(s, language)
+        case = await handoff.start_handoff(
+            s, profile, NewCase(kind="question", description="help", language=language, conversation_id=conversation.id), when
+        )
+    return conversation, case
+
+
+async def test_handoff_queues_the_chat_and_reuses_its_open_case(sessions, profile):
+    first_conv, first = await waiting_chat(sessions, profile, "ar")
+    _, second = await waiting_chat(sessions, profile, "sv")
+    async with sessions() as s:
+        assert await handoff.queue_position(s, first) == 1
+        assert await handoff.queue_position(s, second) == 2
+        # no history yet: the profile's expected wait per chat ahead
+        assert await handoff.estimated_wait_minutes(s, profile, 2) == 2 * profile.handoff_expected_wait_minutes
+        queue = await handoff.waiting_queue(s)
+        conversation = await convs.get_conversation(s, first_conv.id)
+    assert conversation.mode == "waiting"
+    assert [e.reference for e in queue] == [first.reference, second.reference]
+    assert queue[0].language == "ar" and queue[0].interpreter_needed
+    member = await make_staff(sessions)
+    async with sessions() as s, s.begin():
+        await handoff.claim(s, first.reference, member)
+        case = await handoff.get_case(s, first.reference)
+        await handoff.hand_back(s, case, member)
+    # asking again: the same case goes back in the queue, unclaimed
+    async with sessions() as s, s.begin():
+        again = await handoff.start_handoff(
+            s, profile, NewCase(kind="question", description="again", language="ar", conversation_id=first_conv.id)
+        )
+    assert again.reference == first.reference
+    assert again.status == "waiting_for_staff" and again.assigned_staff_id is None
+    async with sessions() as s:
+        queue = await handoff.waiting_queue(s)
+    assert queue[0].speakers == ("Anna Berg",)  # she speaks Arabic
+
+
+async def test_exactly_one_of_concurrent_claims_wins(sessions, profile):
+    _, case = await waiting_chat(sessions, profile)
+    members = [await make_staff(sessions, f"staff{i}", name=f"Staff {i}") for i in range(5)]
+
+    async def try_claim(member):
+        try:
+            async with sessions() as s, s.begin():
+                await handoff.claim(s, case.reference, member)
+            return member.id
+        except handoff.StaleCase:
+            return None
+
+    winners = [w for w in await asyncio.gather(*(try_claim(m) for m in members)) if w is not None]
+    assert len(winners) == 1
+    async with sessions() as s:
+        claimed = await handoff.get_case(s, case.reference)
+        events = await handoff.case_events(s, claimed.id)
+        conversation = await convs.get_conversation(s, claimed.conversation_id)
+    assert claimed.assigned_staff_id == winners[0] and claimed.status == "in_progress"
+    assert claimed.claimed_at is not None and claimed.acknowledged_at is not None
+    assert conversation.mode == "human"
+    assert [e.kind for e in events].count("claimed") == 1
+
+
+async def test_stale_status_change_and_double_close_are_refused(sessions, profile):
+    _, case = await waiting_chat(sessions, profile)
+    anna = await make_staff(sessions)
+    async with sessions() as s, s.begin():
+        await handoff.claim(s, case.reference, anna)
+    async with sessions() as s, s.begin():
+        c = await handoff.get_case(s, case.reference)
+        assert await handoff.close_case(s, c, anna, "answered in chat", expected="in_progress") is True
+    async with sessions() as s, s.begin():
+        c = await handoff.get_case(s, case.reference)
+        with pytest.raises(handoff.StaleCase) as stale:
+            await handoff.set_status(s, c, anna, "received", expected="in_progress")
+        assert stale.value.current == "closed"
+        with pytest.raises(handoff.StaleCase):
+            await handoff.close_case(s, c, anna, "again", expected="in_progress")
+        with pytest.raises(ValueError):
+            await handoff.set_status(s, c, anna, "waiting_for_staff", expected="closed")
+    async with sessions() as s:
+        c = await handoff.get_case(s, case.reference)
+        conversation = await convs.get_conversation(s, c.conversation_id)
+    assert c.resolution == "answered in chat" and c.closed_at is not None
+    assert conversation.mode == "closed"
+
+
+async def test_resident_leaving_takes_the_chat_out_of_the_queue_but_keeps_the_case(sessions, profile):
+    conversation, case = await waiting_chat(sessions, profile)
+    async with sessions() as s, s.begin():
+        left = await handoff.resident_left(s, conversation.id)
+    assert left.reference == case.reference and left.status == "received"
+    async with sessions() as s:
+        assert await handoff.waiting_queue(s) == []
+
+
+async def test_unclaimed_chats_are_reported_once(sessions, profile):
+    old = utcnow() - timedelta(minutes=profile.handoff_unclaimed_minutes + 1)
+    _, stale = await waiting_chat(sessions, profile, when=old)
+    _, fresh = await waiting_chat(sessions, profile)
+    limit = timedelta(minutes=profile.handoff_unclaimed_minutes)
+    async with sessions() as s, s.begin():
+        first = await handoff.unclaimed_cases(s, limit)
+    async with sessions() as s, s.begin():
+        second = await handoff.unclaimed_cases(s, limit)
+    assert [c.reference for c in first] == [stale.reference]
+    assert second == []
+    assert fresh.reference not in [c.reference for c in first]
+
+
+async def test_key_figures_and_search(sessions, profile):
+    anna = await make_staff(sessions)
+    start = utcnow() - timedelta(minutes=30)
+    _, a = await waiting_chat(sessions, profile, "ar", when=start)
+    _, b = await waiting_chat(sessions, profile, "sv", when=start)
+    async with sessions() as s, s.begin():
+        await handoff.claim(s, a.reference, anna, now=start + timedelta(minutes=4))
+        case = await handoff.get_case(s, a.reference)
+        await handoff.note_staff_reply(s, case, anna, now=start + timedelta(minutes=6))
+    today = date.today()
+    async with sessions() as s:
+        figures = await handoff.key_figures(s, profile, today - timedelta(days=1), today + timedelta(days=1))
+        found, total = await handoff.search_cases(s, profile, handoff.CaseFilter(language="ar"))
+        by_ref, _ = await handoff.search_cases(s, profile, handoff.CaseFilter(reference=b.reference.lower()))
+        waiting, _ = await handoff.search_cases(s, profile, handoff.CaseFilter(status="waiting_for_staff"))
+    assert figures.handoffs == 2 and figures.cases == 2 and figures.chats == 2
+    assert figures.median_wait_to_claim == pytest.approx(240)
+    assert figures.median_wait_to_first_reply == pytest.approx(360)
+    assert figures.by_language == {"ar": 1, "sv": 1}
+    assert [c.reference for c in found] == [a.reference] and total == 1
+    assert [c.reference for c in by_ref] == [b.reference]
+    assert [c.reference for c in waiting] == [b.reference]
+
+
+async def test_login_lockout_after_five_failures(sessions):
+    async with sessions() as s, s.begin():
+        await add_staff(s, "Bertil", "Bertil K", hash_password("a long password"), ["sv"])
+    for _ in range(LOCKOUT_FAILURES - 1):
+        async with sessions() as s, s.begin():
+            result = await record_login(s, await find_staff(s, "bertil"), password_ok=False)
+        assert result.member is None and result.locked_until is None
+    async with sessions() as s, s.begin():
+        result = await record_login(s, await find_staff(s, "bertil"), password_ok=False)
+    assert result.locked_until is not None
+    async with sessions() as s, s.begin():  # the right password does not help while locked
+        member = await find_staff(s, "bertil")
+        assert verify_password(member.password_hash, "a long password")
+        locked = await record_login(s, member, password_ok=True)
+    assert locked.member is None and locked.locked_until is not None
+    async with sessions() as s, s.begin():  # after the lock time it works and resets the count
+        member = await find_staff(s, "bertil")
+        ok = await record_login(s, member, True, now=utcnow() + timedelta(minutes=16))
+    assert ok.member is not None
+
+
+async def test_staff_account_rules(sessions):
+    with pytest.raises(StaffError):
+        hash_password("short")
+    assert not verify_password(None, "anything")
+    async with sessions() as s, s.begin():
+        await add_staff(s, "cecilia", "Cecilia", "h", ["sv"])
+        with pytest.raises(StaffError):
+            await add_staff(s, "Cecilia", "Other", "h", ["sv"])
+        with pytest.raises(StaffError):
+            await add_staff(s, "no spaces", "X", "h", ["sv"])

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import ConversationPaused, SlotSet
@@ -32,6 +34,31 @@ async def test_handoff_logs_a_waiting_case_and_pauses(action_db):
     assert dispatcher.messages[0]["custom"] == {"gateway": {"mode": "waiting", "reference": case.reference}}
     assert dispatcher.messages[1]["response"] in ("utter_handoff", "utter_handoff_closed")
     assert dispatcher.messages[1]["reference"] == case.reference
+
+
+async def test_handoff_in_opening_hours_gives_queue_place_and_wait_outside_them_the_contact_date(
+    action_db, monkeypatch
+):
+    import actions.handoff as h
+
+    async with action_db() as s, s.begin():
+        first, _ = await convs.create_conversation(s, "sv")
+        second, _ = await convs.create_conversation(s, "ar")
+        third, _ = await convs.create_conversation(s, "so")
+    monday_morning = datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("Europe/Stockholm"))
+    monkeypatch.setattr(h, "local_now", lambda: monday_morning)
+    await ActionHandoff().run(CollectingDispatcher(), tracker({"language": "sv"}, sender=first.id), DOMAIN)
+    open_hours = CollectingDispatcher()
+    await ActionHandoff().run(open_hours, tracker({"language": "ar"}, sender=second.id), DOMAIN)
+    said = open_hours.messages[1]
+    assert said["response"] == "utter_handoff"
+    assert said["position"] >= 2 and said["wait_minutes"] >= 1  # someone is ahead in the queue
+    saturday_night = datetime(2026, 11, 28, 22, 0, tzinfo=ZoneInfo("Europe/Stockholm"))
+    monkeypatch.setattr(h, "local_now", lambda: saturday_night)
+    closed = CollectingDispatcher()
+    await ActionHandoff().run(closed, tracker({"language": "so"}, sender=third.id), DOMAIN)
+    assert closed.messages[1]["response"] == "utter_handoff_closed"
+    assert closed.messages[1]["acknowledgement_due"]  # a date in Somali, from the working-day deadline
 
 
 async def test_handoff_mid_form_keeps_the_answers_in_the_case_and_empties_the_form(action_db):

@@ -6,6 +6,7 @@ import asyncio
 from datetime import date, timedelta
 
 import pytest
+from sqlalchemy import text
 
 from bot.store import conversations as convs
 from bot.store import handoff
@@ -22,6 +23,14 @@ from bot.store.staff import (
 )
 
 
+@pytest.fixture(autouse=True)
+async def empty_store(sessions):
+    """Queue figures count every waiting chat: start each test with no cases, chats or staff."""
+    async with sessions() as s, s.begin():
+        for table in ("case_event", "notification", "status_lookup", "case", "message", "conversation", "staff_member"):
+            await s.execute(text(f'DELETE FROM "{table}"'))
+
+
 async def make_staff(sessions, username="anna", languages=("sv", "ar"), name="Anna Berg"):
     async with sessions() as s, s.begin():
         return await add_staff(s, username, name, "hash-not-used", list(languages))
@@ -31,7 +40,10 @@ async def waiting_chat(sessions, profile, language="ar", when=None):
     async with sessions() as s, s.begin():
         conversation, _ = await convs.create_conversation(s, language)
         case = await handoff.start_handoff(
-            s, profile, NewCase(kind="question", description="help", language=language, conversation_id=conversation.id), when
+            s,
+            profile,
+            NewCase(kind="question", description="help", language=language, conversation_id=conversation.id),
+            when,
         )
     return conversation, case
 

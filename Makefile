@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install run train test lint validate story-test pytest bench-nlu bench-langid clean
+.PHONY: help install browser run train test lint validate story-test pytest bench-nlu bench-langid clean
 
 help:
 	@echo "make run    - install if needed, train if needed, start the assistant on http://127.0.0.1:8080"
@@ -13,6 +13,9 @@ help:
 
 install:
 	@bash scripts/bootstrap.sh
+
+browser:
+	@bash scripts/install-browser.sh
 
 run: install
 	$(PY) -m bot run
@@ -31,7 +34,7 @@ validate: install
 story-test: install train
 	$(PY) -m bot test-stories
 
-pytest: install train
+pytest: install train browser
 	$(PY) -m pytest
 
 test: lint validate story-test pytest

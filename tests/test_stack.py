@@ -245,6 +245,7 @@ async def test_arabic_from_the_first_message_right_to_left(stack):
         assert replies[0]["text"] == arabic.responses["utter_ask_complaint_kind"]["text"]
         assert replies[0]["buttons"][0]["title"] == arabic.responses["utter_ask_complaint_kind"]["buttons"][0]["title"]
 
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 
@@ -329,11 +330,34 @@ async def test_arabic_resident_and_case_officer_in_two_real_browsers(stack):
     position = 0
     for sender, text in texts:
         if position < len(expected_in_order) and (sender, True) == (
-            expected_in_order[position][0], expected_in_order[position][1] in text
+            expected_in_order[position][0],
+            expected_in_order[position][1] in text,
         ):
             position += 1
     assert position == len(expected_in_order), texts
     assert texts[-1][0] == "bot"  # the bot answered the question after the hand back
+
+
+async def test_goodbye_ends_a_waiting_chat_and_the_next_message_starts_over_with_the_bot(stack):
+    await wait_until_ready(stack["url"])
+    async with aiohttp.ClientSession() as http, http.ws_connect(f"{stack['url']}/ws/chat") as ws:
+        resident = Resident(ws)
+        await ws.send_json({"type": "hello", "language": "sv"})
+        await resident.next(lambda e: e["type"] == "welcome")
+        handoff = await resident.say("jag vill prata med en människa")
+        reference = re.search(r"SYN-\d{4}-\d{5}", handoff[0]["text"]).group(0)
+        await ws.send_json({"type": "message", "text": "tack, hej då"})
+        ended = await resident.next(lambda e: e.get("sender") == "system" and reference in e.get("text", ""))
+        assert ended["text"].startswith("Tack för att du hörde av dig. Chatten är avslutad.")
+        assert (await resident.next(lambda e: e["type"] == "mode"))["mode"] == "closed"
+        again = await resident.say("när har ni öppet?")
+        assert any("08.00" in r["text"] for r in again if r["sender"] == "bot")
+    listing = subprocess.run(
+        [sys.executable, "-m", "bot", "cases", "list", "--json"],
+        cwd=PROJECT_ROOT, env=stack["env"], capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    case = next(c for c in json.loads(listing.stdout) if c["reference"] == reference)
+    assert case["status"] == "received"  # out of the live queue, still a case to acknowledge
 
 
 def test_ctrl_c_stops_every_process(stack):

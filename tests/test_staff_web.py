@@ -322,3 +322,13 @@ async def test_case_list_filters_and_key_figures_page(client, db, staff, profile
     assert "ÅÅÅÅ-MM-DD" in bad
     figures = await (await client.get("/staff/figures")).text()
     assert 'id="figure-handoffs">1<' in figures
+
+
+def test_staff_catalogs_have_the_same_texts():
+    from bot.staff import staff_languages, staff_texts
+
+    languages = staff_languages()
+    assert "sv" in languages and "en" in languages
+    keys = {code: set(staff_texts(code)) for code in languages}
+    assert all(found == keys["sv"] for found in keys.values())
+    assert "yes" in keys["sv"] and "no" in keys["sv"]  # quoted in YAML, not booleans

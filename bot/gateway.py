@@ -425,7 +425,7 @@ class Gateway:
         """Give a live chat back to the bot: Rasa resumes (tracker events API) and greets the resident.
 
         Raises:
-            bot.store.handoff.StaleCase: the chat is not live any more.
+            bot.store.handoff.StaleCase: the chat is not live any more, or another case officer is in it.
             bot.rasa_client.RasaUnavailable: Rasa could not be resumed (nothing changed; try again).
         """
         async with self._sessions() as session:
@@ -433,6 +433,8 @@ class Gateway:
             conversation = await convs.get_conversation(session, case.conversation_id) if case.conversation_id else None
         if conversation is None or conversation.mode not in LIVE_MODES:
             raise handoff.StaleCase(reference, case.status)
+        if conversation.mode == "human" and case.assigned_staff_id != member.id:
+            raise handoff.StaleCase(reference, case.status)  # another case officer is in this chat
         language = conversation.language
         text, payload = self._render("utter_handed_back", language)
         await self._rasa.append_events(

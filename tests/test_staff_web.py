@@ -252,6 +252,13 @@ async def test_hand_back_while_the_assistant_is_down_keeps_the_chat_with_the_per
     await login(client, "anna")
     token = await csrf(client)
     await (await client.post(f"/staff/cases/{reference}/claim", data={"csrf": token})).read()
+    other = await second_client(client)
+    try:
+        await login(other, "bo")
+        taken = await other.post(f"/staff/cases/{reference}/handback", data={"csrf": await csrf(other)})
+        assert "har ändrats under tiden" in await taken.text()  # Bo cannot end Anna's chat
+    finally:
+        await other.close()
     response = await client.post(f"/staff/cases/{reference}/handback", data={"csrf": token})
     assert "Assistenten svarar inte" in await response.text()
     async with db() as s:

@@ -35,7 +35,7 @@ logger = logging.getLogger(__name__)
 LIVE_MODES = ("waiting", "human")
 GOODBYE_MAX_CHARS = 60
 """Only short messages in a live chat are checked for a goodbye ("tack, hej då"), not long ones that end so."""
-GOODBYE_CONFIDENCE = 0.8
+GOODBYE_CONFIDENCE = 0.5
 
 
 def message_event(message: Message) -> dict[str, Any]:
@@ -273,7 +273,11 @@ class Gateway:
         reachable.
         """
         try:
-            await self._rasa.append_events(conversation.id, [{"event": "resume"}])
+            # The paused tracker ended with the handoff action, not with listening: without the
+            # action_listen the next message would be predicted as a continuation of the handoff.
+            await self._rasa.append_events(
+                conversation.id, [{"event": "resume"}, {"event": "action", "name": "action_listen"}]
+            )
         except RasaUnavailable as exc:
             logger.warning("Rasa unavailable to resume a conversation: %s", exc)
             await self._tell_unavailable(conversation)

@@ -351,7 +351,7 @@ async def test_goodbye_ends_a_waiting_chat_and_the_next_message_starts_over_with
         assert ended["text"].startswith("Tack för att du hörde av dig. Chatten är avslutad.")
         assert (await resident.next(lambda e: e["type"] == "mode"))["mode"] == "closed"
         again = await resident.say("när har ni öppet?")
-        assert any("08.00" in r["text"] for r in again if r["sender"] == "bot")
+        assert any("08.00" in r["text"] for r in again if r["sender"] == "bot"), resident.events[-8:]
     listing = subprocess.run(
         [sys.executable, "-m", "bot", "cases", "list", "--json"],
         cwd=PROJECT_ROOT, env=stack["env"], capture_output=True, text=True, check=True,

@@ -236,6 +236,7 @@ async def render(request: web.Request, template: str, status: int = 200, **conte
             csrf=await _csrf_token(request),
             flash=texts(flash[0], **flash[1]) if flash else None,
             when=lambda moment: _local(request, moment),
+            timezone=profile.timezone,
             kind_name=lambda kind: catalogs.term(language, "case_kind", kind) if kind in CASE_KINDS else kind,
             status_name=lambda status: (
                 catalogs.term(language, "case_status", status) if status in CASE_STATUSES else status

@@ -21,6 +21,15 @@
       .then(function (html) { if (html !== null && box) { box.innerHTML = html; } });
   }
 
+  // "2026-11-22 14:05" in the municipality's time zone, like the times the server renders.
+  function localTime(d) {
+    var parts = {};
+    new Intl.DateTimeFormat("sv-SE", { timeZone: body.dataset.tz, year: "numeric", month: "2-digit", day: "2-digit",
+                                       hour: "2-digit", minute: "2-digit", hour12: false })
+      .formatToParts(d).forEach(function (p) { parts[p.type] = p.value; });
+    return parts.year + "-" + parts.month + "-" + parts.day + " " + parts.hour + ":" + parts.minute;
+  }
+
   function label(sender, name) {
     if (sender === "staff" && name) { return name; }
     return (log && log.dataset["label" + sender.charAt(0).toUpperCase() + sender.slice(1)]) || sender;
@@ -39,8 +48,7 @@
     var time = document.createElement("time");
     if (ev.time) {
       time.dateTime = ev.time;
-      var d = new Date(ev.time);
-      time.textContent = d.toISOString().slice(0, 10) + " " + d.toTimeString().slice(0, 5);
+      time.textContent = localTime(new Date(ev.time));
     }
     var text = document.createElement("span");
     text.className = "text";

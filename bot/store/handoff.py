@@ -20,7 +20,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.profile import Profile
-from bot.store.cases import CASE_STATUSES, NewCase, create_case, local_today
+from bot.store.cases import CASE_STATUSES, WORKING_LANGUAGE, NewCase, create_case, local_today
 from bot.store.models import Case, CaseEvent, Conversation, Message, StaffMember, utcnow
 
 LIVE_MODES = ("waiting", "human")
@@ -153,7 +153,8 @@ class QueueEntry:
     """One chat waiting for a case officer, as the staff queue shows it.
 
     ``waiting_seconds`` since the handoff; ``speakers`` are display names of active staff who speak
-    the conversation's language.
+    the conversation's language; ``interpreter_needed`` is decided now (not Swedish and nobody active
+    speaks it), so adding a staff member who speaks the language clears it.
     """
 
     reference: str
@@ -178,16 +179,17 @@ async def waiting_queue(session: AsyncSession, now: datetime | None = None) -> l
     entries = []
     for case, conversation in rows:
         handed = aware(case.handoff_at)
+        speakers = tuple(m.display_name for m in staff if conversation.language in (m.languages or []))
         entries.append(
             QueueEntry(
                 reference=case.reference,
                 language=conversation.language,
                 kind=case.kind,
                 area=case.area,
-                interpreter_needed=bool(case.interpreter_needed),
+                interpreter_needed=conversation.language != WORKING_LANGUAGE and not speakers,
                 handoff_at=handed,  # type: ignore[arg-type]
                 waiting_seconds=max(0, int((now - handed).total_seconds())),  # type: ignore[operator]
-                speakers=tuple(m.display_name for m in staff if conversation.language in (m.languages or [])),
+                speakers=speakers,
             )
         )
     return entries

@@ -28,6 +28,7 @@ from bot.langid import warm_up
 from bot.outbox import outbox_loop
 from bot.profile import Profile, load_profile
 from bot.rasa_client import RasaClient, action_server_status
+from bot.retention import retention_loop
 from bot.settings import Settings
 from bot.staff import setup_staff
 from bot.store import conversations as convs
@@ -79,6 +80,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         loop.create_task(app[GATEWAY].retry_loop()),
         loop.create_task(app[GATEWAY].unclaimed_loop(settings.unclaimed_check_interval)),
         loop.create_task(outbox_loop(app[SESSIONS], settings, app[PROFILE])),
+        loop.create_task(retention_loop(app[SESSIONS], app[PROFILE])),
     ]
     if settings.warm_up_language_detection:
         loop.run_in_executor(None, warm_up)

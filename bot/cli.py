@@ -243,6 +243,30 @@ def _cmd_staff(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _cmd_retention_run(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.profile import load_profile
+    from bot.retention import run_once
+    from bot.store.db import create_engine, session_factory
+    from bot.store.migrate import upgrade
+
+    upgrade(settings.database_url)
+    profile = load_profile(settings.profile_path)
+
+    async def run() -> None:
+        engine = create_engine(settings.database_url)
+        try:
+            result = await run_once(session_factory(engine), profile)
+        finally:
+            await engine.dispose()
+        print(
+            f"anonymised {result.cases} closed cases older than {profile.retention_days} days "
+            f"and {result.conversations} conversations"
+        )
+
+    asyncio.run(run())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``python -m bot``."""
     parser = argparse.ArgumentParser(
@@ -282,6 +306,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--full", action="store_true", help="print every field of each case, one per line")
     p.add_argument("--limit", type=int, default=50, help="how many cases (default 50)")
     p.set_defaults(func=_cmd_cases_list)
+    retention = sub.add_parser("retention", help="remove personal data past the retention period")
+    retention_sub = retention.add_subparsers(dest="retention_command", required=True, metavar="SUBCOMMAND")
+    p = retention_sub.add_parser("run", help="anonymise closed cases and idle chats older than the profile's period")
+    p.set_defaults(func=_cmd_retention_run)
     staff = sub.add_parser("staff", help="staff accounts of the staff console")
     staff_sub = staff.add_subparsers(dest="staff_command", required=True, metavar="SUBCOMMAND")
     p = staff_sub.add_parser("add", help="add a staff member (password from a prompt, or stdin when piped)")

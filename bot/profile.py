@@ -64,7 +64,10 @@ class Profile:
     before there is any history to estimate it from; after ``handoff_unclaimed_minutes`` without a
     case officer the resident is told nobody is free and the case stays open. ``suicide_line`` and
     ``violence_line`` (section ``crisis_lines``) are the national help lines named in a crisis
-    (Självmordslinjen, Kvinnofridslinjen); a municipality may name its own.
+    (Självmordslinjen, Kvinnofridslinjen); a municipality may name its own. ``retention_days``
+    (section ``retention.closed_case_days``): how long after closing a case its personal data and
+    transcript are kept — set it from the municipality's records management plan
+    (dokumenthanteringsplan, arkivlagen 1990:782); 730 days (2 years) is a common period for feedback.
     """
 
     name: str
@@ -85,6 +88,7 @@ class Profile:
     handoff_unclaimed_minutes: int = 10
     suicide_line: str = "90101"
     violence_line: str = "020-50 50 50"
+    retention_days: int = 730
 
     def department(self, department_id: str) -> Department:
         """The department with this id.
@@ -187,8 +191,9 @@ def parse_profile(data: Any) -> Profile:
             raise ProfileError(f"profile: missing required field 'services.{topic}' (URL of the page on {topic})")
     handoff = data.get("handoff") or {}
     crisis = data.get("crisis_lines") or {}
-    if not isinstance(handoff, dict) or not isinstance(crisis, dict):
-        raise ProfileError("profile: 'handoff' and 'crisis_lines' must be mappings")
+    retention = data.get("retention") or {}
+    if not isinstance(handoff, dict) or not isinstance(crisis, dict) or not isinstance(retention, dict):
+        raise ProfileError("profile: 'handoff', 'crisis_lines' and 'retention' must be mappings")
     return Profile(
         name=str(_require(data, "municipality.name")),
         short_name=str(data["municipality"].get("short_name") or data["municipality"]["name"]),
@@ -214,6 +219,7 @@ def parse_profile(data: Any) -> Profile:
         ),
         suicide_line=str(crisis.get("suicide") or "90101"),
         violence_line=str(crisis.get("violence") or "020-50 50 50"),
+        retention_days=_positive_int(retention.get("closed_case_days", 730), "retention.closed_case_days", "days"),
     )
 
 

@@ -24,7 +24,8 @@ class Conversation(Base):
 
     ``token_hash`` is the SHA-256 hex digest of the resident's session token (the token itself is
     never stored). ``mode`` is ``bot`` (Rasa answers), ``waiting`` (handed off, waiting for staff),
-    ``human`` (a case officer chats) or ``closed``.
+    ``human`` (a case officer chats) or ``closed``. ``anonymised_at``: when retention emptied its
+    transcript (:mod:`bot.retention`).
     """
 
     __tablename__ = "conversation"
@@ -35,6 +36,7 @@ class Conversation(Base):
     mode = Column(String(16), nullable=False, default="bot")
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
     updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, onupdate=utcnow)
+    anonymised_at = Column(DateTime(timezone=True), nullable=True)
 
 
 class Message(Base):
@@ -71,7 +73,8 @@ class Case(Base):
     bot filed on its own), ``claimed_at`` when a case officer took the chat, ``first_staff_reply_at``
     the first message a case officer wrote, ``acknowledged_at`` the first time staff acted on the case
     (for the "acknowledged within the deadline" key figure), ``unclaimed_notified_at`` when the
-    resident was told that nobody was free.
+    resident was told that nobody was free. ``anonymised_at``: when retention removed its personal
+    data (:mod:`bot.retention`).
     """
 
     __tablename__ = "case"
@@ -107,6 +110,7 @@ class Case(Base):
     first_staff_reply_at = Column(DateTime(timezone=True), nullable=True)
     acknowledged_at = Column(DateTime(timezone=True), nullable=True)
     unclaimed_notified_at = Column(DateTime(timezone=True), nullable=True)
+    anonymised_at = Column(DateTime(timezone=True), nullable=True)
 
 
 class CaseEvent(Base):

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.catalog import CatalogError, Catalogs, default_catalogs
 from bot.gateway import Gateway, message_event
 from bot.langid import warm_up
+from bot.metrics import metrics_endpoint
 from bot.outbox import outbox_loop
 from bot.profile import Profile, load_profile
 from bot.rasa_client import RasaClient, action_server_status
@@ -138,6 +139,7 @@ def create_app(settings: Settings, profile: Profile | None = None, catalogs: Cat
     app.router.add_get("/api/ui/{language}", ui_strings)
     app.router.add_post("/nlg", nlg)
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics_endpoint)
     app.router.add_static("/static/", HERE / "static", name="static")
     setup_staff(app, settings)
     return app

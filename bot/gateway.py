@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Awaitable
 from datetime import timedelta
@@ -24,6 +25,7 @@ from sqlalchemy.orm import sessionmaker
 from bot.catalog import Catalogs
 from bot.hub import QUEUE, Hub, Push, resident_topic, staff_topic
 from bot.langid import MIN_CHARS_FOR_TEXT_LANGUAGE, decide, text_language
+from bot.metrics import Metrics
 from bot.profile import Profile
 from bot.rasa_client import RasaClient, RasaUnavailable
 from bot.store import conversations as convs
@@ -80,6 +82,7 @@ class Gateway:
         self._profile = profile
         self._retry_interval = retry_interval
         self.hub = hub or Hub()
+        self.metrics = Metrics()
         self._locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._told_unavailable: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -256,8 +259,12 @@ class Gateway:
                     metadata = {"language": conversation.language}
                     if (message.payload or {}).get("written_in"):
                         metadata["written_in"] = message.payload["written_in"]
+                    started = time.perf_counter()
                     replies = await self._rasa.send(conversation_id, rasa_text, metadata)
+                    self.metrics.turn_seconds.observe(time.perf_counter() - started)
+                    self.metrics.turns.inc()
                 except RasaUnavailable as exc:
+                    self.metrics.rasa_errors.inc()
                     logger.warning("Rasa unavailable for a conversation: %s", exc)
                     await self.broadcast(conversation_id, {"type": "typing", "on": False})
                     await self._tell_unavailable(conversation)
@@ -326,6 +333,7 @@ class Gateway:
         for message in stored:
             await self.broadcast(conversation.id, message_event(message))
         if mode == "waiting" and conversation.mode != "waiting":
+            self.metrics.handoffs.inc()
             await self.queue_changed()
 
     # -- staff side ------------------------------------------------------------------------------

@@ -63,6 +63,7 @@ class Settings:
     cookie_secure: bool = False
     staff_language: str = "sv"
     unclaimed_check_interval: float = 30.0
+    metrics_token: str = ""
 
     @property
     def smtp_configured(self) -> bool:
@@ -104,6 +105,7 @@ class Settings:
             session_secret=env.get("KOMMUN_SESSION_SECRET", ""),
             cookie_secure=env.get("KOMMUN_COOKIE_SECURE", "false").lower() in ("1", "true", "yes"),
             staff_language=env.get("KOMMUN_STAFF_LANGUAGE", "sv"),
+            metrics_token=env.get("KOMMUN_METRICS_TOKEN", ""),
         )
 
     def with_overrides(self, **changes: object) -> Settings:
@@ -150,4 +152,5 @@ class Settings:
             "KOMMUN_SESSION_SECRET": self.session_secret,
             "KOMMUN_COOKIE_SECURE": "true" if self.cookie_secure else "false",
             "KOMMUN_STAFF_LANGUAGE": self.staff_language,
+            "KOMMUN_METRICS_TOKEN": self.metrics_token,
         }

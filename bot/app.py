@@ -11,7 +11,7 @@ import hmac
 import json
 import logging
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,12 +24,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.catalog import CatalogError, Catalogs, default_catalogs
 from bot.gateway import Gateway, message_event
+from bot.hub import Hub, RedisHub
 from bot.langid import warm_up
 from bot.metrics import metrics_endpoint
-from bot.outbox import outbox_loop
+from bot.outbox import send_due
 from bot.profile import Profile, load_profile
 from bot.rasa_client import RasaClient, action_server_status
-from bot.retention import retention_loop
+from bot.retention import DAY, run_once
 from bot.settings import Settings
 from bot.staff import setup_staff
 from bot.store import conversations as convs
@@ -45,7 +46,7 @@ CATALOGS = web.AppKey("catalogs", Catalogs)
 ENGINE = web.AppKey("engine", AsyncEngine)
 SESSIONS = web.AppKey("sessions", object)
 HTTP = web.AppKey("http", aiohttp.ClientSession)
-RASA = web.AppKey("rasa", RasaClient)
+RASA = web.AppKey("rasa", list)
 GATEWAY = web.AppKey("gateway", Gateway)
 TEMPLATES = web.AppKey("templates", jinja2.Environment)
 SOCKETS = web.AppKey("sockets", weakref.WeakSet)
@@ -66,6 +67,41 @@ class AccessLogger(AbstractAccessLogger):
 
 # -- startup and shutdown ------------------------------------------------------------------------
 
+SHUTDOWN_GRACE = 10.0
+"""Seconds a background pass under way may take to finish when the web app stops."""
+RETENTION_FIRST_DELAY = 60.0
+"""Seconds after start before the first retention pass (not during start-up load)."""
+
+
+async def _stopped(stop: asyncio.Event, seconds: float) -> bool:
+    try:
+        await asyncio.wait_for(stop.wait(), seconds)
+    except asyncio.TimeoutError:
+        return False
+    return True
+
+
+async def periodic(
+    name: str,
+    work: Callable[[], Awaitable[object]],
+    interval: float,
+    stop: asyncio.Event,
+    first_delay: float | None = None,
+) -> None:
+    """Run ``work()`` every ``interval`` seconds (first after ``first_delay``, default ``interval``) until ``stop``.
+
+    A failing pass is logged and the next one runs as planned; ``stop`` is only looked at between passes.
+    """
+    if await _stopped(stop, interval if first_delay is None else first_delay):
+        return
+    while True:
+        try:
+            await work()
+        except Exception:
+            logger.exception("background task %s failed; trying again later", name)
+        if await _stopped(stop, interval):
+            return
+
 
 async def _resources(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
@@ -74,22 +110,37 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     app[ENGINE] = engine
     app[SESSIONS] = session_factory(engine)
     app[HTTP] = http
-    app[RASA] = RasaClient(http, settings.rasa_url, settings.rasa_token, settings.rasa_timeout)
-    app[GATEWAY] = Gateway(app[SESSIONS], app[RASA], app[CATALOGS], app[PROFILE], settings.retry_interval)
+    app[RASA] = [RasaClient(http, url, settings.rasa_token, settings.rasa_timeout) for url in settings.rasa_urls]
+    hub: Hub = Hub()
+    if settings.redis_url:
+        hub = RedisHub(settings.redis_url)
+        await hub.start()
+    app[GATEWAY] = Gateway(app[SESSIONS], app[RASA], app[CATALOGS], app[PROFILE], settings.retry_interval, hub)
     loop = asyncio.get_running_loop()
+    gateway, sessions, profile = app[GATEWAY], app[SESSIONS], app[PROFILE]
+    stop = asyncio.Event()
     background = [
-        loop.create_task(app[GATEWAY].retry_loop()),
-        loop.create_task(app[GATEWAY].unclaimed_loop(settings.unclaimed_check_interval)),
-        loop.create_task(outbox_loop(app[SESSIONS], settings, app[PROFILE])),
-        loop.create_task(retention_loop(app[SESSIONS], app[PROFILE])),
+        loop.create_task(periodic("message retry", gateway.retry_pending, settings.retry_interval, stop)),
+        loop.create_task(
+            periodic("unclaimed chats", gateway.notify_unclaimed, settings.unclaimed_check_interval, stop)
+        ),
+        loop.create_task(
+            periodic("outbox", lambda: send_due(sessions, settings, profile), settings.outbox_interval, stop, 0.0)
+        ),
+        loop.create_task(periodic("retention", lambda: run_once(sessions, profile), DAY, stop, RETENTION_FIRST_DELAY)),
     ]
     if settings.warm_up_language_detection:
         loop.run_in_executor(None, warm_up)
     yield
-    for task in background:
+    # Stop between passes, never in the middle of one: a pass cut off mid-query leaves a connection open.
+    stop.set()
+    _, unfinished = await asyncio.wait(background, timeout=SHUTDOWN_GRACE)
+    for task in unfinished:
         task.cancel()
     await asyncio.gather(*background, return_exceptions=True)
     await app[GATEWAY].close()
+    if isinstance(hub, RedisHub):
+        await hub.close()
     await http.close()
     await engine.dispose()
 
@@ -327,8 +378,16 @@ async def healthz(request: web.Request) -> web.Response:
         database = {"ok": True, "detail": app[ENGINE].dialect.name}
     except Exception as exc:  # noqa: BLE001 - any failure means "not ready"; the type is reported
         database = {"ok": False, "detail": type(exc).__name__}
-    rasa, actions = await asyncio.gather(
-        app[RASA].status(), action_server_status(app[HTTP], settings.action_server_url)
+    *rasa_states, actions = await asyncio.gather(
+        *(client.status() for client in app[RASA]), action_server_status(app[HTTP], settings.action_server_url)
+    )
+    rasa = (
+        rasa_states[0]
+        if len(rasa_states) == 1
+        else {
+            "ok": all(state["ok"] for state in rasa_states),
+            "detail": "; ".join(f"{i + 1}: {state['detail']}" for i, state in enumerate(rasa_states)),
+        }
     )
     parts = {"rasa": rasa, "action_server": actions, "database": database}
     ready = all(part["ok"] for part in parts.values())

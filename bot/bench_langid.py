@@ -41,10 +41,17 @@ class Row:
         return TARGETS.get(self.kind) if self.language in langid.SUPPORTED else None
 
 
+LANGUAGE_NEUTRAL_INTENTS = ("inform",)
+"""Held-out intents left out of the language-detection sets: typed form answers (dates, addresses with
+Swedish street names, names, e-mail addresses, phone numbers) carry little or no language of their own,
+and the gateway does not use detection on them (they answer a question in the conversation's language)."""
+
+
 def chat_messages(tests_dir: Path) -> dict[str, list[str]]:
-    """Held-out NLU test messages per language (entity annotations removed)."""
+    """Held-out NLU test messages per language (entity annotations removed), without typed form answers."""
     return {
-        path.stem: [text for text, _ in labelled_examples(path)] for path in sorted((tests_dir / "nlu").glob("*.yml"))
+        path.stem: [text for text, label in labelled_examples(path) if label not in LANGUAGE_NEUTRAL_INTENTS]
+        for path in sorted((tests_dir / "nlu").glob("*.yml"))
     }
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import zlib
 from collections import defaultdict
 from collections.abc import Awaitable
 from datetime import timedelta
@@ -37,7 +38,7 @@ logger = logging.getLogger(__name__)
 LIVE_MODES = ("waiting", "human")
 GOODBYE_MAX_CHARS = 60
 """Only short messages in a live chat are checked for a goodbye ("tack, hej då"), not long ones that end so."""
-GOODBYE_CONFIDENCE = 0.5
+GOODBYE_CONFIDENCE = 0.4
 
 
 def message_event(message: Message) -> dict[str, Any]:
@@ -70,14 +71,14 @@ class Gateway:
     def __init__(
         self,
         sessions: sessionmaker,
-        rasa: RasaClient,
+        rasa: RasaClient | list[RasaClient],
         catalogs: Catalogs,
         profile: Profile,
         retry_interval: float,
         hub: Hub | None = None,
     ) -> None:
         self._sessions = sessions
-        self._rasa = rasa
+        self._rasas = rasa if isinstance(rasa, list) else [rasa]
         self._catalogs = catalogs
         self._profile = profile
         self._retry_interval = retry_interval
@@ -87,6 +88,14 @@ class Gateway:
         self._told_unavailable: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self.rasa_seen_ready = False
+
+    def _rasa_for(self, conversation_id: str) -> RasaClient:
+        """The Rasa process that handles this conversation: always the same one (CRC-32 of the id).
+
+        With several Rasa processes (production profile) each keeps its conversations' trackers warm;
+        the shared tracker store (PostgreSQL) and lock store (Redis) keep it correct when one restarts.
+        """
+        return self._rasas[zlib.crc32(conversation_id.encode("utf-8")) % len(self._rasas)]
 
     def _spawn(self, coroutine: Awaitable[None]) -> None:
         task = asyncio.get_running_loop().create_task(coroutine)  # type: ignore[arg-type]
@@ -212,21 +221,27 @@ class Gateway:
             await self.bot_message(conversation_id, "utter_choose_language", language)
         if mode not in LIVE_MODES:  # bot, or closed (the next message starts over with the bot)
             self._spawn(self.deliver_pending(conversation_id))
-        elif await self._is_goodbye(text):
+        elif await self._is_goodbye(conversation_id, text):
             await self.resident_leave(conversation_id)
         elif mode == "waiting" and not await self._last_said(conversation_id, "waiting_for_staff"):
             await self.system_message(conversation_id, "waiting_for_staff", language)
         return message
 
-    async def _is_goodbye(self, text: str) -> bool:
-        """True when a short message in a live chat is a goodbye (Rasa's NLU, no turn in the tracker)."""
+    async def _is_goodbye(self, conversation_id: str, text: str) -> bool:
+        """True when a short message in a live chat takes leave (Rasa's NLU, no turn in the tracker).
+
+        ``goodbye`` must reach :data:`GOODBYE_CONFIDENCE` and rank above every other intent except
+        ``thank``: residents leave with "tack, hej då", which the model splits between the two.
+        """
         if text.startswith("/") or len(text) > GOODBYE_MAX_CHARS:
             return False
         try:
-            intent, confidence = await self._rasa.parse(text)
+            ranking = await self._rasa_for(conversation_id).parse(text)
         except RasaUnavailable:
             return False
-        return intent == "goodbye" and confidence >= GOODBYE_CONFIDENCE
+        goodbye = ranking.get("goodbye", 0.0)
+        others = [c for name, c in ranking.items() if name not in ("goodbye", "thank", "nlu_fallback")]
+        return goodbye >= GOODBYE_CONFIDENCE and all(c < goodbye for c in others)
 
     async def _last_said(self, conversation_id: str, key: str) -> bool:
         """True when the last message not from the resident is the system message ``key``."""
@@ -260,7 +275,7 @@ class Gateway:
                     if (message.payload or {}).get("written_in"):
                         metadata["written_in"] = message.payload["written_in"]
                     started = time.perf_counter()
-                    replies = await self._rasa.send(conversation_id, rasa_text, metadata)
+                    replies = await self._rasa_for(conversation_id).send(conversation_id, rasa_text, metadata)
                     self.metrics.turn_seconds.observe(time.perf_counter() - started)
                     self.metrics.turns.inc()
                 except RasaUnavailable as exc:
@@ -282,7 +297,7 @@ class Gateway:
         try:
             # The paused tracker ended with the handoff action, not with listening: without the
             # action_listen the next message would be predicted as a continuation of the handoff.
-            await self._rasa.append_events(
+            await self._rasa_for(conversation.id).append_events(
                 conversation.id, [{"event": "resume"}, {"event": "action", "name": "action_listen"}]
             )
         except RasaUnavailable as exc:
@@ -449,7 +464,7 @@ class Gateway:
             raise handoff.StaleCase(reference, case.status)  # another case officer is in this chat
         language = conversation.language
         text, payload = self._render("utter_handed_back", language)
-        await self._rasa.append_events(
+        await self._rasa_for(conversation.id).append_events(
             conversation.id,
             [
                 {"event": "resume"},
@@ -514,27 +529,9 @@ class Gateway:
             )
         return len(targets)
 
-    async def unclaimed_loop(self, interval: float = 30.0) -> None:
-        """Run :meth:`notify_unclaimed` every ``interval`` seconds (until cancelled)."""
-        while True:
-            await asyncio.sleep(interval)
-            try:
-                await self.notify_unclaimed()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                logger.exception("telling residents about unclaimed chats failed")
-
-    async def retry_loop(self) -> None:
-        """Retry undelivered resident messages every ``retry_interval`` seconds (runs until cancelled)."""
-        while True:
-            await asyncio.sleep(self._retry_interval)
-            try:
-                async with self._sessions() as session:
-                    waiting = await convs.conversations_with_undelivered(session)
-                for conversation_id in waiting:
-                    await self.deliver_pending(conversation_id)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                logger.exception("retrying undelivered messages failed")
+    async def retry_pending(self) -> None:
+        """Send every conversation's undelivered resident messages to Rasa (one pass of the retry loop)."""
+        async with self._sessions() as session:
+            waiting = await convs.conversations_with_undelivered(session)
+        for conversation_id in waiting:
+            await self.deliver_pending(conversation_id)

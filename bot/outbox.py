@@ -1,7 +1,7 @@
 """Notification outbox: receipts of cases queued in the database and sent by SMTP when configured.
 
 Queuing happens inside the unit of work that stores the case, so a receipt exists exactly when its
-case does. Sending happens later, in the web app's background loop (:func:`outbox_loop`), with
+case does. Sending happens later, in a background loop of the web app (:func:`send_due`), with
 ``aiosmtplib``. Without SMTP settings nothing is sent and receipts stay ``queued`` (an installation
 can configure SMTP later and they go out then). Several web app instances may run the loop: each
 message is claimed with a conditional update first, so only one of them sends it.
@@ -9,7 +9,6 @@ message is claimed with a conditional update first, so only one of them sends it
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -169,15 +168,3 @@ async def send_due(sessions: Any, settings: Settings, profile: Profile, now: dat
             )
         sent += 1
     return sent
-
-
-async def outbox_loop(sessions: Any, settings: Settings, profile: Profile) -> None:
-    """Call :func:`send_due` every ``settings.outbox_interval`` seconds until cancelled."""
-    while True:
-        try:
-            await send_due(sessions, settings, profile)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            logger.exception("the notification outbox failed; trying again later")
-        await asyncio.sleep(settings.outbox_interval)

@@ -44,8 +44,8 @@ class RasaClient:
             raise RasaUnavailable("Rasa answered something other than a list")
         return replies
 
-    async def parse(self, text: str) -> tuple[str | None, float]:
-        """Rasa's NLU reading of ``text`` without a conversation turn: ``(intent name, confidence)``.
+    async def parse(self, text: str) -> dict[str, float]:
+        """Rasa's NLU reading of ``text`` without a conversation turn: intent name → confidence (ranking).
 
         Raises:
             RasaUnavailable: connection refused, time-out or a non-200 answer.
@@ -59,8 +59,11 @@ class RasaClient:
                 data = await response.json()
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise RasaUnavailable(str(exc) or type(exc).__name__) from exc
-        intent = data.get("intent") or {}
-        return intent.get("name"), float(intent.get("confidence") or 0.0)
+        ranking = {str(i.get("name")): float(i.get("confidence") or 0.0) for i in data.get("intent_ranking") or []}
+        top = data.get("intent") or {}
+        if top.get("name") and top["name"] not in ranking:
+            ranking[str(top["name"])] = float(top.get("confidence") or 0.0)
+        return ranking
 
     async def append_events(self, conversation_id: str, events: list[dict[str, Any]]) -> None:
         """Append events to a conversation's tracker (Rasa's tracker events API), e.g. ``{"event": "resume"}``.

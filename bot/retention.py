@@ -8,12 +8,11 @@ still add up. A chat that never became a case is emptied the same number of days
 message. Source of the period: the municipality's records management plan (dokumenthanteringsplan,
 arkivlagen 1990:782; GDPR art. 5.1 e, storage limitation).
 
-``python -m bot retention run`` runs it once; the web app runs it daily (:func:`retention_loop`).
+``python -m bot retention run`` runs it once; the web app runs :func:`run_once` daily.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -29,6 +28,7 @@ from bot.store.models import Case, CaseEvent, Conversation, Message, Notificatio
 logger = logging.getLogger(__name__)
 
 DAY = 24 * 3600.0
+"""Seconds between two retention passes of the web app."""
 
 
 @dataclass(frozen=True)
@@ -107,15 +107,3 @@ async def run_once(sessions: sessionmaker, profile: Profile) -> RetentionResult:
     if result.cases or result.conversations:
         logger.info("retention: anonymised %d cases and %d conversations", result.cases, result.conversations)
     return result
-
-
-async def retention_loop(sessions: sessionmaker, profile: Profile, interval: float = DAY) -> None:
-    """Run :func:`run_once` now and then every ``interval`` seconds (until cancelled)."""
-    while True:
-        try:
-            await run_once(sessions, profile)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            logger.exception("retention run failed")
-        await asyncio.sleep(interval)

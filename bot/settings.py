@@ -30,6 +30,17 @@ def _choice(value: str, allowed: tuple[str, ...], variable: str) -> str:
     return value
 
 
+def _rasa_processes(env: Mapping[str, str], database_url: str) -> int:
+    """``KOMMUN_RASA_PROCESSES``; default 1 on SQLite, the CPU count in the production profile."""
+    value = env.get("KOMMUN_RASA_PROCESSES", "")
+    if value:
+        count = int(value)
+        if count < 1:
+            raise ValueError(f"KOMMUN_RASA_PROCESSES must be at least 1, got {count}")
+        return count
+    return (os.cpu_count() or 1) if database_url.startswith("postgresql") else 1
+
+
 @dataclass(frozen=True)
 class Settings:
     """Runtime settings of every process (web app, supervisor, action server, CLI).
@@ -64,6 +75,8 @@ class Settings:
     staff_language: str = "sv"
     unclaimed_check_interval: float = 30.0
     metrics_token: str = ""
+    redis_url: str = ""
+    rasa_processes: int = 1
 
     @property
     def smtp_configured(self) -> bool:
@@ -106,6 +119,8 @@ class Settings:
             cookie_secure=env.get("KOMMUN_COOKIE_SECURE", "false").lower() in ("1", "true", "yes"),
             staff_language=env.get("KOMMUN_STAFF_LANGUAGE", "sv"),
             metrics_token=env.get("KOMMUN_METRICS_TOKEN", ""),
+            redis_url=env.get("REDIS_URL", ""),
+            rasa_processes=_rasa_processes(env, database_url),
         )
 
     def with_overrides(self, **changes: object) -> Settings:
@@ -113,9 +128,19 @@ class Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
 
     @property
+    def production(self) -> bool:
+        """True in the production profile: the case store (and Rasa's tracker store) on PostgreSQL."""
+        return self.database_url.startswith("postgresql")
+
+    @property
     def rasa_url(self) -> str:
-        """Base URL of the Rasa server (always loopback)."""
+        """Base URL of the (first) Rasa server (always loopback)."""
         return f"http://127.0.0.1:{self.rasa_port}"
+
+    @property
+    def rasa_urls(self) -> list[str]:
+        """Base URLs of every Rasa server process: ports ``rasa_port`` … ``rasa_port + rasa_processes - 1``."""
+        return [f"http://127.0.0.1:{self.rasa_port + i}" for i in range(self.rasa_processes)]
 
     @property
     def action_server_url(self) -> str:
@@ -153,4 +178,6 @@ class Settings:
             "KOMMUN_COOKIE_SECURE": "true" if self.cookie_secure else "false",
             "KOMMUN_STAFF_LANGUAGE": self.staff_language,
             "KOMMUN_METRICS_TOKEN": self.metrics_token,
+            "REDIS_URL": self.redis_url,
+            "KOMMUN_RASA_PROCESSES": str(self.rasa_processes),
         }

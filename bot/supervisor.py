@@ -19,8 +19,11 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
 
 import aiohttp
+import yaml
 
 from bot.rasa_client import RasaClient, action_server_status
 from bot.settings import Settings
@@ -80,6 +83,41 @@ class Child:
             return ""
 
 
+def production_stores(settings: Settings) -> dict[str, Any]:
+    """Rasa's stores for the production profile (Rasa's documented way to run several servers).
+
+    With a PostgreSQL ``DATABASE_URL``: the SQL tracker store in the same database (Rasa's table
+    ``events`` beside ours). With ``REDIS_URL``: the Redis lock store, so two Rasa processes never
+    handle one conversation at the same time.
+    """
+    from sqlalchemy.engine import make_url
+
+    stores: dict[str, Any] = {}
+    if settings.production:
+        url = make_url(settings.database_url)
+        stores["tracker_store"] = {
+            "type": "SQL",
+            "dialect": "postgresql",
+            "url": url.host or "127.0.0.1",
+            "port": url.port or 5432,
+            "db": url.database,
+            "username": url.username,
+            "password": url.password or "",
+            "login_db": url.database,
+        }
+    if settings.redis_url:
+        redis = urlparse(settings.redis_url)
+        stores["lock_store"] = {
+            "type": "redis",
+            "url": redis.hostname or "127.0.0.1",
+            "port": redis.port or 6379,
+            "db": int((redis.path or "/0").strip("/") or 0),
+            "password": redis.password,
+            "key_prefix": "kommun",
+        }
+    return stores
+
+
 def render_endpoints(settings: Settings) -> Path:
     """Write ``endpoints.yml`` with its ``${NAME}`` values filled from the settings; returns its path.
 
@@ -92,6 +130,10 @@ def render_endpoints(settings: Settings) -> Path:
     values = settings.child_env()
     template = (settings.project_root / "endpoints.yml").read_text(encoding="utf-8")
     rendered = re.sub(r"\$\{([A-Z0-9_]+)\}", lambda m: values[m.group(1)], template)
+    if settings.production or settings.redis_url:
+        endpoints = yaml.safe_load(rendered)
+        endpoints.update(production_stores(settings))
+        rendered = yaml.safe_dump(endpoints, sort_keys=False, allow_unicode=True)
     target = settings.data_dir / "endpoints.yml"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.touch(mode=0o600)
@@ -99,17 +141,52 @@ def render_endpoints(settings: Settings) -> Path:
     return target
 
 
+def rasa_child(settings: Settings, model: Path, index: int, env: dict[str, str], logs: Path) -> Child:
+    """Rasa server process ``index`` (0-based) on port ``rasa_port + index``, logging to ``rasa[-N].log``."""
+    url = settings.rasa_urls[index]
+    port = settings.rasa_port + index
+
+    async def rasa_ok(http: aiohttp.ClientSession) -> bool:
+        return bool((await RasaClient(http, url, settings.rasa_token).status())["ok"])
+
+    return Child(
+        "Rasa server" if settings.rasa_processes == 1 else f"Rasa server {index + 1}",
+        [
+            sys.executable,
+            "-m",
+            "rasa",
+            "run",
+            "--model",
+            str(model),
+            "--enable-api",
+            # "=" form: a random token may start with "-", which argparse would take for an option.
+            f"--auth-token={settings.rasa_token}",
+            "--interface",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--endpoints",
+            str(render_endpoints(settings)),
+            "--credentials",
+            "credentials.yml",
+        ],
+        env,
+        logs / ("rasa.log" if index == 0 else f"rasa-{index + 1}.log"),
+        rasa_ok,
+    )
+
+
 def build_children(settings: Settings, model: Path) -> list[Child]:
-    """The action server, Rasa server and web app, with the environment carrying ``settings``."""
+    """The action server, the Rasa server(s) and the web app, with the environment carrying ``settings``.
+
+    In the production profile the action server runs as many Sanic workers as there are Rasa processes.
+    """
     env = {**os.environ, **settings.child_env(), "PYTHONUNBUFFERED": "1"}
     logs = settings.data_dir / "logs"
     py = sys.executable
 
     async def actions_ok(http: aiohttp.ClientSession) -> bool:
         return bool((await action_server_status(http, settings.action_server_url))["ok"])
-
-    async def rasa_ok(http: aiohttp.ClientSession) -> bool:
-        return bool((await RasaClient(http, settings.rasa_url, settings.rasa_token).status())["ok"])
 
     async def web_ok(http: aiohttp.ClientSession) -> bool:
         try:
@@ -122,35 +199,11 @@ def build_children(settings: Settings, model: Path) -> list[Child]:
         Child(
             "action server",
             [py, "-m", "rasa_sdk", "--actions", "actions", "--port", str(settings.action_port)],
-            {**env, "SANIC_HOST": "127.0.0.1", "ACTION_SERVER_SANIC_WORKERS": "1"},
+            {**env, "SANIC_HOST": "127.0.0.1", "ACTION_SERVER_SANIC_WORKERS": str(settings.rasa_processes)},
             logs / "actions.log",
             actions_ok,
         ),
-        Child(
-            "Rasa server",
-            [
-                py,
-                "-m",
-                "rasa",
-                "run",
-                "--model",
-                str(model),
-                "--enable-api",
-                # "=" form: a random token may start with "-", which argparse would take for an option.
-                f"--auth-token={settings.rasa_token}",
-                "--interface",
-                "127.0.0.1",
-                "--port",
-                str(settings.rasa_port),
-                "--endpoints",
-                str(render_endpoints(settings)),
-                "--credentials",
-                "credentials.yml",
-            ],
-            env,
-            logs / "rasa.log",
-            rasa_ok,
-        ),
+        *(rasa_child(settings, model, index, env, logs) for index in range(settings.rasa_processes)),
         Child("web app", [py, "-m", "bot", "serve"], env, logs / "web.log", web_ok),
     ]
 
@@ -158,7 +211,8 @@ def build_children(settings: Settings, model: Path) -> list[Child]:
 def busy_ports(settings: Settings) -> list[int]:
     """Which of the web app's, Rasa's and the action server's ports something already listens on."""
     busy = []
-    for port in (settings.port, settings.rasa_port, settings.action_port):
+    rasa_ports = [settings.rasa_port + i for i in range(settings.rasa_processes)]
+    for port in (settings.port, *rasa_ports, settings.action_port):
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
             probe.settimeout(0.5)
             if probe.connect_ex(("127.0.0.1", port)) == 0:
@@ -183,6 +237,12 @@ async def supervise(settings: Settings, model: Path, stop: asyncio.Event | None 
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    if settings.rasa_processes > 1 and not settings.redis_url:
+        print(
+            "!! KOMMUN_RASA_PROCESSES > 1 needs REDIS_URL: several Rasa servers share one lock store (Redis).",
+            file=sys.stderr,
+        )
+        return 1
     busy = busy_ports(settings)
     if busy:
         ports = ", ".join(map(str, busy))

@@ -1,0 +1,156 @@
+"""The production profile as `make run` starts it: PostgreSQL, Redis, two Rasa processes.
+
+Conversations are spread over both Rasa processes and their trackers live in PostgreSQL (Rasa's SQL
+tracker store), so when a Rasa process is killed in the middle of the complaint form, the supervisor
+restarts it and the form goes on where it was.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import aiohttp
+import asyncpg
+import pytest
+
+from bot.settings import PROJECT_ROOT
+from tests.conftest import PG_ADMIN_DSN
+from tests.test_stack import Resident, free_port
+
+pytestmark = pytest.mark.stack
+
+READY_TIMEOUT = 300.0
+
+
+def two_free_ports() -> int:
+    """A port p with p and p + 1 free (Rasa processes listen on consecutive ports)."""
+    for _ in range(50):
+        port = free_port()
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port + 1)) != 0:
+                return port
+    raise RuntimeError("no two consecutive free ports")
+
+
+async def admin(sql: str) -> None:
+    connection = await asyncpg.connect(PG_ADMIN_DSN)
+    try:
+        await connection.execute(sql)
+    finally:
+        await connection.close()
+
+
+@pytest.fixture(scope="module")
+def production_stack(tmp_path_factory):
+    name = f"kommun_prod_{uuid.uuid4().hex[:10]}"
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    data_dir = tmp_path_factory.mktemp("production")
+    env = {
+        **os.environ,
+        "KOMMUN_DATA_DIR": str(data_dir),
+        "DATABASE_URL": f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}",
+        "REDIS_URL": "redis://127.0.0.1:6379/3",
+        "KOMMUN_RASA_PROCESSES": "2",
+        "KOMMUN_PORT": str(free_port()),
+        "KOMMUN_RASA_PORT": str(two_free_ports()),
+        "KOMMUN_ACTION_PORT": str(free_port()),
+    }
+    log = (data_dir / "supervisor.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "run"], cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+    url = f"http://127.0.0.1:{env['KOMMUN_PORT']}"
+    yield {"url": url, "env": env, "process": process, "data_dir": data_dir, "database": name}
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        process.wait(90)
+    log.close()
+    asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def wait_until_ready(stack) -> dict:
+    deadline = time.monotonic() + READY_TIMEOUT
+    async with aiohttp.ClientSession() as http:
+        while time.monotonic() < deadline:
+            if stack["process"].poll() is not None:
+                pytest.fail((Path(stack["data_dir"]) / "supervisor.log").read_text())
+            try:
+                async with http.get(f"{stack['url']}/healthz") as response:
+                    if response.status == 200:
+                        return await response.json()
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(1)
+    pytest.fail(
+        "the production stack did not become ready:\n" + (Path(stack["data_dir"]) / "supervisor.log").read_text()
+    )
+
+
+def rasa_pid(port: int) -> int:
+    """The pid of the Rasa server listening on ``port`` (from /proc)."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            args = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if (
+            b"rasa" in args
+            and b"run" in args
+            and b"--port" in args
+            and args[args.index(b"--port") + 1] == str(port).encode()
+        ):
+            return int(entry.name)
+    raise LookupError(port)
+
+
+async def test_conversations_use_both_rasa_processes_with_trackers_in_postgresql(production_stack):
+    health = await wait_until_ready(production_stack)
+    assert health["rasa"]["ok"] and health["database"]["detail"] == "postgresql"
+    senders = []
+    async with aiohttp.ClientSession() as http:
+        for _ in range(6):
+            async with http.ws_connect(f"{production_stack['url']}/ws/chat") as ws:
+                resident = Resident(ws)
+                await ws.send_json({"type": "hello", "language": "sv"})
+                await resident.next(lambda e: e["type"] == "welcome")
+                replies = await resident.say("när har ni öppet?")
+                assert any("08.00" in r["text"] for r in replies)
+    connection = await asyncpg.connect(f"postgresql://postgres@127.0.0.1:5432/{production_stack['database']}")
+    try:
+        senders = await connection.fetch("SELECT DISTINCT sender_id FROM events")
+    finally:
+        await connection.close()
+    assert len(senders) >= 6  # Rasa's trackers are in PostgreSQL, beside the cases
+    rasa_log = Path(production_stack["data_dir"]) / "logs"
+    assert (rasa_log / "rasa.log").exists() and (rasa_log / "rasa-2.log").exists()
+
+
+async def test_killing_a_rasa_process_mid_form_the_form_goes_on_after_the_restart(production_stack):
+    await wait_until_ready(production_stack)
+    base_port = int(production_stack["env"]["KOMMUN_RASA_PORT"])
+    async with aiohttp.ClientSession() as http, http.ws_connect(f"{production_stack['url']}/ws/chat") as ws:
+        resident = Resident(ws)
+        await ws.send_json({"type": "hello", "language": "sv"})
+        await resident.next(lambda e: e["type"] == "welcome")
+        kind = await resident.say("jag vill lämna ett klagomål")
+        assert kind[0]["text"] == "Vad vill du lämna?"
+        area = await resident.say(kind[0]["buttons"][3]["payload"])  # praise
+        assert area[0]["buttons"]
+        # Kill whichever Rasa process holds this conversation: both, one after the other, is simplest.
+        for port in (base_port, base_port + 1):
+            os.kill(rasa_pid(port), signal.SIGKILL)
+        await ws.send_json({"type": "message", "text": area[0]["buttons"][0]["payload"]})
+        told = await resident.next(lambda e: e.get("sender") == "system", timeout=30)
+        assert "Assistenten svarar inte just nu" in told["text"]
+        answer = await resident.next(lambda e: e.get("sender") == "bot", timeout=READY_TIMEOUT)
+        assert answer["text"].startswith("Berätta vad det gäller")  # the form went on after the restart

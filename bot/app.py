@@ -115,7 +115,13 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     if settings.redis_url:
         hub = RedisHub(settings.redis_url)
         await hub.start()
-    app[GATEWAY] = Gateway(app[SESSIONS], app[RASA], app[CATALOGS], app[PROFILE], settings.retry_interval, hub)
+
+    async def actions_ok() -> bool:
+        return bool((await action_server_status(http, settings.action_server_url))["ok"])
+
+    app[GATEWAY] = Gateway(
+        app[SESSIONS], app[RASA], app[CATALOGS], app[PROFILE], settings.retry_interval, hub, actions_ok
+    )
     loop = asyncio.get_running_loop()
     gateway, sessions, profile = app[GATEWAY], app[SESSIONS], app[PROFILE]
     stop = asyncio.Event()

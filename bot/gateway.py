@@ -17,7 +17,7 @@ import logging
 import time
 import zlib
 from collections import defaultdict
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -65,7 +65,8 @@ class Gateway:
     """Routes messages between residents' sockets, the transcript store and Rasa.
 
     One instance per web app process. ``sessions`` is an async session factory; ``rasa`` the Rasa
-    client; ``catalogs`` and ``profile`` give the gateway's own messages.
+    client (or one per Rasa process); ``catalogs`` and ``profile`` give the gateway's own messages;
+    ``actions_ok`` tells whether the action server answers (asked when Rasa answers nothing).
     """
 
     def __init__(
@@ -76,6 +77,7 @@ class Gateway:
         profile: Profile,
         retry_interval: float,
         hub: Hub | None = None,
+        actions_ok: Callable[[], Awaitable[bool]] | None = None,
     ) -> None:
         self._sessions = sessions
         self._rasas = rasa if isinstance(rasa, list) else [rasa]
@@ -83,6 +85,7 @@ class Gateway:
         self._profile = profile
         self._retry_interval = retry_interval
         self.hub = hub or Hub()
+        self._actions_ok = actions_ok
         self.metrics = Metrics()
         self._locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._told_unavailable: set[str] = set()
@@ -276,6 +279,10 @@ class Gateway:
                         metadata["written_in"] = message.payload["written_in"]
                     started = time.perf_counter()
                     replies = await self._rasa_for(conversation_id).send(conversation_id, rasa_text, metadata)
+                    if not replies and self._actions_ok is not None and not await self._actions_ok():
+                        # Rasa swallows a failed custom action and answers nothing: the message is kept
+                        # and sent again once the action server is back (the form then goes on).
+                        raise RasaUnavailable("the action server is not answering")
                     self.metrics.turn_seconds.observe(time.perf_counter() - started)
                     self.metrics.turns.inc()
                 except RasaUnavailable as exc:

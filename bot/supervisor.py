@@ -285,6 +285,12 @@ async def supervise(settings: Settings, model: Path, stop: asyncio.Event | None 
 
 async def _restart(child: Child, settings: Settings, http: aiohttp.ClientSession, stop: asyncio.Event) -> None:
     code = child.process.returncode if child.process else None
+    if child.process is not None:
+        # Workers of a crashed parent (the action server's Sanic workers) would keep its port: end them.
+        try:
+            os.killpg(child.process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
     child.restarts += 1
     backoff = min(2 ** min(child.restarts, 5), MAX_BACKOFF_SECONDS) if time.monotonic() - child.started_at < 60 else 1
     print(f"!! the {child.name} exited with {code}; restarting in {backoff:.0f} s (see {child.log_path})", flush=True)

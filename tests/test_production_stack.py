@@ -154,3 +154,37 @@ async def test_killing_a_rasa_process_mid_form_the_form_goes_on_after_the_restar
         assert "Assistenten svarar inte just nu" in told["text"]
         answer = await resident.next(lambda e: e.get("sender") == "bot", timeout=READY_TIMEOUT)
         assert answer["text"].startswith("Berätta vad det gäller")  # the form went on after the restart
+
+
+def action_server_pid(port: int) -> int:
+    """The pid of the action server listening on ``port`` (from /proc)."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            args = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"rasa_sdk" in args and b"--port" in args and args[args.index(b"--port") + 1] == str(port).encode():
+            return int(entry.name)
+    raise LookupError(port)
+
+
+async def test_killing_the_action_server_mid_form_the_resident_is_told_and_the_form_goes_on(production_stack):
+    await wait_until_ready(production_stack)
+    async with aiohttp.ClientSession() as http, http.ws_connect(f"{production_stack['url']}/ws/chat") as ws:
+        resident = Resident(ws)
+        await ws.send_json({"type": "hello", "language": "ar"})
+        await resident.next(lambda e: e["type"] == "welcome")
+        kind = await resident.say("أريد تقديم شكوى")
+        assert kind[0]["buttons"]
+        # The whole action server crashes (its main process and its Sanic workers).
+        os.killpg(action_server_pid(int(production_stack["env"]["KOMMUN_ACTION_PORT"])), signal.SIGKILL)
+        await ws.send_json({"type": "message", "text": kind[0]["buttons"][0]["payload"]})
+        try:
+            told = await resident.next(lambda e: e.get("sender") == "system", timeout=60)
+        except asyncio.TimeoutError:
+            pytest.fail(str([(e.get("type"), e.get("sender"), e.get("text", "")[:60]) for e in resident.events[-6:]]))
+        assert told["lang"] == "ar"  # "the assistant is not answering right now", in Arabic
+        area = await resident.next(lambda e: e.get("sender") == "bot", timeout=READY_TIMEOUT)
+        assert area["buttons"] and area["lang"] == "ar"  # the next question of the form

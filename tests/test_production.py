@@ -159,3 +159,23 @@ async def test_redis_down_still_delivers_in_the_instance():
     with pytest.raises(redis.exceptions.ConnectionError):  # subscribing needs Redis
         await hub.start()
     await hub.close()
+
+
+def test_postgresql_unreachable_at_start_is_a_clear_error_without_the_password(tmp_path):
+    import subprocess
+    import sys
+
+    from bot.settings import PROJECT_ROOT
+
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "KOMMUN_DATA_DIR": str(tmp_path),
+        "DATABASE_URL": "postgresql+asyncpg://kommun:topsecret@127.0.0.1:1/kommun",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "run"], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 1
+    assert "cannot reach the database at postgresql+asyncpg://kommun:***@127.0.0.1:1/kommun" in result.stderr
+    assert "topsecret" not in result.stderr + result.stdout and "Traceback" not in result.stderr

@@ -35,7 +35,7 @@ from bot.store.models import Case, Conversation, Message, StaffMember
 
 logger = logging.getLogger(__name__)
 
-LIVE_MODES = ("waiting", "human")
+LIVE_MODES = handoff.LIVE_MODES
 GOODBYE_MAX_CHARS = 60
 """Only short messages in a live chat are checked for a goodbye ("tack, hej då"), not long ones that end so."""
 GOODBYE_CONFIDENCE = 0.4

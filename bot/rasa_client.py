@@ -24,22 +24,29 @@ class RasaClient:
         self._token = token
         self._timeout = aiohttp.ClientTimeout(total=timeout)
 
+    async def _post(self, path: str, body: Any, params: dict[str, str] | None = None) -> Any:
+        """POST JSON to Rasa and return its JSON answer.
+
+        Raises:
+            RasaUnavailable: connection refused, time-out or a non-200 answer.
+        """
+        try:
+            async with self._http.post(
+                f"{self._base}{path}", params=params, json=body, timeout=self._timeout
+            ) as response:
+                if response.status != 200:
+                    raise RasaUnavailable(f"Rasa answered HTTP {response.status}")
+                return await response.json()
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise RasaUnavailable(str(exc) or type(exc).__name__) from exc
+
     async def send(self, sender: str, text: str, metadata: dict[str, Any]) -> list[dict[str, Any]]:
         """Send one resident message; returns Rasa's replies (``text``/``buttons``/``custom`` dicts).
 
         Raises:
             RasaUnavailable: connection refused, time-out or a non-200 answer.
         """
-        body = {"sender": sender, "message": text, "metadata": metadata}
-        try:
-            async with self._http.post(
-                f"{self._base}/webhooks/rest/webhook", json=body, timeout=self._timeout
-            ) as response:
-                if response.status != 200:
-                    raise RasaUnavailable(f"Rasa answered HTTP {response.status}")
-                replies = await response.json()
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            raise RasaUnavailable(str(exc) or type(exc).__name__) from exc
+        replies = await self._post("/webhooks/rest/webhook", {"sender": sender, "message": text, "metadata": metadata})
         if not isinstance(replies, list):
             raise RasaUnavailable("Rasa answered something other than a list")
         return replies
@@ -50,15 +57,7 @@ class RasaClient:
         Raises:
             RasaUnavailable: connection refused, time-out or a non-200 answer.
         """
-        try:
-            async with self._http.post(
-                f"{self._base}/model/parse", params={"token": self._token}, json={"text": text}, timeout=self._timeout
-            ) as response:
-                if response.status != 200:
-                    raise RasaUnavailable(f"Rasa answered HTTP {response.status}")
-                data = await response.json()
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            raise RasaUnavailable(str(exc) or type(exc).__name__) from exc
+        data = await self._post("/model/parse", {"text": text}, {"token": self._token})
         ranking = {str(i.get("name")): float(i.get("confidence") or 0.0) for i in data.get("intent_ranking") or []}
         top = data.get("intent") or {}
         if top.get("name") and top["name"] not in ranking:
@@ -71,17 +70,9 @@ class RasaClient:
         Raises:
             RasaUnavailable: connection refused, time-out or a non-200 answer.
         """
-        try:
-            async with self._http.post(
-                f"{self._base}/conversations/{conversation_id}/tracker/events",
-                params={"token": self._token, "include_events": "NONE"},
-                json=events,
-                timeout=self._timeout,
-            ) as response:
-                if response.status != 200:
-                    raise RasaUnavailable(f"Rasa answered HTTP {response.status}")
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            raise RasaUnavailable(str(exc) or type(exc).__name__) from exc
+        await self._post(
+            f"/conversations/{conversation_id}/tracker/events", events, {"token": self._token, "include_events": "NONE"}
+        )
 
     async def status(self) -> dict[str, Any]:
         """``{"ok": bool, "detail": str}``: ready means the server answers and has a model loaded."""

@@ -48,9 +48,10 @@ from bot.catalog import render_text
 from bot.hub import QUEUE, staff_topic
 from bot.rasa_client import RasaUnavailable
 from bot.settings import Settings
+from bot.store import conversations as convs
 from bot.store import handoff
 from bot.store.cases import CASE_KINDS, CASE_STATUSES
-from bot.store.models import Case, Conversation, StaffMember
+from bot.store.models import Conversation, StaffMember, aware
 from bot.store.staff import find_staff, record_login, verify_password
 
 logger = logging.getLogger(__name__)
@@ -148,7 +149,7 @@ def _local(request: web.Request, moment: datetime | None) -> str:
     if moment is None:
         return "–"
     zone = ZoneInfo(request.app[_app(request).PROFILE].timezone)
-    return handoff.aware(moment).astimezone(zone).strftime("%Y-%m-%d %H:%M")  # type: ignore[union-attr]
+    return aware(moment).astimezone(zone).strftime("%Y-%m-%d %H:%M")  # type: ignore[union-attr]
 
 
 async def current_staff(request: web.Request) -> StaffMember | None:
@@ -358,7 +359,7 @@ async def _case_context(request: web.Request, reference: str, audit: bool) -> di
         if audit:
             await handoff.record_event(db, case.id, "viewed", handoff.staff_actor(me), {"staff_id": me.id})
         conversation = await db.get(Conversation, case.conversation_id) if case.conversation_id else None
-        transcript = await handoff.conversation_transcript(db, case.conversation_id)
+        transcript = await convs.transcript(db, case.conversation_id) if case.conversation_id else []
         events = await handoff.case_events(db, case.id)
         people = await handoff.staff_names(db)
     mode = conversation.mode if conversation else None
@@ -559,7 +560,7 @@ def _csv_cell(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return handoff.aware(value).isoformat(timespec="seconds")  # type: ignore[union-attr]
+        return aware(value).isoformat(timespec="seconds")  # type: ignore[union-attr]
     if isinstance(value, date):
         return value.isoformat()
     text = str(value)
@@ -705,8 +706,3 @@ def setup_staff(app: web.Application, settings: Settings) -> None:
     app.router.add_post("/staff/cases/{reference}/close", close)
     app.router.add_post("/staff/cases/{reference}/handback", hand_back)
     app.router.add_get("/ws/staff", staff_socket)
-
-
-def case_summary(case: Case) -> dict[str, Any]:
-    """Fields of a case for templates that need plain values (used by tests)."""
-    return {"reference": case.reference, "status": case.status}

@@ -98,3 +98,23 @@ async def action_db(monkeypatch, database_url):
     yield session_factory(engine)
     await engine.dispose()
     await store.reset()
+
+
+@pytest.fixture
+async def client(settings):
+    """The web app (Rasa not running) behind a test client."""
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from bot.app import create_app
+
+    app = create_app(settings.with_overrides(retry_interval=0.2))
+    async with TestClient(TestServer(app)) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+async def db(settings):
+    """A session factory on the web app's database."""
+    engine = create_engine(settings.database_url)
+    yield session_factory(engine)
+    await engine.dispose()

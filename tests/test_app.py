@@ -5,26 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 
-import pytest
-from aiohttp.test_utils import TestClient, TestServer
-
-from bot.app import create_app
 from bot.store import conversations as convs
-from bot.store.db import create_engine, session_factory
-
-
-@pytest.fixture
-async def client(settings):
-    app = create_app(settings.with_overrides(retry_interval=0.2))
-    async with TestClient(TestServer(app)) as test_client:
-        yield test_client
-
-
-@pytest.fixture
-async def db(settings):
-    engine = create_engine(settings.database_url)
-    yield session_factory(engine)
-    await engine.dispose()
 
 
 async def receive(ws, kind: str, timeout: float = 5.0) -> dict:

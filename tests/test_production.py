@@ -7,9 +7,6 @@ to one Rasa process each.
 
 from __future__ import annotations
 
-import asyncio
-import re
-
 import pytest
 import redis.exceptions
 import yaml
@@ -25,6 +22,7 @@ from bot.store.cases import NewCase
 from bot.store.db import create_engine, session_factory
 from bot.store.staff import add_staff, hash_password
 from bot.supervisor import production_stores, render_endpoints
+from tests.test_staff_web import csrf_of, receive
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 PASSWORD = "a-long-enough-password"
@@ -75,20 +73,6 @@ def test_each_conversation_always_goes_to_the_same_rasa_process():
     assert 60 < sum(client is clients[0] for client in first) < 140  # both processes get work
 
 
-async def receive(ws, predicate, timeout: float = 10.0) -> dict:
-    async def wait() -> dict:
-        while True:
-            event = await ws.receive_json()
-            if predicate(event):
-                return event
-
-    return await asyncio.wait_for(wait(), timeout)
-
-
-def csrf_of(html: str) -> str:
-    return re.search(r'name="csrf" value="([^"]+)"', html).group(1)
-
-
 async def test_two_web_app_instances_share_live_delivery_over_redis(production_settings, profile):
     engine = create_engine(production_settings.database_url)
     sessions = session_factory(engine)
@@ -102,7 +86,7 @@ async def test_two_web_app_instances_share_live_delivery_over_redis(production_s
     try:
         resident = await first.ws_connect("/ws/chat")
         await resident.send_json({"type": "hello", "language": "sv"})
-        welcome = await receive(resident, lambda e: e["type"] == "welcome")
+        welcome = await receive(resident, lambda e: e["type"] == "welcome", timeout=10.0)
         async with sessions() as s, s.begin():
             conversation = await convs.find_by_token(s, welcome["token"])
             case = await handoff.start_handoff(
@@ -116,13 +100,13 @@ async def test_two_web_app_instances_share_live_delivery_over_redis(production_s
         origin = str(staff.make_url("")).rstrip("/")
         watcher = await staff.ws_connect("/ws/staff", headers={"Origin": origin})
         await watcher.send_json({"type": "watch", "reference": case.reference})
-        await receive(watcher, lambda e: e["type"] == "watching")
+        await receive(watcher, lambda e: e["type"] == "watching", timeout=10.0)
         token = csrf_of(await (await staff.get("/staff")).text())
 
         claimed = await staff.post(f"/staff/cases/{case.reference}/claim", data={"csrf": token})
         await claimed.read()
         assert claimed.status == 200
-        joined = await receive(resident, lambda e: e["type"] == "message" and e["sender"] == "system")
+        joined = await receive(resident, lambda e: e["type"] == "message" and e["sender"] == "system", timeout=10.0)
         assert "Rut Redis" in joined["text"]
 
         sent = await staff.post(
@@ -130,11 +114,11 @@ async def test_two_web_app_instances_share_live_delivery_over_redis(production_s
             headers={"X-Requested-With": "fetch"},
         )  # fmt: skip
         assert (await sent.json())["ok"]
-        message = await receive(resident, lambda e: e["type"] == "message" and e["sender"] == "staff")
+        message = await receive(resident, lambda e: e["type"] == "message" and e["sender"] == "staff", timeout=10.0)
         assert message["text"] == "Hej från instans två" and message["name"] == "Rut Redis"
 
         await resident.send_json({"type": "message", "text": "Tack, jag har en fråga till", "client_id": "x"})
-        seen = await receive(watcher, lambda e: e["type"] == "message" and e["sender"] == "resident")
+        seen = await receive(watcher, lambda e: e["type"] == "message" and e["sender"] == "resident", timeout=10.0)
         assert seen["text"] == "Tack, jag har en fråga till"
         await resident.close()
         await watcher.close()

@@ -94,8 +94,8 @@ async def wait_until_ready(stack) -> dict:
     )
 
 
-def rasa_pid(port: int) -> int:
-    """The pid of the Rasa server listening on ``port`` (from /proc)."""
+def listening_pid(module: bytes, port: int) -> int:
+    """The pid of our ``python -m <module> … --port <port>`` child (from /proc)."""
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -103,12 +103,7 @@ def rasa_pid(port: int) -> int:
             args = (entry / "cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if (
-            b"rasa" in args
-            and b"run" in args
-            and b"--port" in args
-            and args[args.index(b"--port") + 1] == str(port).encode()
-        ):
+        if module in args and b"--port" in args and args[args.index(b"--port") + 1] == str(port).encode():
             return int(entry.name)
     raise LookupError(port)
 
@@ -148,26 +143,12 @@ async def test_killing_a_rasa_process_mid_form_the_form_goes_on_after_the_restar
         assert area[0]["buttons"]
         # Kill whichever Rasa process holds this conversation: both, one after the other, is simplest.
         for port in (base_port, base_port + 1):
-            os.kill(rasa_pid(port), signal.SIGKILL)
+            os.kill(listening_pid(b"rasa", port), signal.SIGKILL)
         await ws.send_json({"type": "message", "text": area[0]["buttons"][0]["payload"]})
         told = await resident.next(lambda e: e.get("sender") == "system", timeout=30)
         assert "Assistenten svarar inte just nu" in told["text"]
         answer = await resident.next(lambda e: e.get("sender") == "bot", timeout=READY_TIMEOUT)
         assert answer["text"].startswith("Berätta vad det gäller")  # the form went on after the restart
-
-
-def action_server_pid(port: int) -> int:
-    """The pid of the action server listening on ``port`` (from /proc)."""
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            args = (entry / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if b"rasa_sdk" in args and b"--port" in args and args[args.index(b"--port") + 1] == str(port).encode():
-            return int(entry.name)
-    raise LookupError(port)
 
 
 async def test_killing_the_action_server_mid_form_the_resident_is_told_and_the_form_goes_on(production_stack):
@@ -179,7 +160,7 @@ async def test_killing_the_action_server_mid_form_the_resident_is_told_and_the_f
         kind = await resident.say("أريد تقديم شكوى")
         assert kind[0]["buttons"]
         # The whole action server crashes (its main process and its Sanic workers).
-        os.killpg(action_server_pid(int(production_stack["env"]["KOMMUN_ACTION_PORT"])), signal.SIGKILL)
+        os.killpg(listening_pid(b"rasa_sdk", int(production_stack["env"]["KOMMUN_ACTION_PORT"])), signal.SIGKILL)
         await ws.send_json({"type": "message", "text": kind[0]["buttons"][0]["payload"]})
         try:
             told = await resident.next(lambda e: e.get("sender") == "system", timeout=60)

@@ -10,33 +10,16 @@ from datetime import timedelta
 
 import aiohttp
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import update
 
-from bot.app import create_app
 from bot.store import conversations as convs
 from bot.store import handoff
 from bot.store.cases import NewCase
-from bot.store.db import create_engine, session_factory
 from bot.store.models import Case, utcnow
 from bot.store.staff import add_staff, hash_password, set_active
 
 PASSWORD = "a-long-enough-password"
 XSS = "<img src=x onerror=alert(1)>"
-
-
-@pytest.fixture
-async def client(settings):
-    app = create_app(settings.with_overrides(retry_interval=0.2))
-    async with TestClient(TestServer(app)) as test_client:
-        yield test_client
-
-
-@pytest.fixture
-async def db(settings):
-    engine = create_engine(settings.database_url)
-    yield session_factory(engine)
-    await engine.dispose()
 
 
 @pytest.fixture

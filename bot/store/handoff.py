@@ -20,8 +20,8 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.profile import Profile
-from bot.store.cases import CASE_STATUSES, WORKING_LANGUAGE, NewCase, create_case, local_today
-from bot.store.models import Case, CaseEvent, Conversation, Message, StaffMember, utcnow
+from bot.store.cases import CASE_STATUSES, WORKING_LANGUAGE, NewCase, create_case, find_case, local_today
+from bot.store.models import Case, CaseEvent, Conversation, StaffMember, aware, utcnow
 
 LIVE_MODES = ("waiting", "human")
 """Conversation modes in which a person, not the bot, answers the resident."""
@@ -44,13 +44,6 @@ class StaleCase(Exception):
 def staff_actor(member: StaffMember) -> str:
     """The audit trail's ``actor`` for a staff member: ``staff:<username>``."""
     return f"staff:{member.username}"
-
-
-def aware(moment: datetime | None) -> datetime | None:
-    """``moment`` as a timezone-aware UTC time (SQLite returns naive UTC)."""
-    if moment is not None and moment.tzinfo is None:
-        return moment.replace(tzinfo=utcnow().tzinfo)
-    return moment
 
 
 async def record_event(
@@ -215,7 +208,7 @@ async def claim(session: AsyncSession, reference: str, member: StaffMember, now:
         LookupError: no case with this reference.
     """
     now = now or utcnow()
-    case = await _case(session, reference)
+    case = await get_case(session, reference)
     result = await session.execute(
         update(Case)
         .where(Case.id == case.id, Case.status == "waiting_for_staff", Case.assigned_staff_id.is_(None))
@@ -240,20 +233,16 @@ async def claim(session: AsyncSession, reference: str, member: StaffMember, now:
     return case
 
 
-async def _case(session: AsyncSession, reference: str) -> Case:
-    case = (await session.execute(select(Case).where(Case.reference == reference))).scalar_one_or_none()
-    if case is None:
-        raise LookupError(reference)
-    return case
-
-
 async def get_case(session: AsyncSession, reference: str) -> Case:
     """The case with this reference.
 
     Raises:
         LookupError: no such case.
     """
-    return await _case(session, reference)
+    case = await find_case(session, reference)
+    if case is None:
+        raise LookupError(reference)
+    return case
 
 
 async def note_staff_reply(session: AsyncSession, case: Case, member: StaffMember, now: datetime | None = None) -> None:
@@ -408,14 +397,6 @@ async def case_events(session: AsyncSession, case_id: int) -> list[CaseEvent]:
 async def staff_names(session: AsyncSession) -> dict[int, StaffMember]:
     """Every staff account by id (to show who wrote a message or a note)."""
     return {m.id: m for m in (await session.execute(select(StaffMember))).scalars()}
-
-
-async def conversation_transcript(session: AsyncSession, conversation_id: str | None) -> list[Message]:
-    """The conversation's messages oldest first (empty without a conversation)."""
-    if not conversation_id:
-        return []
-    rows = await session.execute(select(Message).where(Message.conversation_id == conversation_id).order_by(Message.id))
-    return list(rows.scalars())
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,13 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def aware(moment: datetime | None) -> datetime | None:
+    """``moment`` as a timezone-aware UTC time (SQLite returns naive UTC); ``None`` stays ``None``."""
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=timezone.utc)
+    return moment
+
+
 class Conversation(Base):
     """One resident's chat. ``id`` is also the Rasa sender id.
 

@@ -16,7 +16,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.store.models import StaffMember, utcnow
+from bot.store.models import StaffMember, aware, utcnow
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 """Usernames: lower-case letters, digits, dot, dash and underscore, 2–64 characters."""
@@ -119,15 +119,20 @@ async def list_staff(session: AsyncSession) -> list[StaffMember]:
     return list((await session.execute(select(StaffMember).order_by(StaffMember.username))).scalars())
 
 
+async def _existing(session: AsyncSession, username: str) -> StaffMember:
+    member = await find_staff(session, username)
+    if member is None:
+        raise StaffError(f"no staff member {username!r}")
+    return member
+
+
 async def set_active(session: AsyncSession, username: str, active: bool) -> StaffMember:
     """Enable or disable an account (a disabled account cannot log in; its sessions stop working).
 
     Raises:
         StaffError: no such account.
     """
-    member = await find_staff(session, username)
-    if member is None:
-        raise StaffError(f"no staff member {username!r}")
+    member = await _existing(session, username)
     member.active = active
     return member
 
@@ -138,9 +143,7 @@ async def set_password(session: AsyncSession, username: str, password_hash: str)
     Raises:
         StaffError: no such account.
     """
-    member = await find_staff(session, username)
-    if member is None:
-        raise StaffError(f"no staff member {username!r}")
+    member = await _existing(session, username)
     member.password_hash = password_hash
     member.failed_logins = 0
     member.locked_until = None
@@ -155,12 +158,6 @@ class LoginResult:
     locked_until: datetime | None = None
 
 
-def _aware(moment: datetime | None, now: datetime) -> datetime | None:
-    if moment is not None and moment.tzinfo is None:  # SQLite returns naive UTC
-        return moment.replace(tzinfo=now.tzinfo)
-    return moment
-
-
 async def record_login(
     session: AsyncSession, member: StaffMember | None, password_ok: bool, now: datetime | None = None
 ) -> LoginResult:
@@ -173,7 +170,7 @@ async def record_login(
     now = now or utcnow()
     if member is None or not member.active:
         return LoginResult(None)
-    locked_until = _aware(member.locked_until, now)
+    locked_until = aware(member.locked_until)
     if locked_until is not None and locked_until > now:
         return LoginResult(None, locked_until)
     if not password_ok:

@@ -193,6 +193,7 @@ def create_app(settings: Settings, profile: Profile | None = None, catalogs: Cat
     app.on_shutdown.append(_close_sockets)
     app.router.add_get("/", index)
     app.router.add_get("/ws/chat", chat_socket)
+    app.router.add_get("/api/ui", ui_preferred)
     app.router.add_get("/api/ui/{language}", ui_strings)
     app.router.add_post("/nlg", nlg)
     app.router.add_get("/healthz", healthz)
@@ -213,11 +214,35 @@ def _ui(app: web.Application, language: str) -> dict[str, Any]:
         "dir": cat.direction,
         "strings": catalogs.ui(language, catalogs.profile_values(profile, language)),
         "languages": [{"code": code, "name": catalogs.get(code).name} for code in catalogs.languages],
+        "privacy_url": profile.privacy_url,
     }
 
 
+def _origin_of(request: web.Request) -> str:
+    return f"{request.scheme}://{request.host}"
+
+
+def origin_allowed(request: web.Request) -> bool:
+    """True when the page that sent this request may use the resident chat (its ``Origin`` header).
+
+    Allowed: no ``Origin`` (not a browser page, e.g. the benchmark), the chat server's own origin and
+    the profile's ``widget.allowed_origins``.
+    """
+    origin = request.headers.get("Origin")
+    return origin is None or origin == _origin_of(request) or origin in request.app[PROFILE].widget_allowed_origins
+
+
+def _cors(request: web.Request, response: web.Response) -> web.Response:
+    """Let an allowed web site embedding the widget read this response (CORS)."""
+    origin = request.headers.get("Origin")
+    if origin and origin != _origin_of(request) and origin_allowed(request):
+        response.headers["Access-Control-Allow-Origin"] = origin
+    response.headers["Vary"] = "Origin"
+    return response
+
+
 async def index(request: web.Request) -> web.Response:
-    """The resident chat page, in the ``?lang=`` language or the default."""
+    """The resident chat page (the widget filling the page), in the ``?lang=`` language or the default."""
     app = request.app
     language = request.query.get("lang", app[SETTINGS].default_language)
     if not app[CATALOGS].supports(language):
@@ -228,11 +253,19 @@ async def index(request: web.Request) -> web.Response:
 
 
 async def ui_strings(request: web.Request) -> web.Response:
-    """Chat-page labels of one language, for switching without a reload."""
+    """Chat labels of one language (``{language, dir, strings, languages, privacy_url}``); 404 if unknown."""
     language = request.match_info["language"]
     if not request.app[CATALOGS].supports(language):
         raise web.HTTPNotFound(text="unknown language")
-    return web.json_response(_ui(request.app, language))
+    return _cors(request, web.json_response(_ui(request.app, language)))
+
+
+async def ui_preferred(request: web.Request) -> web.Response:
+    """Chat labels of the first supported language in ``?prefer=ar,sv-SE,en``, else the default language."""
+    catalogs = request.app[CATALOGS]
+    wanted = [code.strip().split("-")[0].lower() for code in request.query.get("prefer", "").split(",")]
+    language = next((code for code in wanted if catalogs.supports(code)), request.app[SETTINGS].default_language)
+    return _cors(request, web.json_response(_ui(request.app, language)))
 
 
 # -- resident socket -----------------------------------------------------------------------------
@@ -246,6 +279,9 @@ async def chat_socket(request: web.Request) -> web.WebSocketResponse:
     """
     app = request.app
     settings, catalogs, gateway = app[SETTINGS], app[CATALOGS], app[GATEWAY]
+    if not origin_allowed(request):
+        logger.warning("resident socket from a web site not in widget.allowed_origins refused")
+        raise web.HTTPForbidden(text="this web site may not embed the chat (widget.allowed_origins)")
     ws = web.WebSocketResponse(heartbeat=30, max_msg_size=16 * 1024)
     await ws.prepare(request)
     app[SOCKETS].add(ws)
@@ -256,13 +292,16 @@ async def chat_socket(request: web.Request) -> web.WebSocketResponse:
         if not ws.closed:
             await ws.send_json(event)
 
-    async def error(code: str, key: str, **values: Any) -> None:
+    async def error(code: str, key: str, client_id: Any = None, **values: Any) -> None:
         current = language
         if conversation_id is not None:  # the language may have changed since hello
             async with app[SESSIONS]() as session:
                 conversation = await convs.get_conversation(session, conversation_id)
             current = conversation.language if conversation else language
-        await push({"type": "error", "code": code, "message": catalogs.system(key, current, values)})
+        event = {"type": "error", "code": code, "message": catalogs.system(key, current, values)}
+        if client_id is not None:  # the widget stops resending that message
+            event["client_id"] = str(client_id)[:64]
+        await push(event)
 
     try:
         async for frame in ws:
@@ -309,18 +348,18 @@ async def chat_socket(request: web.Request) -> web.WebSocketResponse:
             if kind == "message":
                 body = event.get("text")
                 display = event.get("display")
+                client_id = event.get("client_id")
+                client_id = str(client_id)[:64] if client_id is not None else None
                 if (
                     not isinstance(body, str)
                     or not body.strip()
                     or (display is not None and not isinstance(display, str))
                 ):
-                    await error("invalid", "message_invalid")
+                    await error("invalid", "message_invalid", client_id)
                     continue
                 if len(body) > settings.max_message_chars or len(display or "") > settings.max_message_chars:
-                    await error("too_long", "message_too_long", max_chars=settings.max_message_chars)
+                    await error("too_long", "message_too_long", client_id, max_chars=settings.max_message_chars)
                     continue
-                client_id = event.get("client_id")
-                client_id = str(client_id)[:64] if client_id is not None else None
                 stored = await gateway.receive(conversation_id, body.strip(), display, client_id)
                 await push({"type": "ack", "client_id": client_id, "id": stored.id})
             elif kind == "leave":

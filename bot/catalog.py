@@ -71,9 +71,19 @@ def placeholders(text: str) -> set[str]:
     return {field for _, field, _, _ in string.Formatter().parse(text) if field}
 
 
-def render_text(text: str, values: Mapping[str, Any]) -> str:
-    """Fill ``{name}`` placeholders of ``text`` from ``values`` (unknown ones stay as ``{name}``)."""
-    return text.format_map(_Placeholders({k: v for k, v in values.items() if v is not None}))
+FSI, PDI = "\u2068", "\u2069"
+"""Unicode bidi isolates (First Strong Isolate, Pop Directional Isolate), Unicode Standard Annex #9."""
+
+
+def render_text(text: str, values: Mapping[str, Any], isolate: bool = False) -> str:
+    """Fill ``{name}`` placeholders of ``text`` from ``values`` (unknown ones stay as ``{name}``).
+
+    ``isolate`` wraps every filled-in value in FSI … PDI, so a Swedish reference number, phone number
+    or address inside a right-to-left sentence keeps its own left-to-right order (W3C, "Inline markup
+    and bidirectional text in HTML": isolate inserted text).
+    """
+    kept = {k: (f"{FSI}{v}{PDI}" if isolate else v) for k, v in values.items() if v is not None}
+    return text.format_map(_Placeholders(kept))
 
 
 class Catalogs:
@@ -141,12 +151,14 @@ class Catalogs:
     ) -> dict[str, Any]:
         """Render a Rasa response in ``language``: ``{"text": str, "buttons": [{title, payload}]}``.
 
-        ``profile`` is needed for responses with ``buttons: areas``.
+        ``profile`` is needed for responses with ``buttons: areas``. In right-to-left languages the
+        filled-in values are bidi-isolated (:func:`render_text`).
 
         Raises:
             CatalogError: unknown language or response name, or area buttons without a profile.
         """
         cat = self.get(language)
+        rtl = cat.direction == "rtl"
         try:
             entry = cat.responses[name]
         except KeyError:
@@ -160,9 +172,10 @@ class Catalogs:
             buttons = self.area_buttons(profile, language)
         else:
             buttons = [
-                {"title": render_text(b["title"], values), "payload": b["payload"]} for b in entry.get("buttons") or []
+                {"title": render_text(b["title"], values, rtl), "payload": b["payload"]}
+                for b in entry.get("buttons") or []
             ]
-        return {"text": render_text(entry["text"], values), "buttons": buttons}
+        return {"text": render_text(entry["text"], values, rtl), "buttons": buttons}
 
     def system(self, key: str, language: str, values: Mapping[str, Any] | None = None) -> str:
         """Render a gateway message in ``language``.
@@ -172,7 +185,7 @@ class Catalogs:
         """
         cat = self.get(language)
         try:
-            return render_text(cat.system[key], values or {})
+            return render_text(cat.system[key], values or {}, cat.direction == "rtl")
         except KeyError:
             raise CatalogError(f"system message {key!r} is missing from the {language!r} catalog") from None
 
@@ -202,8 +215,9 @@ class Catalogs:
             raise CatalogError(f"e-mail text {key!r} is missing from the {language!r} catalog") from None
 
     def ui(self, language: str, values: Mapping[str, Any]) -> dict[str, str]:
-        """All chat-page labels of ``language``, rendered."""
-        return {key: render_text(text, values) for key, text in self.get(language).ui.items()}
+        """All chat-page labels of ``language``, rendered (values isolated in right-to-left languages)."""
+        cat = self.get(language)
+        return {key: render_text(text, values, cat.direction == "rtl") for key, text in cat.ui.items()}
 
     # -- formatting of facts -------------------------------------------------------------------
 

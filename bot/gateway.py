@@ -21,6 +21,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
 from bot.catalog import Catalogs
@@ -55,7 +56,7 @@ def message_event(message: Message) -> dict[str, Any]:
         "buttons": payload.get("buttons") or [],
         "lang": payload.get("lang"),
         "dir": payload.get("dir"),
-        "client_id": payload.get("client_id"),
+        "client_id": message.client_id or payload.get("client_id"),
         "name": payload.get("name") if message.sender == "staff" else None,
         "time": message.created_at.isoformat() if message.created_at else None,
     }
@@ -190,11 +191,17 @@ class Gateway:
         free-text messages of at least 20 characters get the language they are written in
         (:func:`bot.langid.text_language`) in ``payload.written_in``, passed to Rasa as
         ``metadata.written_in`` (a complaint's description keeps its original language).
+
+        ``client_id`` is the widget's id of the message: a message the widget sends again (after a
+        reconnect, it did not see the acknowledgement) is recognised, not stored or answered twice;
+        the stored message is returned.
         """
         async with self._sessions() as session:
             conversation = await convs.get_conversation(session, conversation_id)
             if conversation is None:
                 raise LookupError(conversation_id)
+            if client_id and (known := await convs.find_by_client_id(session, conversation_id, client_id)):
+                return known
             first = not text.startswith("/") and not await convs.has_resident_messages(session, conversation_id)
         decision, language = "keep", conversation.language
         written_in = None
@@ -205,18 +212,25 @@ class Gateway:
                 decision, language = "keep", conversation.language
         elif not text.startswith("/") and len(text) >= MIN_CHARS_FOR_TEXT_LANGUAGE:
             written_in = await loop.run_in_executor(None, text_language, text, conversation.language)
-        async with self._sessions() as session, session.begin():
-            if decision == "switch":
-                await convs.set_language(session, conversation_id, language)
-            payload: dict[str, Any] = {**self._lang_payload(conversation.language), "client_id": client_id}
-            if written_in:
-                payload["written_in"] = written_in
-            if display is not None and display != text:
-                payload["rasa_text"] = text
-            mode = conversation.mode
-            message = await convs.add_message(
-                session, conversation_id, "resident", display or text, payload, delivered=mode in LIVE_MODES
-            )
+        try:
+            async with self._sessions() as session, session.begin():
+                if decision == "switch":
+                    await convs.set_language(session, conversation_id, language)
+                payload: dict[str, Any] = {**self._lang_payload(conversation.language), "client_id": client_id}
+                if written_in:
+                    payload["written_in"] = written_in
+                if display is not None and display != text:
+                    payload["rasa_text"] = text
+                mode = conversation.mode
+                message = await convs.add_message(
+                    session, conversation_id, "resident", display or text, payload, mode in LIVE_MODES, client_id
+                )
+        except IntegrityError:  # the same message, sent again at the same moment on another socket
+            async with self._sessions() as session:
+                known = await convs.find_by_client_id(session, conversation_id, client_id or "")
+            if known is None:
+                raise
+            return known
         await self.broadcast(conversation_id, message_event(message))
         if decision == "switch":
             await self.broadcast(conversation_id, {"type": "language", **self._lang_payload(language)})

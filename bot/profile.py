@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import yaml
 
@@ -89,6 +90,7 @@ class Profile:
     suicide_line: str = "90101"
     violence_line: str = "020-50 50 50"
     retention_days: int = 730
+    widget_allowed_origins: tuple[str, ...] = ()
 
     def department(self, department_id: str) -> Department:
         """The department with this id.
@@ -143,6 +145,19 @@ def _positive_int(value: Any, where: str, unit: str = "working days") -> int:
     return value
 
 
+def _origin(value: Any, where: str) -> str:
+    """``scheme://host[:port]`` of a web address, lower case, without path.
+
+    Raises:
+        ProfileError: not an http(s) address with a host.
+    """
+    parts = urlsplit(str(value).strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/") or parts.query:
+        raise ProfileError(f"profile: '{where}' must be a web site's origin like https://www.kommun.se, got '{value}'")
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{parts.hostname.lower()}{port}"
+
+
 def parse_profile(data: Any) -> Profile:
     """Validate a profile already loaded from YAML.
 
@@ -194,10 +209,18 @@ def parse_profile(data: Any) -> Profile:
     retention = data.get("retention") or {}
     if not isinstance(handoff, dict) or not isinstance(crisis, dict) or not isinstance(retention, dict):
         raise ProfileError("profile: 'handoff', 'crisis_lines' and 'retention' must be mappings")
+    website = str(_require(data, "municipality.website"))
+    widget = data.get("widget") or {}
+    origins = widget.get("allowed_origins") if isinstance(widget, dict) else None
+    if origins is None:
+        origins = [urlunsplit((*urlsplit(website)[:2], "", "", ""))]
+    if not isinstance(origins, list):
+        raise ProfileError("profile: 'widget.allowed_origins' must be a list of web site origins")
+    allowed = tuple(_origin(o, f"widget.allowed_origins[{i}]") for i, o in enumerate(origins))
     return Profile(
         name=str(_require(data, "municipality.name")),
         short_name=str(data["municipality"].get("short_name") or data["municipality"]["name"]),
-        website=str(_require(data, "municipality.website")),
+        website=website,
         privacy_url=str(_require(data, "municipality.privacy_url")),
         timezone=str(data["municipality"].get("timezone") or "Europe/Stockholm"),
         phone=str(_require(data, "contact.phone")),
@@ -220,6 +243,7 @@ def parse_profile(data: Any) -> Profile:
         suicide_line=str(crisis.get("suicide") or "90101"),
         violence_line=str(crisis.get("violence") or "020-50 50 50"),
         retention_days=_positive_int(retention.get("closed_case_days", 730), "retention.closed_case_days", "days"),
+        widget_allowed_origins=allowed,
     )
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 
 from bot.store import conversations as convs
 
@@ -26,30 +25,83 @@ async def hello(client, **extra) -> tuple[object, dict]:
     return ws, await receive(ws, "welcome")
 
 
-async def test_page_is_served_in_the_asked_language(client):
+async def test_page_is_the_widget_in_the_asked_language(client):
     sv = await client.get("/")
     assert sv.status == 200
     html = await sv.text()
-    assert '<html lang="sv" dir="ltr">' in html and "Exempelby kommun" in html
-    assert "script-src 'self'" in sv.headers["Content-Security-Policy"]
-    en = await (await client.get("/?lang=en")).text()
-    assert "Write your message" in en
+    assert '<html lang="sv" dir="ltr">' in html and "<title>Chatta med Exempelby kommun</title>" in html
+    assert '<script src="/static/widget.js" defer data-mode="page" data-target="#chat" data-language="sv">' in html
+    assert "<noscript><p>Chatten behöver JavaScript. Du kan ringa oss på 0123-45 67 00" in html
+    assert "<script>" not in html and "style=" not in html  # nothing inline: the strict CSP holds
+    csp = sv.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "style-src 'self'" in csp and "unsafe-inline" not in csp
+    ar = await (await client.get("/?lang=ar")).text()
+    assert '<html lang="ar" dir="rtl">' in ar
     assert '<html lang="sv"' in await (await client.get("/?lang=xx")).text()
-
-
-async def test_page_embeds_its_labels_as_valid_json(client):
-    html = await (await client.get("/?lang=en")).text()
-    raw = html.split('<script type="application/json" id="ui-data">')[1].split("</script>")[0]
-    data = json.loads(raw)
-    assert data["strings"]["send"] == "Send" and data["dir"] == "ltr"
-    assert "<" not in raw  # nothing in the data can close the script element
+    widget = await client.get("/static/widget.js")
+    assert widget.status == 200 and "javascript" in widget.headers["Content-Type"]
 
 
 async def test_ui_strings_endpoint(client):
     data = await (await client.get("/api/ui/en")).json()
     assert data["language"] == "en" and data["strings"]["send"] == "Send"
+    assert data["privacy_url"] == "https://www.exempelby.example/personuppgifter"
     assert [lang["name"] for lang in data["languages"]][:2] == ["Svenska", "English"]
     assert (await client.get("/api/ui/xx")).status == 404
+
+
+async def test_ui_strings_of_the_first_supported_preferred_language(client):
+    assert (await (await client.get("/api/ui?prefer=de,ar-SY,en")).json())["language"] == "ar"
+    assert (await (await client.get("/api/ui?prefer=xx")).json())["language"] == "sv"
+    assert (await (await client.get("/api/ui")).json())["language"] == "sv"
+    arabic = await (await client.get("/api/ui?prefer=ar")).json()
+    assert arabic["dir"] == "rtl"
+    assert "\u2068Exempelby kommun\u2069" in arabic["strings"]["heading"]  # isolated inside Arabic
+
+
+async def test_an_allowed_web_site_may_embed_the_widget_and_others_may_not(client):
+    allowed = {"Origin": "https://www.exempelby.example"}  # profiles/example.yml widget.allowed_origins
+    other = {"Origin": "https://evil.example"}
+    response = await client.get("/api/ui/sv", headers=allowed)
+    assert response.headers["Access-Control-Allow-Origin"] == "https://www.exempelby.example"
+    assert "Origin" in response.headers["Vary"]
+    assert "Access-Control-Allow-Origin" not in (await client.get("/api/ui/sv", headers=other)).headers
+    ws = await client.ws_connect("/ws/chat", headers=allowed)
+    await ws.send_json({"type": "hello"})
+    assert (await receive(ws, "welcome"))["language"] == "sv"
+    await ws.close()
+    own = {"Origin": str(client.make_url("")).rstrip("/")}
+    ws = await client.ws_connect("/ws/chat", headers=own)
+    await ws.close()
+    refused = await client.get(
+        "/ws/chat", headers={**other, "Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13",
+                             "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="}
+    )  # fmt: skip
+    assert refused.status == 403
+
+
+async def test_a_message_sent_again_after_a_reconnect_is_stored_once(client, db):
+    ws, welcome = await hello(client)
+    await ws.send_json({"type": "message", "text": "min gatlampa är trasig", "client_id": "c-42"})
+    first = await receive(ws, "ack")
+    await ws.close()  # the widget did not see the ack: it sends the message again on its next socket
+    again, _ = await hello(client, token=welcome["token"])
+    await again.send_json({"type": "message", "text": "min gatlampa är trasig", "client_id": "c-42"})
+    second = await receive(again, "ack")
+    assert second["id"] == first["id"] and second["client_id"] == "c-42"
+    await again.send_json({"type": "hello", "token": welcome["token"]})
+    history = (await receive(again, "welcome"))["history"]
+    resident = [m for m in history if m["sender"] == "resident"]
+    assert [(m["text"], m["client_id"]) for m in resident] == [("min gatlampa är trasig", "c-42")]
+    await again.close()
+
+
+async def test_a_refused_message_names_its_client_id_so_the_widget_stops_resending(client):
+    ws, _ = await hello(client)
+    await ws.send_json({"type": "message", "text": "x" * 2001, "client_id": "c-long"})
+    error = await receive(ws, "error")
+    assert error["code"] == "too_long" and error["client_id"] == "c-long"
+    await ws.close()
 
 
 async def test_new_conversation_is_greeted_and_gets_a_token(client):

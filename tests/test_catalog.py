@@ -155,3 +155,12 @@ def test_area_buttons_come_from_the_profile(catalogs, profile):
     assert rendered["buttons"][0]["title"] == "Waddooyinka iyo beeraha"
     with pytest.raises(CatalogError):
         catalogs.response("utter_ask_complaint_area", "so", {})
+
+
+def test_values_inside_right_to_left_text_are_bidi_isolated(catalogs, profile):
+    values = {**catalogs.profile_values(profile, "ar"), "reference": "SYN-2026-00042"}
+    status = catalogs.response("utter_case_status_found", "ar", values, profile)["text"]
+    assert "\u2068SYN-2026-00042\u2069" in status  # the Swedish reference keeps its order in Arabic
+    swedish = catalogs.response("utter_case_status_found", "sv", {**values}, profile)["text"]
+    assert "SYN-2026-00042" in swedish and "\u2068" not in swedish
+    assert "\u2068" in catalogs.system("nobody_free", "fa", catalogs.profile_values(profile, "fa"))

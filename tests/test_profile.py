@@ -61,3 +61,18 @@ def test_missing_file_is_a_profile_error(tmp_path):
     bad.write_text("municipality: [unclosed", encoding="utf-8")
     with pytest.raises(ProfileError, match="not valid YAML"):
         load_profile(bad)
+
+
+def test_widget_origins_default_to_the_web_site_and_are_checked():
+    data = example()
+    data["widget"] = {"allowed_origins": ["HTTPS://Www.Kommun.example:8443/", "http://intranet.kommun.example"]}
+    assert parse_profile(data).widget_allowed_origins == (
+        "https://www.kommun.example:8443",
+        "http://intranet.kommun.example",
+    )
+    del data["widget"]
+    data["municipality"]["website"] = "https://www.exempelby.example/start"
+    assert parse_profile(data).widget_allowed_origins == ("https://www.exempelby.example",)
+    data["widget"] = {"allowed_origins": ["https://www.kommun.example/chat"]}
+    with pytest.raises(ProfileError, match=r"widget\.allowed_origins\[0\].*origin"):
+        parse_profile(data)

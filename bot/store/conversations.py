@@ -54,11 +54,13 @@ async def add_message(
     text: str,
     payload: dict[str, Any] | None = None,
     delivered: bool = False,
+    client_id: str | None = None,
 ) -> Message:
-    """Append a message to a transcript.
+    """Append a message to a transcript (``client_id``: the widget's id of a resident message).
 
     Raises:
         ValueError: ``sender`` is not one of :data:`SENDERS`.
+        sqlalchemy.exc.IntegrityError: (at flush) the conversation already has a message with ``client_id``.
     """
     if sender not in SENDERS:
         raise ValueError(f"unknown sender {sender!r}")
@@ -69,10 +71,19 @@ async def add_message(
         payload=payload,
         created_at=utcnow(),
         delivered_at=utcnow() if delivered else None,
+        client_id=client_id,
     )
     session.add(message)
     await session.flush()
     return message
+
+
+async def find_by_client_id(session: AsyncSession, conversation_id: str, client_id: str) -> Message | None:
+    """The message the widget sent with ``client_id`` in this conversation, or ``None``."""
+    row = await session.execute(
+        select(Message).where(Message.conversation_id == conversation_id, Message.client_id == client_id)
+    )
+    return row.scalars().first()
 
 
 async def has_resident_messages(session: AsyncSession, conversation_id: str) -> bool:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, Boolean, Column, Date, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Column, Date, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import declarative_base
 
 Base = declarative_base()
@@ -51,10 +51,13 @@ class Message(Base):
 
     ``sender`` is ``resident``, ``bot``, ``staff`` or ``system``. ``payload`` holds buttons or other
     structured content (JSON). ``delivered_at`` is set on resident messages once Rasa has answered
-    them; a resident message without it is retried, so nothing typed is lost.
+    them; a resident message without it is retried, so nothing typed is lost. ``client_id`` is the
+    widget's id of a resident message (unique per conversation): a message sent again after a
+    reconnect is recognised and stored once.
     """
 
     __tablename__ = "message"
+    __table_args__ = (Index("ix_message_conversation_client", "conversation_id", "client_id", unique=True),)
 
     id = Column(Integer, primary_key=True, autoincrement=True)
     conversation_id = Column(String(36), ForeignKey("conversation.id", ondelete="CASCADE"), nullable=False, index=True)
@@ -64,6 +67,7 @@ class Message(Base):
     payload = Column(JSON, nullable=True)
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
     delivered_at = Column(DateTime(timezone=True), nullable=True)
+    client_id = Column(String(64), nullable=True)
 
 
 class Case(Base):

@@ -132,9 +132,9 @@ class Catalogs:
         return language in self._by_code
 
     def language_buttons(self) -> list[dict[str, str]]:
-        """One button per supported language, titled with the language's own name."""
+        """One button per supported language, titled with the language's own name (``lang``: its code)."""
         return [
-            {"title": cat.name, "payload": "/change_language" + json.dumps({"language": code})}
+            {"title": cat.name, "payload": "/change_language" + json.dumps({"language": code}), "lang": code}
             for code, cat in self._by_code.items()
         ]
 

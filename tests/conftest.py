@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import asyncpg
 import pytest
+import yaml
 
 from actions import store
 from bot.catalog import Catalogs
@@ -118,3 +125,54 @@ async def db(settings):
     engine = create_engine(settings.database_url)
     yield session_factory(engine)
     await engine.dispose()
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on right now (127.0.0.1)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory):
+    """The whole stack as `make run` starts it (SQLite, one Rasa), once per test session.
+
+    Yields ``{url, env, process, data_dir, embed_port}``: ``embed_port`` is a free port whose origin
+    ``http://127.0.0.1:<embed_port>`` the stack's profile allows to embed the widget.
+    """
+    data_dir = tmp_path_factory.mktemp("stack")
+    embed_port = free_port()
+    profile_data = yaml.safe_load((PROJECT_ROOT / "profiles" / "example.yml").read_text(encoding="utf-8"))
+    profile_data["widget"] = {"allowed_origins": [f"http://127.0.0.1:{embed_port}"]}
+    profile_path = data_dir / "profile.yml"
+    profile_path.write_text(yaml.safe_dump(profile_data, allow_unicode=True), encoding="utf-8")
+    env = {
+        **os.environ,
+        "KOMMUN_DATA_DIR": str(data_dir),
+        "KOMMUN_PROFILE": str(profile_path),
+        "KOMMUN_PORT": str(free_port()),
+        "KOMMUN_RASA_PORT": str(free_port()),
+        "KOMMUN_ACTION_PORT": str(free_port()),
+    }
+    env.pop("DATABASE_URL", None)
+    env.pop("REDIS_URL", None)
+    log = (data_dir / "supervisor.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "run"], cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+    url = f"http://127.0.0.1:{env['KOMMUN_PORT']}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:  # the web app is up long before Rasa
+        try:
+            with socket.create_connection(("127.0.0.1", int(env["KOMMUN_PORT"])), timeout=1):
+                break
+        except OSError:
+            if process.poll() is not None:
+                pytest.fail((data_dir / "supervisor.log").read_text())
+            time.sleep(0.3)
+    yield {"url": url, "env": env, "process": process, "data_dir": data_dir, "embed_port": embed_port}
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        process.wait(60)
+    log.close()

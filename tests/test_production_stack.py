@@ -22,8 +22,8 @@ import asyncpg
 import pytest
 
 from bot.settings import PROJECT_ROOT
-from tests.conftest import PG_ADMIN_DSN
-from tests.test_stack import Resident, free_port
+from tests.conftest import PG_ADMIN_DSN, free_port
+from tests.test_stack import Resident
 
 pytestmark = pytest.mark.stack
 

@@ -1,7 +1,8 @@
 """The whole stack as `make run` starts it: supervisor, real Rasa with the trained model, action server, web app.
 
-One stack per test module (it takes ~40 s to load Rasa). A resident holds the walking-skeleton
-conversation in Swedish and in English over the real WebSocket; the cases then show in
+One stack per test session (conftest ``stack``, shared with the widget's browser tests; ~40 s to load
+Rasa). A resident holds the walking-skeleton conversation in Swedish and in English over the real
+WebSocket; the cases then show in
 `python -m bot cases list --json` with their transcripts; Ctrl-C stops everything.
 """
 
@@ -9,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
 import shutil
 import signal
@@ -27,44 +27,6 @@ from bot.settings import PROJECT_ROOT
 pytestmark = pytest.mark.stack
 
 READY_TIMEOUT = 240.0
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory):
-    data_dir = tmp_path_factory.mktemp("stack")
-    env = {
-        **os.environ,
-        "KOMMUN_DATA_DIR": str(data_dir),
-        "KOMMUN_PORT": str(free_port()),
-        "KOMMUN_RASA_PORT": str(free_port()),
-        "KOMMUN_ACTION_PORT": str(free_port()),
-    }
-    env.pop("DATABASE_URL", None)
-    log = (data_dir / "supervisor.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "run"], cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
-    )
-    url = f"http://127.0.0.1:{env['KOMMUN_PORT']}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:  # the web app is up long before Rasa
-        try:
-            with socket.create_connection(("127.0.0.1", int(env["KOMMUN_PORT"])), timeout=1):
-                break
-        except OSError:
-            if process.poll() is not None:
-                pytest.fail((data_dir / "supervisor.log").read_text())
-            time.sleep(0.3)
-    yield {"url": url, "env": env, "process": process, "data_dir": data_dir}
-    if process.poll() is None:
-        process.send_signal(signal.SIGINT)
-        process.wait(60)
-    log.close()
 
 
 class Resident:

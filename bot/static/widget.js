@@ -87,7 +87,9 @@
     ]),
     part("p", "intro", { "class": "intro" }),
     part("p", "status", { "class": "status", role: "status" }),
-    part("ol", "log", { "class": "log", role: "log", "aria-live": "polite", "aria-labelledby": "heading", tabindex: "0" }),
+    part("div", "log-region", { "class": "log-region", role: "log", "aria-labelledby": "heading", tabindex: "0" }, [
+      part("ol", "log", { "class": "log" })
+    ]),
     part("p", "typing", { "class": "typing", hidden: "" }, [
       el("span", { "class": "dots", "aria-hidden": "true" }, [el("span"), el("span"), el("span")]),
       part("span", "typing-text", { "class": "typing-text" })
@@ -268,7 +270,12 @@
   function cssEscape(value) { return window.CSS && CSS.escape ? CSS.escape(value) : String(value).replace(/"/g, ""); }
 
   function scrollDown(node) {
-    node.scrollIntoView({ block: "end", behavior: reducedMotion() ? "auto" : "smooth" });
+    var region = R["log-region"];
+    if (region.scrollTo) {
+      region.scrollTo({ top: region.scrollHeight, behavior: reducedMotion() ? "auto" : "smooth" });
+    } else {
+      region.scrollTop = region.scrollHeight;
+    }
   }
 
   function reducedMotion() {
@@ -472,8 +479,10 @@
     applyUi(data);
     reveal();
     if (pageMode || storage.get("open")) { open(pageMode ? false : true); } else { R.panel.hidden = true; }
-  }).catch(function () {
-    reveal();
-    R.status.textContent = "\u26a0";  // the server is unreachable: no catalog to say it with
+  }).catch(function (error) {
+    // The chat server is unreachable or does not allow this web site (widget.allowed_origins in its
+    // profile): no chat is shown, rather than one that cannot work.
+    host.parentNode.removeChild(host);
+    if (window.console) { console.warn("kommun chat widget: not started:", error.message); }
   });
 })();

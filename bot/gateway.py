@@ -16,7 +16,6 @@ import asyncio
 import logging
 import time
 import zlib
-from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
@@ -88,7 +87,10 @@ class Gateway:
         self.hub = hub or Hub()
         self._actions_ok = actions_ok
         self.metrics = Metrics()
-        self._locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        # One lock per conversation, kept only while some task holds or waits for it (counted in
+        # _lock_users): keeping one for every conversation ever seen would grow memory over days of chats.
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._lock_users: dict[str, int] = {}
         self._told_unavailable: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self.rasa_seen_ready = False
@@ -275,39 +277,52 @@ class Gateway:
 
     async def deliver_pending(self, conversation_id: str) -> None:
         """Send a conversation's undelivered resident messages to Rasa, in order, one at a time."""
-        async with self._locks[conversation_id]:
-            while True:
-                async with self._sessions() as session:
-                    conversation = await convs.get_conversation(session, conversation_id)
-                    pending = await convs.undelivered(session, conversation_id)
-                if conversation is None or conversation.mode in LIVE_MODES or not pending:
-                    return
-                if conversation.mode == "closed" and not await self._reopen(conversation):
-                    return
-                message = pending[0]
-                rasa_text = (message.payload or {}).get("rasa_text") or message.text
-                await self.broadcast(conversation_id, {"type": "typing", "on": True})
-                try:
-                    metadata = {"language": conversation.language}
-                    if (message.payload or {}).get("written_in"):
-                        metadata["written_in"] = message.payload["written_in"]
-                    started = time.perf_counter()
-                    replies = await self._rasa_for(conversation_id).send(conversation_id, rasa_text, metadata)
-                    if not replies and self._actions_ok is not None and not await self._actions_ok():
-                        # Rasa swallows a failed custom action and answers nothing: the message is kept
-                        # and sent again once the action server is back (the form then goes on).
-                        raise RasaUnavailable("the action server is not answering")
-                    self.metrics.turn_seconds.observe(time.perf_counter() - started)
-                    self.metrics.turns.inc()
-                except RasaUnavailable as exc:
-                    self.metrics.rasa_errors.inc()
-                    logger.warning("Rasa unavailable for a conversation: %s", exc)
-                    await self.broadcast(conversation_id, {"type": "typing", "on": False})
-                    await self._tell_unavailable(conversation)
-                    return
-                self.rasa_seen_ready = True
-                self._told_unavailable.discard(conversation_id)
-                await self._store_replies(conversation, message.id, replies)
+        lock = self._locks.setdefault(conversation_id, asyncio.Lock())
+        self._lock_users[conversation_id] = self._lock_users.get(conversation_id, 0) + 1
+        try:
+            async with lock:
+                await self._deliver_in_order(conversation_id)
+        finally:
+            self._lock_users[conversation_id] -= 1
+            if not self._lock_users[conversation_id]:
+                del self._lock_users[conversation_id], self._locks[conversation_id]
+
+    async def _deliver_in_order(self, conversation_id: str) -> None:
+        while True:
+            async with self._sessions() as session:
+                conversation = await convs.get_conversation(session, conversation_id)
+                pending = await convs.undelivered(session, conversation_id)
+            if conversation is None or conversation.mode in LIVE_MODES or not pending:
+                return
+            if conversation.mode == "closed" and not await self._reopen(conversation):
+                return
+            message = pending[0]
+            rasa_text = (message.payload or {}).get("rasa_text") or message.text
+            await self.broadcast(conversation_id, {"type": "typing", "on": True})
+            failure = None
+            try:
+                metadata = {"language": conversation.language}
+                if (message.payload or {}).get("written_in"):
+                    metadata["written_in"] = message.payload["written_in"]
+                started = time.perf_counter()
+                replies = await self._rasa_for(conversation_id).send(conversation_id, rasa_text, metadata)
+                if not replies and self._actions_ok is not None and not await self._actions_ok():
+                    # Rasa swallows a failed custom action and answers nothing: the message is kept
+                    # and sent again once the action server is back (the form then goes on).
+                    raise RasaUnavailable("the action server is not answering")
+                self.metrics.turn_seconds.observe(time.perf_counter() - started)
+                self.metrics.turns.inc()
+            except RasaUnavailable as exc:
+                failure = str(exc)
+            if failure is not None:  # handled outside the except block: nothing chains onto the error
+                self.metrics.rasa_errors.inc()
+                logger.warning("Rasa unavailable for a conversation: %s", failure)
+                await self.broadcast(conversation_id, {"type": "typing", "on": False})
+                await self._tell_unavailable(conversation)
+                return
+            self.rasa_seen_ready = True
+            self._told_unavailable.discard(conversation_id)
+            await self._store_replies(conversation, message.id, replies)
 
     async def _reopen(self, conversation: Conversation) -> bool:
         """Resume Rasa for a conversation whose live chat ended, and switch it back to mode ``bot``.

@@ -180,8 +180,10 @@ def build_children(settings: Settings, model: Path) -> list[Child]:
     """The action server, the Rasa server(s) and the web app, with the environment carrying ``settings``.
 
     In the production profile the action server runs as many Sanic workers as there are Rasa processes.
+    Rasa's telemetry is off (``RASA_TELEMETRY_ENABLED=false``) unless the environment turns it on: a
+    municipality's assistant sends nothing about its use to a third party.
     """
-    env = {**os.environ, **settings.child_env(), "PYTHONUNBUFFERED": "1"}
+    env = {"RASA_TELEMETRY_ENABLED": "false", **os.environ, **settings.child_env(), "PYTHONUNBUFFERED": "1"}
     logs = settings.data_dir / "logs"
     py = sys.executable
 

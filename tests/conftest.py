@@ -139,7 +139,8 @@ def stack(tmp_path_factory):
     """The whole stack as `make run` starts it (SQLite, one Rasa), once per test session.
 
     Yields ``{url, env, process, data_dir, embed_port}``: ``embed_port`` is a free port whose origin
-    ``http://127.0.0.1:<embed_port>`` the stack's profile allows to embed the widget.
+    ``http://127.0.0.1:<embed_port>`` the stack's profile allows to embed the widget. At the end,
+    Ctrl-C (SIGINT) must stop every process: exit code 0, no port left open.
     """
     data_dir = tmp_path_factory.mktemp("stack")
     embed_port = free_port()
@@ -172,7 +173,12 @@ def stack(tmp_path_factory):
                 pytest.fail((data_dir / "supervisor.log").read_text())
             time.sleep(0.3)
     yield {"url": url, "env": env, "process": process, "data_dir": data_dir, "embed_port": embed_port}
-    if process.poll() is None:
-        process.send_signal(signal.SIGINT)
-        process.wait(60)
+    # Ctrl-C stops every process: checked here, after the last test that uses the stack.
+    assert process.poll() is None, "the supervisor died during the tests"
+    process.send_signal(signal.SIGINT)
+    assert process.wait(60) == 0
     log.close()
+    for port in ("KOMMUN_PORT", "KOMMUN_RASA_PORT", "KOMMUN_ACTION_PORT"):
+        with socket.socket() as probe:
+            assert probe.connect_ex(("127.0.0.1", int(env[port]))) != 0, f"{port} still open after Ctrl-C"
+    assert (data_dir / "logs" / "rasa.log").exists()

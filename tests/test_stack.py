@@ -12,8 +12,6 @@ import asyncio
 import json
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -320,18 +318,6 @@ async def test_goodbye_ends_a_waiting_chat_and_the_next_message_starts_over_with
     )  # fmt: skip
     case = next(c for c in json.loads(listing.stdout) if c["reference"] == reference)
     assert case["status"] == "received"  # out of the live queue, still a case to acknowledge
-
-
-def test_ctrl_c_stops_every_process(stack):
-    process = stack["process"]
-    logs = Path(stack["data_dir"]) / "logs"
-    assert process.poll() is None
-    process.send_signal(signal.SIGINT)
-    assert process.wait(60) == 0
-    for port in ("KOMMUN_PORT", "KOMMUN_RASA_PORT", "KOMMUN_ACTION_PORT"):
-        with socket.socket() as probe:
-            assert probe.connect_ex(("127.0.0.1", int(stack["env"][port]))) != 0, port
-    assert (logs / "rasa.log").exists()
 
 
 def test_rasa_gets_a_token_that_starts_with_a_dash(tmp_path):

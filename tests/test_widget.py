@@ -32,6 +32,7 @@ CATALOGS = Catalogs()
 SV, EN, AR = CATALOGS.get("sv"), CATALOGS.get("en"), CATALOGS.get("ar")
 BOT_TIMEOUT = 60_000
 PHONE = (360, 740)
+STORED_TOKEN = "Object.keys(localStorage).filter(k => k.endsWith(':token')).map(k => localStorage[k])[0]"
 DESKTOP = (1280, 900)
 
 
@@ -134,10 +135,18 @@ async def test_full_conversation_in_swedish_passes_the_accessibility_audit(brows
     assert "0123-45 67 00" in await last_bot(page)
     violations = await axe_violations(page)
     assert violations == [], violations
+    await expect(page.locator("#log-region")).to_have_attribute("role", "log")  # announced politely
     await page.screenshot(path=str(ARTIFACTS / "widget-sv-desktop.png"), full_page=True)
+    await page.set_viewport_size({"width": 640, "height": 450})  # 1280 × 900 at 200 % zoom
+    assert await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    await expect(page.locator("#send")).to_be_in_viewport()
     await page.set_viewport_size({"width": PHONE[0], "height": PHONE[1]})
     assert await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     await page.screenshot(path=str(ARTIFACTS / "widget-sv-360px.png"))
+    dots = page.locator(".dots span").first
+    assert await dots.evaluate("d => getComputedStyle(d).animationName") == "blink"
+    await page.emulate_media(reduced_motion="reduce")
+    assert await dots.evaluate("d => getComputedStyle(d).animationName") == "none"
     assert page.problems == []
 
 
@@ -221,6 +230,12 @@ async def test_reload_in_the_middle_of_a_conversation_brings_it_back(browser, st
     await expect(page.locator("#privacy")).to_be_hidden()  # shown once, on the first open
     await say(page, "hur når jag er?")
     assert "0123-45 67 00" in await last_bot(page)
+    token = await page.evaluate(STORED_TOKEN)
+    await page.click("#end")  # "End the chat": a new conversation, nothing of the old one on screen
+    await expect(page.locator("#log li")).to_have_count(1, timeout=15_000)
+    await expect(page.locator("#log li.bot")).to_contain_text("Vilket språk")
+    new_token = await page.evaluate(STORED_TOKEN)
+    assert new_token and new_token != token
 
 
 def web_app_pid(supervisor_pid: int) -> int:

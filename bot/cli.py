@@ -84,6 +84,32 @@ def _cmd_bench_nlu(args: argparse.Namespace, settings: Settings) -> int:
     return bench(model, settings.project_root / "tests" / "nlu")
 
 
+def _cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
+    from pathlib import Path
+
+    from bot.bench import BenchOptions, command_line, main
+
+    options = BenchOptions(
+        profile=args.profile,
+        users=args.users,
+        duration=args.duration,
+        warmup=args.warmup,
+        rate=args.rate,
+        turn_timeout=args.turn_timeout,
+        baseline=args.baseline,
+        rasa_processes=args.rasa_processes,
+        pg_admin_dsn=args.pg_admin_dsn,
+        redis_url=args.redis_url,
+        redis_db=args.redis_db,
+        seed=args.seed,
+        markdown=Path(args.markdown) if args.markdown else None,
+        json_path=Path(args.json) if args.json else None,
+        keep=args.keep,
+        command=command_line(sys.argv[1:]),
+    )
+    return main(options, settings)
+
+
 def _cmd_test_stories(args: argparse.Namespace, settings: Settings) -> int:
     from bot.supervisor import render_endpoints
     from bot.training import ensure_model
@@ -296,6 +322,44 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bench-nlu", help="intent accuracy and macro-F1 per language on tests/nlu/<lang>.yml")
     p.add_argument("--model", help="model file (default: the cached model of the current inputs)")
     p.set_defaults(func=_cmd_bench_nlu)
+    p = sub.add_parser(
+        "bench",
+        help="load benchmark: simulated residents over the WebSocket gateway, side by side with bare rasa run",
+    )
+    p.add_argument(
+        "--profile",
+        choices=("embedded", "production", "both"),
+        default="embedded",
+        help="embedded (SQLite, no Redis; default), production (PostgreSQL, Redis, several Rasa processes) or both",
+    )
+    p.add_argument("--users", type=int, default=20, help="concurrent simulated residents (default 20)")
+    p.add_argument("--duration", type=float, default=60.0, help="measured seconds per run (default 60)")
+    p.add_argument("--warmup", type=float, default=10.0, help="seconds of load before the measurement (default 10)")
+    p.add_argument(
+        "--rate", type=float, help="turns/s in all, spread over the users (the soak); default: as fast as answered"
+    )
+    p.add_argument(
+        "--turn-timeout", type=float, default=30.0, help="seconds until an unanswered message is lost (default 30)"
+    )
+    p.add_argument(
+        "--baseline",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also run the same model behind one bare `rasa run` REST webhook",
+    )
+    p.add_argument("--rasa-processes", type=int, help="Rasa processes of the production profile (default: CPU count)")
+    p.add_argument(
+        "--pg-admin-dsn",
+        default="postgresql://postgres@127.0.0.1:5432/postgres",
+        help="PostgreSQL connection that creates and drops the production profile's database",
+    )
+    p.add_argument("--redis-url", default="redis://127.0.0.1:6379", help="Redis server of the production profile")
+    p.add_argument("--redis-db", type=int, default=11, help="Redis db number the production profile uses (default 11)")
+    p.add_argument("--seed", type=int, default=1, help="seed of the conversation mix")
+    p.add_argument("--markdown", metavar="FILE", help="append a markdown section with the figures to FILE")
+    p.add_argument("--json", metavar="FILE", help="write the raw figures as JSON to FILE")
+    p.add_argument("--keep", action="store_true", help="keep the work directory (data and logs of every process)")
+    p.set_defaults(func=_cmd_bench)
     p = sub.add_parser("test-stories", help="run the story tests (rasa test core) against the cached model")
     p.set_defaults(func=_cmd_test_stories)
     cases = sub.add_parser("cases", help="work with cases")

@@ -1,0 +1,222 @@
+"""The pure parts of the load benchmark (bot/bench.py): no stack is started here."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import random
+from datetime import datetime
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+from bot import bench
+from bot.bench import (
+    Ledger,
+    ResponseMatcher,
+    RunResult,
+    RunStats,
+    StackChannel,
+    evaluate_targets,
+    form_answer,
+    percentile,
+    plan_conversation,
+    process_label,
+    render_markdown,
+    render_table,
+)
+
+
+def test_percentile_interpolates_between_ranks():
+    assert percentile([4, 1, 3, 2], 50) == 2.5
+    assert percentile([1, 2, 3, 4], 0) == 1 and percentile([1, 2, 3, 4], 100) == 4
+    assert percentile(list(range(1, 101)), 95) == pytest.approx(95.05)
+    assert percentile([7], 99) == 7
+    assert math.isnan(percentile([], 50))
+
+
+def test_ledger_counts_lost_and_duplicates():
+    ledger = Ledger()
+    for cid in ("a", "b", "c"):
+        ledger.on_send(cid)
+    assert ledger.on_ack("a") is False and ledger.on_ack("a") is True  # two acks for one client id
+    assert ledger.on_ack("b") is False
+    assert ledger.on_ack("zzz") is False and ledger.unknown_acks == 1
+    assert ledger.on_message(10) is False and ledger.on_message(10) is True  # the same id twice
+    assert ledger.on_message(None) is False
+    ledger.on_answer("a")
+    ledger.on_answer("c")  # answered but never acked: lost too
+    assert ledger.lost() == 2  # b (acked, never answered) and c (no ack)
+
+
+def test_run_stats_counts_only_turns_inside_the_window():
+    stats = RunStats(window_start=10.0, window_end=20.0)
+    stats.turn_done(9.9, 100.0)  # warm-up
+    for latency in (100.0, 200.0, 300.0, 400.0):
+        stats.turn_done(15.0, latency)
+    stats.turn_done(20.5, 900.0)  # finished after the window
+    stats.step_done("form confirm", 15.0, 400.0)
+    stats.step_done("form confirm", 25.0, 900.0)
+    stats.error("timeout", "no reply")
+    stats.lost = 1
+    stats.stray("faq contact", ["utter_greet"], ["Hej!"])
+    summary = stats.summary(window_s=10.0)
+    assert summary["turns"] == 4 and summary["turns_per_s"] == pytest.approx(0.4)
+    assert summary["p50_ms"] == pytest.approx(250.0) and summary["max_ms"] == 400.0
+    assert summary["turns_outside_window"] == 2
+    assert summary["errors"] == 1 and summary["errors_by_kind"] == {"timeout": 1} and summary["lost"] == 1
+    assert summary["off_script_by_step"] == {"faq contact": 1}
+    assert summary["steps"] == {"form confirm": {"turns": 1, "p50_ms": 400.0, "p95_ms": 400.0, "max_ms": 400.0}}
+    assert "utter_greet" in summary["off_script_samples"][0]
+
+
+def test_matcher_tells_rendered_catalog_texts_and_bare_names_apart(catalogs, profile):
+    matcher = ResponseMatcher(catalogs)
+    values = {**catalogs.profile_values(profile, "sv"), "reference": "SYN-2026-00042", "check_code": "K7PQ-4XZ9"}
+    values.update(department="Gator och parker", acknowledgement_due="1 december", reply_due="10 december")
+    for name in ("utter_ask_complaint_kind", "utter_faq/opening_hours", "utter_case_created", "utter_greet"):
+        text = catalogs.response(name, "sv", values, profile)["text"]
+        assert matcher.name(text, "sv") == name
+    arabic = catalogs.response("utter_ask_complaint_kind", "ar", {}, profile)["text"]
+    assert matcher.name(arabic) == "utter_ask_complaint_kind"  # any language when none is given
+    assert matcher.name("utter_ask_status_reference") == "utter_ask_status_reference"  # bare Rasa
+    unavailable = catalogs.system("assistant_unavailable", "sv", {"phone": "0123-45 67 00"})
+    assert matcher.name(unavailable, "sv") == "system:assistant_unavailable"
+    assert matcher.name("something else entirely", "sv") == ""
+
+
+def test_plans_are_reproducible_and_follow_the_mix():
+    plans = [plan_conversation(random.Random(7)) for _ in range(2)]
+    assert plans[0] == plans[1]
+    rng = random.Random(1)
+    many = [plan_conversation(rng) for _ in range(2000)]
+    share = {code: sum(p.phrases.language == code for p in many) / len(many) for code in bench.PHRASES}
+    assert share["sv"] == pytest.approx(0.7, abs=0.05) and share["ar"] == pytest.approx(0.1, abs=0.03)
+    assert sum(p.handoff for p in many) / len(many) == pytest.approx(bench.HANDOFF_SHARE, abs=0.03)
+    assert all(1 <= len(p.faqs) <= 3 for p in many)
+
+
+def test_form_answers_follow_the_buttons_the_bot_sends(catalogs, profile):
+    plan = plan_conversation(random.Random(3))
+    kind = catalogs.response("utter_ask_complaint_kind", "sv", {}, profile)["buttons"]
+    text, display = form_answer("utter_ask_complaint_kind", plan, kind)
+    assert text == kind[plan.kind_index]["payload"] and display == kind[plan.kind_index]["title"]
+    areas = catalogs.area_buttons(profile, "sv")
+    assert form_answer("utter_ask_complaint_area", plan, areas)[0] in {b["payload"] for b in areas}
+    assert form_answer("utter_ask_complaint_area", plan, []) is None  # no buttons: stuck
+    consent = catalogs.response("utter_ask_complaint_consent", "sv", {"privacy_url": "x"}, profile)["buttons"]
+    assert form_answer("utter_ask_complaint_consent", plan, consent) == ("/affirm", "Ja, det är okej")
+    assert form_answer("utter_ask_complaint_description", plan, []) == (plan.description, None)
+    assert form_answer("utter_something_else", plan, []) is None
+    bare = bench.catalog_buttons(catalogs, profile, "utter_ask_complaint_area", "en")
+    assert [b["payload"] for b in bare] == [b["payload"] for b in areas]
+
+
+def test_process_labels():
+    ports = {5005: "Rasa server 1", 5006: "Rasa server 2"}
+    assert process_label(["/v/python", "-m", "bot", "run"], ports) == "supervisor"
+    assert process_label(["/v/python", "-m", "bot", "serve"], ports) == "web app"
+    assert process_label(["/v/python", "-m", "rasa", "run", "--model", "m", "--port", "5006"], ports) == "Rasa server 2"
+    assert process_label(["/v/python", "-m", "rasa_sdk", "--actions", "actions"], ports) == "action server"
+    spawn = ["/v/python", "-c", "from multiprocessing.spawn import spawn_main; spawn_main(tracker_fd=5)"]
+    assert process_label(spawn, ports) == "worker"
+
+
+def _result(label: str, turns_per_s: float, p95: float, lost: int = 0, peak: int = 900_000_000) -> RunResult:
+    memory = {
+        "processes": [
+            {"name": "web app", "pid": 11, "peak": peak, "first": 1, "window_first": peak, "last": peak,
+             "cpu_s": 5.0, "cpu_pct": 50.0},
+        ],
+        "total_peak": peak,
+        "total_window_first": peak,
+        "total_window_last": peak,
+        "total_last": peak,
+    }  # fmt: skip
+    summary = {"turns_per_s": turns_per_s, "turns": 100, "p50_ms": p95 / 2, "p95_ms": p95, "p99_ms": p95 * 1.2,
+               "errors": 0, "lost": lost, "duplicated": 0}  # fmt: skip
+    return RunResult(label, 20, 60.0, None, 12.5, 1, summary, memory)
+
+
+def test_targets_and_reports():
+    results = [_result("embedded", 10.0, 420.0), _result("bare rasa", 4.0, 300.0)]
+    targets = {t.name: t for t in evaluate_targets(results, soak=False)}
+    assert targets["embedded: ≥ 2× bare throughput"].met is True
+    assert targets["embedded: ≥ 2× bare throughput"].value == "2.50×"
+    assert targets["embedded: p95 ≤ 500 ms"].met is True
+    assert targets["embedded: all processes ≤ 1.5 GB"].met is True
+    assert bench.cpu_ms_per_turn(results[0]) == pytest.approx(50.0)
+    slow = evaluate_targets([_result("embedded", 5.0, 800.0, lost=2, peak=2_000_000_000), results[1]], soak=False)
+    assert [t.met for t in slow] == [False, False, False, False, True]
+
+    table = render_table(results, list(targets.values()))
+    assert "== embedded ==" in table and "ratio embedded ÷ bare rasa: 2.50×" in table and "[yes]" in table
+    markdown = render_markdown(
+        results,
+        list(targets.values()),
+        {"cpu_model": "Test CPU", "cpus": 2, "ram_bytes": 8 * 2**30, "load_average": [0.5, 0.4, 0.3],
+         "python": "3.10.13", "rasa": "3.6.21"},
+        "python -m bot bench --users 20",
+        datetime(2026, 11, 22, 12, 0),
+    )  # fmt: skip
+    assert markdown.startswith("## Load benchmark 2026-11-22 12:00")
+    assert "Test CPU, 2 CPUs, 8.0 GiB RAM" in markdown and "`python -m bot bench --users 20`" in markdown
+    assert "| embedded | 20 | 10.00 | 210 | 420 | 504 | 0 | 0 | 0 | 12.5 | 900 |" in markdown
+    assert "| web app | 11 | 900 | 900 | 900 | 50 |" in markdown
+
+
+def test_soak_targets_want_flat_memory():
+    soak = _result("embedded", 3.0, 200.0)
+    soak.memory["total_window_first"], soak.memory["total_window_last"] = 1_000_000_000, 1_100_000_000
+    targets = {t.name: t for t in evaluate_targets([soak], soak=True)}
+    assert targets["embedded: memory flat (≤ 5% growth)"].met is False
+    assert targets["embedded: 0 errors"].met is True and targets["embedded: 0 lost messages"].met is True
+
+
+async def _fake_gateway(request: web.Request) -> web.WebSocketResponse:
+    """The gateway's side of the protocol, reduced: echo, ack, typing on/off, replies (one delivered twice)."""
+    ws = web.WebSocketResponse()
+    await ws.prepare(request)
+    next_id = 100
+    async for frame in ws:
+        event = frame.json()
+        if event["type"] == "hello":
+            await ws.send_json({"type": "welcome", "token": "t", "language": "sv", "mode": "bot", "history": []})
+            continue
+        next_id += 1
+        echo = {"type": "message", "id": next_id, "sender": "resident", "text": event["text"]}
+        await ws.send_json(echo)
+        await ws.send_json({"type": "ack", "client_id": event["client_id"], "id": next_id})
+        if event["text"] == "silence":
+            continue
+        await ws.send_json({"type": "typing", "on": True})
+        await asyncio.sleep(0.05)
+        await ws.send_json({"type": "typing", "on": False})
+        for text in ("Vad vill du lämna?", "second message"):
+            next_id += 1
+            await ws.send_json({"type": "message", "id": next_id, "sender": "bot", "text": text, "lang": "sv"})
+        if event["text"] == "twice":
+            await ws.send_json({"type": "message", "id": next_id, "sender": "bot", "text": "again", "lang": "sv"})
+    return ws
+
+
+async def test_stack_channel_turns_lost_messages_and_duplicates(catalogs):
+    app = web.Application()
+    app.router.add_get("/ws/chat", _fake_gateway)
+    stats = RunStats()
+    async with TestServer(app) as server:
+        import aiohttp
+
+        async with aiohttp.ClientSession() as http:
+            channel = StackChannel(http, str(server.make_url("/ws/chat")), "r1", stats, ResponseMatcher(catalogs), 1.0)
+            assert await channel.open(plan_conversation(random.Random(1)))
+            reply = await channel.say("jag vill lämna ett klagomål")
+            assert [m["text"] for m in reply.messages] == ["Vad vill du lämna?", "second message"]
+            assert reply.names[0] == "utter_ask_complaint_kind"
+            assert await channel.say("twice") is not None
+            assert await channel.say("silence") is None  # no reply within the turn timeout
+            await channel.close()
+    assert len(stats.latencies_ms) == 2 and all(40 <= ms < 1000 for ms in stats.latencies_ms)
+    assert stats.duplicated == 1 and stats.errors["duplicate message"] == 1
+    assert stats.errors["timeout"] == 1 and stats.lost == 1

@@ -22,7 +22,7 @@ import asyncpg
 import pytest
 
 from bot.settings import PROJECT_ROOT
-from tests.conftest import PG_ADMIN_DSN, free_port
+from tests.conftest import admin, free_port
 from tests.test_stack import Resident
 
 pytestmark = pytest.mark.stack
@@ -38,14 +38,6 @@ def two_free_ports() -> int:
             if probe.connect_ex(("127.0.0.1", port + 1)) != 0:
                 return port
     raise RuntimeError("no two consecutive free ports")
-
-
-async def admin(sql: str) -> None:
-    connection = await asyncpg.connect(PG_ADMIN_DSN)
-    try:
-        await connection.execute(sql)
-    finally:
-        await connection.close()
 
 
 @pytest.fixture(scope="module")

@@ -107,6 +107,17 @@ async def accept_privacy(page) -> None:
     await expect(page.locator("#privacy")).to_be_hidden()
 
 
+async def open_swedish_chat(browser, stack):
+    """A new resident on the Swedish page who has accepted the privacy notice and got the greeting."""
+    from playwright.async_api import expect
+
+    page = await new_page(browser)
+    await page.goto(f"{stack['url']}/?lang=sv")
+    await accept_privacy(page)
+    await expect(page.locator("#log li.bot").first).to_be_visible(timeout=BOT_TIMEOUT)
+    return page
+
+
 async def test_full_conversation_in_swedish_passes_the_accessibility_audit(browser, stack):
     from playwright.async_api import expect
 
@@ -181,10 +192,7 @@ async def test_arabic_is_right_to_left_with_readable_reference_numbers(browser, 
 async def test_language_switch_in_the_middle_of_the_form_keeps_the_conversation(browser, stack):
     from playwright.async_api import expect
 
-    page = await new_page(browser)
-    await page.goto(f"{stack['url']}/?lang=sv")
-    await accept_privacy(page)
-    await expect(page.locator("#log li.bot").first).to_be_visible(timeout=BOT_TIMEOUT)
+    page = await open_swedish_chat(browser, stack)
     await page.evaluate("window.notReloaded = true")
     await say(page, "jag vill lämna ett klagomål")
     assert await last_bot(page) == "Vad vill du lämna?"
@@ -217,10 +225,7 @@ async def test_language_switch_in_the_middle_of_the_form_keeps_the_conversation(
 async def test_reload_in_the_middle_of_a_conversation_brings_it_back(browser, stack):
     from playwright.async_api import expect
 
-    page = await new_page(browser)
-    await page.goto(f"{stack['url']}/?lang=sv")
-    await accept_privacy(page)
-    await expect(page.locator("#log li.bot").first).to_be_visible(timeout=BOT_TIMEOUT)
+    page = await open_swedish_chat(browser, stack)
     await say(page, "när har ni öppet?")
     await say(page, "kan jag få tolk?")
     texts = await page.locator("#log li .text").all_inner_texts()
@@ -256,10 +261,7 @@ def web_app_pid(supervisor_pid: int) -> int:
 async def test_web_app_restart_with_a_message_typed_while_offline_loses_nothing(browser, stack):
     from playwright.async_api import expect
 
-    page = await new_page(browser)
-    await page.goto(f"{stack['url']}/?lang=sv")
-    await accept_privacy(page)
-    await expect(page.locator("#log li.bot").first).to_be_visible(timeout=BOT_TIMEOUT)
+    page = await open_swedish_chat(browser, stack)
     await say(page, "när har ni öppet?")
     pid = web_app_pid(stack["process"].pid)
     os.kill(pid, signal.SIGKILL)

@@ -163,10 +163,7 @@
     Array.prototype.forEach.call(R.log.querySelectorAll(".who"), function (node) {
       node.textContent = who(node.getAttribute("data-sender"), node.getAttribute("data-name"));
     });
-    Array.prototype.forEach.call(R.log.querySelectorAll("li.pending .state"), function (node) {
-      node.textContent = ready ? t("sending") : t("not_sent");
-    });
-    showStatus();
+    showStatus();                // also relabels the messages still waiting to be sent
   }
 
   function startLanguage() {

@@ -152,11 +152,11 @@ PHRASES: dict[str, Phrases] = {
         greeting="hej",
         greeting_expect="utter_greet",
         faqs=(
-            ("när har ni öppet?", "utter_faq/opening_hours"),
-            ("hur kontaktar jag kommunen", "utter_faq/contact"),
-            ("när får jag svar", "utter_faq/response_time"),
-            ("kan jag vara anonym", "utter_faq/anonymous_complaint"),
-            ("när hämtas soporna", "utter_faq/waste_collection"),
+            ("när har ni öppet?", "utter_faq_opening_hours"),
+            ("hur kontaktar jag kommunen", "utter_faq_contact"),
+            ("när får jag svar", "utter_faq_response_time"),
+            ("kan jag vara anonym", "utter_faq_anonymous_complaint"),
+            ("när hämtas soporna", "utter_faq_waste_collection"),
         ),
         complaint="jag vill lämna ett klagomål",
         descriptions=(
@@ -178,11 +178,11 @@ PHRASES: dict[str, Phrases] = {
         greeting="hello",
         greeting_expect="utter_greet",
         faqs=(
-            ("when are you open", "utter_faq/opening_hours"),
-            ("how can I contact you?", "utter_faq/contact"),
-            ("when will you reply", "utter_faq/response_time"),
-            ("can i be anonymous", "utter_faq/anonymous_complaint"),
-            ("when is the garbage collected", "utter_faq/waste_collection"),
+            ("when are you open", "utter_faq_opening_hours"),
+            ("how can I contact you?", "utter_faq_contact"),
+            ("when will you reply", "utter_faq_response_time"),
+            ("can i be anonymous", "utter_faq_anonymous_complaint"),
+            ("when is the garbage collected", "utter_faq_waste_collection"),
         ),
         complaint="i'd like to make a complaint",
         descriptions=(
@@ -201,11 +201,11 @@ PHRASES: dict[str, Phrases] = {
         language="ar",
         announce=False,
         greeting="مرحبا، متى تفتح البلدية أبوابها؟",
-        greeting_expect="utter_faq/opening_hours",
+        greeting_expect="utter_faq_opening_hours",
         faqs=(
-            ("كيف اتواصل معكم", "utter_faq/contact"),
-            ("متى تردون", "utter_faq/response_time"),
-            ("متى يجمعون الزبالة", "utter_faq/waste_collection"),
+            ("كيف اتواصل معكم", "utter_faq_contact"),
+            ("متى تردون", "utter_faq_response_time"),
+            ("متى يجمعون الزبالة", "utter_faq_waste_collection"),
         ),
         complaint="أريد تقديم شكوى",
         descriptions=("مصباح الشارع أمام البيت رقم 5 معطل منذ أسبوعين.",),
@@ -871,7 +871,7 @@ async def converse(channel: Channel, plan: ConversationPlan, pacer: Pacer, scrip
     if await step("greeting", p.greeting, {p.greeting_expect}, fatal=False) is None:
         return
     for text, expected in plan.faqs:
-        if await step(f"faq {expected.split('/')[-1]}", text, {expected}, fatal=False) is None:
+        if await step(f"faq {expected.removeprefix('utter_faq_')}", text, {expected}, fatal=False) is None:
             return
     if plan.handoff:
         if await step("handoff", p.handoff, HANDOFF_DONE) is not None:

@@ -128,7 +128,7 @@ async def test_fallback_first_miss_offers_buttons_second_hands_over():
     assert responses(twice) == []
     assert result == [{"event": "followup", "name": "action_handoff", "timestamp": None}]
     broken = CollectingDispatcher()
-    events = [user_event("nlu_fallback"), user_event("faq"), user_event("nlu_fallback")]
+    events = [user_event("nlu_fallback"), user_event("faq_contact"), user_event("nlu_fallback")]
     await ActionFallback().run(broken, with_events(events), DOMAIN)
     assert responses(broken) == ["utter_default"]
 

@@ -180,7 +180,7 @@ async def test_message_before_hello_is_refused(client):
 
 async def test_nlg_needs_the_token_and_renders_in_the_slot_language(client):
     body = {
-        "response": "utter_faq/contact",
+        "response": "utter_faq_contact",
         "arguments": {},
         "tracker": {"sender_id": "x", "slots": {"language": "en"}},
     }

@@ -75,7 +75,7 @@ def test_matcher_tells_rendered_catalog_texts_and_bare_names_apart(catalogs, pro
     matcher = ResponseMatcher(catalogs)
     values = {**catalogs.profile_values(profile, "sv"), "reference": "SYN-2026-00042", "check_code": "K7PQ-4XZ9"}
     values.update(department="Gator och parker", acknowledgement_due="1 december", reply_due="10 december")
-    for name in ("utter_ask_complaint_kind", "utter_faq/opening_hours", "utter_case_created", "utter_greet"):
+    for name in ("utter_ask_complaint_kind", "utter_faq_opening_hours", "utter_case_created", "utter_greet"):
         text = catalogs.response(name, "sv", values, profile)["text"]
         assert matcher.name(text, "sv") == name
     arabic = catalogs.response("utter_ask_complaint_kind", "ar", {}, profile)["text"]

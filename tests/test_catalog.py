@@ -59,10 +59,10 @@ def test_catalogs_record_their_review_state(catalogs):
 
 def test_response_renders_profile_facts(catalogs, profile):
     values = catalogs.profile_values(profile, "sv")
-    contact = catalogs.response("utter_faq/contact", "sv", values)
+    contact = catalogs.response("utter_faq_contact", "sv", values)
     for fact in (profile.phone, profile.email, profile.visiting_address):
         assert fact in contact["text"]
-    hours = catalogs.response("utter_faq/opening_hours", "en", catalogs.profile_values(profile, "en"))["text"]
+    hours = catalogs.response("utter_faq_opening_hours", "en", catalogs.profile_values(profile, "en"))["text"]
     assert "Monday–Wednesday: 08:00–16:30" in hours
     assert "Saturday–Sunday: closed" in hours
     assert "Torsdag: 08.00–18.00" in catalogs.format_opening_hours(profile, "sv")
@@ -98,12 +98,12 @@ def test_faq_answers_are_at_most_three_sentences(catalogs, profile):
 
     for code in catalogs.languages:
         for key, text in catalog_texts(catalogs, profile, code).items():
-            if key.startswith("utter_faq/") and key != "utter_faq/opening_hours":  # hours: a list, not prose
+            if key.startswith("utter_faq_") and key != "utter_faq_opening_hours":  # hours: a list, not prose
                 assert measure(key, text).sentences <= 3, (code, key, text)
 
 
-@pytest.mark.parametrize("key", ["utter_faq/contact", "utter_faq/complaint_process", "utter_faq/interpreter",
-                                 "utter_faq/public_documents", "utter_faq/opening_hours"])  # fmt: skip
+@pytest.mark.parametrize("key", ["utter_faq_contact", "utter_faq_complaint_process", "utter_faq_interpreter",
+                                 "utter_faq_public_documents", "utter_faq_opening_hours"])  # fmt: skip
 def test_faq_answers_give_two_contact_channels(catalogs, key):
     channels = {"phone", "email", "address", "web_form"}
     for code in catalogs.languages:

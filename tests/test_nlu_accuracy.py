@@ -3,7 +3,7 @@
 Uses the cached model of the current inputs (`make test` trains it first when the data changed).
 """
 
-from bot.bench_nlu import TARGET_ACCURACY, evaluate
+from bot.bench_nlu import NONSENSE_ACCEPTED_MAX, TARGET_ACCURACY, evaluate, nonsense_accepted
 from bot.settings import PROJECT_ROOT, Settings
 from bot.training import cached_model
 
@@ -18,3 +18,10 @@ async def test_every_language_reaches_the_accuracy_target():
     for result in results:
         assert len(result.pairs) >= 26 * 5, result.language  # ≥ 5 per intent and FAQ key
         assert result.accuracy >= TARGET_ACCURACY, (result.language, result.accuracy, result.confusions())
+
+
+async def test_keyboard_mash_mostly_falls_back():
+    # The fallback threshold must not buy accuracy by reading nonsense as an intent (e.g. affirm).
+    model = cached_model(PROJECT_ROOT, Settings.from_env().model_cache_dir)
+    assert model is not None, "no trained model for the current inputs: run `make train`"
+    assert await nonsense_accepted(model) <= NONSENSE_ACCEPTED_MAX

@@ -200,7 +200,7 @@ async def test_arabic_from_the_first_message_right_to_left(stack):
         hours = await resident.say("مرحبا، متى تفتح البلدية أبوابها؟")
         assert {"type": "language", "lang": "ar", "dir": "rtl"} in resident.events
         assert (hours[0]["lang"], hours[0]["dir"]) == ("ar", "rtl")
-        assert hours[0]["text"].startswith(arabic.responses["utter_faq/opening_hours"]["text"].split("{")[0])
+        assert hours[0]["text"].startswith(arabic.responses["utter_faq_opening_hours"]["text"].split("{")[0])
         replies = await resident.say("أريد تقديم شكوى على المدرسة")
         assert replies[0]["text"] == arabic.responses["utter_ask_complaint_kind"]["text"]
         assert replies[0]["buttons"][0]["title"] == arabic.responses["utter_ask_complaint_kind"]["buttons"][0]["title"]

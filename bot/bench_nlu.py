@@ -123,6 +123,52 @@ async def evaluate(model: Path | Any, tests_dir: Path) -> list[LanguageResult]:
     return results
 
 
+def _top_two(parse: dict[str, Any]) -> tuple[str, float, float]:
+    """The classifier's own best intent, its confidence and the runner-up's, ignoring the fallback."""
+    ranking = [r for r in parse.get("intent_ranking") or [] if r.get("name") != "nlu_fallback"]
+    if not ranking:
+        return "", 0.0, 0.0
+    second = float(ranking[1]["confidence"]) if len(ranking) > 1 else 0.0
+    return str(ranking[0]["name"]), float(ranking[0]["confidence"]), second
+
+
+async def sweep(
+    model: Path,
+    tests_dir: Path,
+    thresholds: tuple[float, ...] = (0.2, 0.25, 0.3, 0.35, 0.4, 0.45),
+    ambiguities: tuple[float, ...] = (0.0, 0.05, 0.1),
+) -> str:
+    """What each FallbackClassifier ``threshold``/``ambiguity_threshold`` pair would give, as a table.
+
+    One parse per message: the classifier's ranking is kept, the fallback decision is replayed
+    (fallback when the best confidence < threshold or best − second < ambiguity). Columns: the
+    accuracy of each language and the share of keyboard mash accepted.
+    """
+    agent = await _agent(model)
+    languages: dict[str, list[tuple[str, str, float, float]]] = {}
+    for path in sorted(tests_dir.glob("*.yml")):
+        rows = languages.setdefault(path.stem, [])
+        for text, gold in labelled_examples(path):
+            rows.append((gold, *_top_two(await agent.parse_message(text))))
+    mash = [_top_two(await agent.parse_message(text)) for text in keyboard_mash()]
+    header = f"{'threshold':>9} {'ambiguity':>9} " + " ".join(f"{code:>5}" for code in languages) + "   min  nonsense"
+    lines = [header]
+    for threshold in thresholds:
+        for ambiguity in ambiguities:
+
+            def kept(best: float, second: float, threshold: float = threshold, ambiguity: float = ambiguity) -> bool:
+                return best >= threshold and best - second >= ambiguity
+
+            accuracy = [sum(g == p and kept(b, s) for g, p, b, s in rows) / len(rows) for rows in languages.values()]
+            nonsense = sum(kept(b, s) for _, b, s in mash) / len(mash)
+            lines.append(
+                f"{threshold:>9.2f} {ambiguity:>9.2f} "
+                + " ".join(f"{a:>5.3f}" for a in accuracy)
+                + f" {min(accuracy):>5.3f} {nonsense:>9.3f}"
+            )
+    return "\n".join(lines)
+
+
 def table(results: list[LanguageResult]) -> str:
     """The printed table, one row per language, with the target verdict and the top confusions."""
     lines = [f"{'lang':<5} {'n':>4} {'accuracy':>8} {'macro-F1':>8}  target ≥ {TARGET_ACCURACY:.2f}  most confused"]
@@ -135,9 +181,15 @@ def table(results: list[LanguageResult]) -> str:
     return "\n".join(lines)
 
 
-def main(model: Path, tests_dir: Path) -> int:
-    """Print the table and the nonsense line; exit 1 when a language or the nonsense bound is missed."""
+def main(model: Path, tests_dir: Path, thresholds: bool = False) -> int:
+    """Print the table and the nonsense line; exit 1 when a language or the nonsense bound is missed.
+
+    With ``thresholds``, print instead what other fallback thresholds would give (:func:`sweep`).
+    """
     started = time.perf_counter()
+    if thresholds:
+        print(asyncio.run(sweep(model, tests_dir)))
+        return 0
 
     async def both() -> tuple[list[LanguageResult], float]:
         agent = await _agent(model)

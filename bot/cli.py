@@ -81,7 +81,7 @@ def _cmd_bench_nlu(args: argparse.Namespace, settings: Settings) -> int:
     from bot.training import ensure_model
 
     model = Path(args.model) if args.model else ensure_model(settings.project_root, settings.model_cache_dir)
-    return bench(model, settings.project_root / "tests" / "nlu")
+    return bench(model, settings.project_root / "tests" / "nlu", thresholds=args.thresholds)
 
 
 def _cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
@@ -321,6 +321,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_bench_langid)
     p = sub.add_parser("bench-nlu", help="intent accuracy and macro-F1 per language on tests/nlu/<lang>.yml")
     p.add_argument("--model", help="model file (default: the cached model of the current inputs)")
+    p.add_argument(
+        "--thresholds", action="store_true", help="print accuracy and nonsense accepted for other fallback thresholds"
+    )
     p.set_defaults(func=_cmd_bench_nlu)
     p = sub.add_parser(
         "bench",

@@ -250,7 +250,8 @@ class Gateway:
         """True when a short message in a live chat takes leave (Rasa's NLU, no turn in the tracker).
 
         ``goodbye`` must reach :data:`GOODBYE_CONFIDENCE` and rank above every other intent except
-        ``thank``: residents leave with "tack, hej då", which the model splits between the two.
+        ``thank``: residents leave with "tack, hej då" (the goodbye examples hold such thanks-and-goodbye
+        pairs in every language; "tack" alone is ``thank`` and does not end the chat).
         """
         if text.startswith("/") or len(text) > GOODBYE_MAX_CHARS:
             return False

@@ -8,7 +8,7 @@ The other side of the fallback threshold: :func:`nonsense_accepted` is the share
 messages ("qwe asdkj") the model does *not* send to ``nlu_fallback``. A lower threshold raises the
 accuracy and lets more nonsense through (a mash read as ``affirm`` at the form's confirmation would
 file a complaint). Bound: :data:`NONSENSE_ACCEPTED_MAX` (the DIET model replaced in issue 7 let .335
-through, the logistic regression .05).
+through, the logistic regression .055).
 """
 
 from __future__ import annotations

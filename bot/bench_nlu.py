@@ -89,7 +89,10 @@ def keyboard_mash(count: int = 200, seed: int = 7) -> list[str]:
     return messages
 
 
-async def _agent(model: Path) -> Any:
+async def _agent(model: Path | Any) -> Any:
+    """A Rasa ``Agent`` for ``model``: loaded from a model file, or ``model`` itself when already one."""
+    if not isinstance(model, Path):
+        return model
     import logging
 
     from rasa.core.agent import Agent
@@ -103,7 +106,7 @@ async def nonsense_accepted(model: Path | Any) -> float:
 
     ``model`` is a model file or an already loaded Rasa ``Agent``.
     """
-    agent = await _agent(model) if isinstance(model, Path) else model
+    agent = await _agent(model)
     messages = keyboard_mash()
     accepted = 0
     for text in messages:
@@ -113,7 +116,7 @@ async def nonsense_accepted(model: Path | Any) -> float:
 
 async def evaluate(model: Path | Any, tests_dir: Path) -> list[LanguageResult]:
     """Parse every held-out example with ``model`` (a model file or a loaded Rasa ``Agent``)."""
-    agent = await _agent(model) if isinstance(model, Path) else model
+    agent = await _agent(model)
     results = []
     for path in sorted(tests_dir.glob("*.yml")):
         result = LanguageResult(path.stem)

@@ -3,16 +3,24 @@
 Uses the cached model of the current inputs (`make test` trains it first when the data changed).
 """
 
-from bot.bench_nlu import NONSENSE_ACCEPTED_MAX, TARGET_ACCURACY, evaluate, nonsense_accepted
+import pytest
+
+from bot.bench_nlu import NONSENSE_ACCEPTED_MAX, TARGET_ACCURACY, _agent, evaluate, nonsense_accepted, predicted_label
+from bot.catalog import Catalogs
 from bot.settings import PROJECT_ROOT, Settings
 from bot.training import cached_model
 
 LANGUAGES = {"sv", "en", "ar", "fa", "so", "ti", "pl", "uk", "fi"}
 
 
-async def test_every_language_reaches_the_accuracy_target():
-    model = cached_model(PROJECT_ROOT, Settings.from_env().model_cache_dir)
-    assert model is not None, "no trained model for the current inputs: run `make train`"
+@pytest.fixture(scope="module")
+def model():
+    found = cached_model(PROJECT_ROOT, Settings.from_env().model_cache_dir)
+    assert found is not None, "no trained model for the current inputs: run `make train`"
+    return found
+
+
+async def test_every_language_reaches_the_accuracy_target(model):
     results = await evaluate(model, PROJECT_ROOT / "tests" / "nlu")
     assert {r.language for r in results} == LANGUAGES
     for result in results:
@@ -20,27 +28,25 @@ async def test_every_language_reaches_the_accuracy_target():
         assert result.accuracy >= TARGET_ACCURACY, (result.language, result.accuracy, result.confusions())
 
 
-async def test_keyboard_mash_mostly_falls_back():
+async def test_keyboard_mash_mostly_falls_back(model):
     # The fallback threshold must not buy accuracy by reading nonsense as an intent (e.g. affirm).
-    model = cached_model(PROJECT_ROOT, Settings.from_env().model_cache_dir)
-    assert model is not None, "no trained model for the current inputs: run `make train`"
     assert await nonsense_accepted(model) <= NONSENSE_ACCEPTED_MAX
 
 
-async def test_every_text_button_of_the_catalogs_is_understood():
+async def test_every_text_button_of_the_catalogs_is_understood(model):
     # Buttons whose payload is text (not "/intent") go through NLU: a button that falls back would
     # answer "I did not understand" to a resident who only pressed what the bot offered.
-    import re
-
-    from bot.bench_nlu import _agent, predicted_label
-
-    model = cached_model(PROJECT_ROOT, Settings.from_env().model_cache_dir)
-    assert model is not None, "no trained model for the current inputs: run `make train`"
-    agent = await _agent(model)
-    payloads = set()
-    for path in sorted((PROJECT_ROOT / "bot" / "locales").glob("*.yml")):
-        payloads |= {(path.stem, p) for p in re.findall(r'payload: "([^/"][^"]*)"', path.read_text(encoding="utf-8"))}
+    catalogs = Catalogs()
+    payloads = {
+        (code, button["payload"])
+        for code in catalogs.languages
+        for response in catalogs.get(code).responses.values()
+        if isinstance(response.get("buttons"), list)  # not "languages" / "areas": those send /intent payloads
+        for button in response["buttons"]
+        if not button["payload"].startswith("/")
+    }
     assert len(payloads) >= 9
+    agent = await _agent(model)
     misread = {}
     for language, payload in sorted(payloads):
         label = predicted_label(await agent.parse_message(payload))

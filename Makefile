@@ -3,13 +3,14 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install browser run train test lint validate story-test pytest bench-nlu bench-langid bench clean
+.PHONY: help install browser run train test lint validate story-test pytest bench-nlu bench-langid bench-dialogue bench clean
 
 help:
 	@echo "make run    - install if needed, train if needed, start the assistant on http://127.0.0.1:8080"
 	@echo "make test   - ruff, pytest, rasa data validate and the story tests"
 	@echo "make train  - train the model if its inputs changed (cached by their hash)"
 	@echo "make bench-nlu, make bench-langid - accuracy per language of understanding and language detection"
+	@echo "make bench-dialogue - typed conversations (task success) and safety triage per language, on the stack"
 	@echo "make bench  - load benchmark: 20 simulated residents over the WebSocket, side by side with bare rasa run"
 
 install:
@@ -42,6 +43,9 @@ test: lint validate story-test pytest
 
 bench-nlu: install train
 	$(PY) -m bot bench-nlu
+
+bench-dialogue: install train
+	$(PY) -m bot bench-dialogue
 
 bench-langid: install
 	$(PY) -m bot bench-langid

@@ -21,6 +21,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.answers import area_words, group_words, kind_words
 from actions.fields import (
     MAX_PLACE_CHARS,
     DateInFuture,
@@ -33,6 +34,7 @@ from actions.fields import (
 from actions.forms import (
     DONT_KNOW,
     FAILURES_SLOT,
+    REQUESTED_SLOT,
     SKIPPED,
     GuidedFormValidation,
     answer_languages,
@@ -84,11 +86,32 @@ EDITABLE: dict[str, tuple[str, ...]] = {
     CONTACT: CONTACT_SLOTS,
 }
 """Choice on the "what do you want to change" question → slots cleared so they are asked again."""
-SEND, CHANGE = "send", "change"
+SEND, CHANGE, CANCEL = "send", "change", "cancel"
+
+
+def channel_options(tracker: Tracker) -> dict[str, list[str]]:
+    """Reply channel → its words (terms and lexicon) in the resident's languages."""
+    cats, languages = catalogs(), answer_languages(tracker)
+    return {
+        channel: [channel, *(cats.term(language, "reply_channel", channel) for language in languages),
+                  *group_words(channel, languages)]
+        for channel in ("email", "phone")
+    }  # fmt: skip
+
+
+def edit_options(tracker: Tracker) -> dict[str, list[str]]:
+    """Editable answer (slot name) → its button titles in the resident's languages."""
+    titles = button_labels("utter_ask_complaint_edit", answer_languages(tracker))
+    return {slot: titles.get(slot, []) for slot in EDITABLE}
+
+
+MIN_VOLUNTEERED_DESCRIPTION_WORDS = 8
+"""A message before the description question becomes the description when it has this many words and
+names the kind or the area ("I want to complain that my bins have not been emptied for two weeks")."""
 
 
 def kind_options(tracker: Tracker) -> dict[str, list[str]]:
-    """Kind code → what a resident may type for it (terms and button titles in their languages)."""
+    """Kind code → what a resident may type for it (terms, button titles and lexicon words in their languages)."""
     cats = catalogs()
     languages = answer_languages(tracker)
     options: dict[str, list[str]] = {
@@ -96,15 +119,25 @@ def kind_options(tracker: Tracker) -> dict[str, list[str]]:
     }
     for kind, titles in button_labels("utter_ask_complaint_kind", languages).items():
         options.setdefault(kind, []).extend(titles)
+    for kind, words in kind_words(languages).items():
+        if kind in options:
+            options[kind].extend(words)
     return options
 
 
 def area_options(tracker: Tracker) -> dict[str, list[str]]:
-    """Department id → its names in the resident's languages."""
-    return {
-        dep.id: [dep.id, *(dep.display_name(language) for language in answer_languages(tracker))]
-        for dep in profile().departments
-    }
+    """Department id → its id, names and keywords (profile) in the resident's languages."""
+    return {dep_id: [dep_id, *words] for dep_id, words in area_words(profile(), answer_languages(tracker)).items()}
+
+
+def _understood(tracker: Tracker, kind: str | None, area: str | None) -> str:
+    language = language_of(tracker)
+    parts = []
+    if kind:
+        parts.append(catalogs().term(language, "case_kind", kind))
+    if area:
+        parts.append(profile().department(area).display_name(language))
+    return ", ".join(parts)
 
 
 def asks_place(area: str | None) -> bool:
@@ -121,6 +154,166 @@ class ValidateComplaintForm(GuidedFormValidation):
     def name(self) -> str:
         """Rasa's name of this action."""
         return "validate_complaint_form"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        """Extract and validate as the SDK does, and say what was understood unasked.
+
+        Extract and validate as the SDK does; then, when the kind or the area was taken from a message before
+        its question (the opening message, or more said than asked), say so in one line
+        (``utter_complaint_understood``) that the resident can correct at the summary.
+        """
+        requested = tracker.get_slot(REQUESTED_SLOT)
+        events = await super().run(dispatcher, tracker, domain)
+        taken = {
+            event["name"]: event["value"]
+            for event in events
+            if event.get("event") == "slot" and event.get("name") in (KIND, AREA) and event.get("value") is not None
+        }
+        if taken and requested not in taken:
+            kind = taken.get(KIND) or tracker.get_slot(KIND)
+            area = taken.get(AREA) or tracker.get_slot(AREA)
+            dispatcher.utter_message(response="utter_complaint_understood", understood=_understood(tracker, kind, area))
+        return events
+
+    def said_before_asked(self, tracker: Tracker, slot: str, earlier: tuple[str | None, ...]) -> str | None:
+        """The resident's typed message when it came before ``slot``'s question, else ``None``.
+
+        The resident's typed message when it came before ``slot``'s question (the question asked is one of
+        ``earlier``; ``None``: the message that started the form) and ``slot`` has no answer yet.
+        """
+        requested = tracker.get_slot(REQUESTED_SLOT)
+        if requested not in earlier or tracker.get_slot(slot) is not None:
+            return None
+        text = self.answer_to(tracker, requested)
+        if text is None or text.startswith("/") or text.strip().isdigit() or self.urgent(tracker, text):
+            return None
+        return text
+
+    async def extract_complaint_kind(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """The kind, typed at its question or named in the message that started the form."""
+        text = self.said_before_asked(tracker, KIND, (None,))
+        if text is not None:
+            kind = self.chosen(tracker, text, kind_options(tracker))
+            return {} if kind is None else {KIND: kind}
+        return self.extract_answer(tracker, KIND, lambda typed: self.chosen(tracker, typed, kind_options(tracker)))
+
+    async def extract_complaint_area(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """The department, typed at its question or named earlier ("jag vill klaga på skolan")."""
+        text = self.said_before_asked(tracker, AREA, (None, KIND))
+        if text is not None:
+            area = self.chosen(tracker, text, area_options(tracker))
+            return {} if area is None else {AREA: area}
+        return self.extract_answer(tracker, AREA, lambda typed: self.chosen(tracker, typed, area_options(tracker)))
+
+    async def extract_complaint_description(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """A message before the description question that already tells what happened.
+
+        A message before the description question that already tells what happened (see
+        :data:`MIN_VOLUNTEERED_DESCRIPTION_WORDS`); at its own question the slot's mapping reads it.
+        """
+        text = self.said_before_asked(tracker, DESCRIPTION, (None, KIND, AREA))
+        if text is None or len(text.split()) < MIN_VOLUNTEERED_DESCRIPTION_WORDS:
+            return {}
+        names_it = self.chosen(tracker, text, kind_options(tracker)) or self.chosen(
+            tracker, text, area_options(tracker)
+        )
+        return {DESCRIPTION: text} if names_it or tracker.get_slot(REQUESTED_SLOT) is None else {}
+
+    async def extract_complaint_date(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """The typed date when it reads as one (or as "today" / "I don't know")."""
+
+        def read(typed: str) -> str | None:
+            try:
+                return self._read_date(tracker, typed)
+            except (DateInFuture, DateNotUnderstood):
+                return None
+
+        return self.extract_answer(tracker, DATE, read)
+
+    async def extract_complaint_anonymous(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """Yes/no, or the words for "anonymous" / "I want a reply"."""
+        return self.extract_answer(tracker, ANONYMOUS, lambda typed: self.yes_no(tracker, typed, "anonymous", "named"))
+
+    async def extract_complaint_consent(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """Yes or no to the public-record notice."""
+        return self.extract_answer(tracker, CONSENT, lambda typed: self.yes_no(tracker, typed))
+
+    async def extract_complaint_cancel_confirm(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """Yes or no to "do you want to cancel?"."""
+        return self.extract_answer(tracker, CANCEL_CONFIRM, lambda typed: self.yes_no(tracker, typed))
+
+    async def extract_complaint_reply_channel(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """E-mail or phone, typed."""
+        return self.extract_answer(
+            tracker, REPLY_CHANNEL, lambda typed: self.chosen(tracker, typed, channel_options(tracker))
+        )
+
+    async def extract_complaint_confirm(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """Send, change or cancel, typed (or yes/no)."""
+        return self.extract_answer(tracker, CONFIRM, lambda typed: self._read_confirm(tracker, typed))
+
+    async def extract_complaint_edit(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """Which answer to change, typed."""
+        return self.extract_answer(tracker, EDIT, lambda typed: self.chosen(tracker, typed, edit_options(tracker)))
+
+    def _read_date(self, tracker: Tracker, text: str) -> str:
+        """``SKIPPED`` ("I don't know"), or the ISO date ``text`` means (see :func:`parse_event_date`).
+
+        Raises:
+            DateNotUnderstood: no date in ``text``.
+            DateInFuture: the date is after today.
+        """
+        languages = answer_languages(tracker)
+        if (
+            text == SKIPPED
+            or intent_of(tracker) == DONT_KNOW
+            or self.chosen(tracker, text, {"dont_know": group_words("dont_know", languages)})
+        ):
+            return SKIPPED
+        today = local_now().date()
+        if self.chosen(tracker, text, {"today": ["today", *group_words("today", languages)]}) == "today":
+            return today.isoformat()
+        language = language_of(tracker)
+        fmt = catalogs().get(language).format
+        weekdays = [(index, fmt["weekdays"][key]) for index, key in enumerate(WEEKDAYS)]
+        return parse_event_date(text, language, today, fmt.get("date_words") or {}, weekdays).isoformat()
+
+    def _read_confirm(self, tracker: Tracker, text: str) -> str | None:
+        """``send``, ``change``, ``cancel`` or ``None``, from buttons, the lexicon's words or yes/no."""
+        if text == SEND or (intent_of(tracker) == "affirm" and text.startswith("/")):
+            return SEND
+        languages = answer_languages(tracker)
+        labels = button_labels("utter_ask_complaint_confirm", languages)
+        options = {
+            SEND: [*group_words("send", languages)],
+            CHANGE: [*labels.get(CHANGE, []), *group_words("change", languages)],
+            CANCEL: group_words("cancel", languages),
+        }
+        found = self.chosen(tracker, text, options)
+        if found is not None:
+            return found
+        answer = self.yes_no(tracker, text)
+        return None if answer is None else SEND if answer else CHANGE
 
     async def required_slots(
         self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -214,28 +407,18 @@ class ValidateComplaintForm(GuidedFormValidation):
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         """The day it happened (ISO date in the slot); "I don't know" skips it; never in the future."""
-        text = str(slot_value or "").strip()
-        today = local_now().date()
-        if intent_of(tracker) == DONT_KNOW or text == SKIPPED:
-            return self.accept(tracker, DATE, SKIPPED)
-        if self.chosen(tracker, text, {"today": []}) == "today":
-            return self.accept(tracker, DATE, today.isoformat())
-        language = language_of(tracker)
-        fmt = catalogs().get(language).format
-        weekdays = [(index, fmt["weekdays"][key]) for index, key in enumerate(WEEKDAYS)]
         try:
-            day = parse_event_date(text, language, today, fmt.get("date_words") or {}, weekdays)
+            return self.accept(tracker, DATE, self._read_date(tracker, str(slot_value or "").strip()))
         except DateInFuture:
             return self.reject(dispatcher, tracker, DATE, "utter_complaint_date_future")
         except DateNotUnderstood:
             return self.reject(dispatcher, tracker, DATE, "utter_complaint_date_invalid")
-        return self.accept(tracker, DATE, day.isoformat())
 
     async def validate_complaint_anonymous(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         """Yes (anonymous: contact details are dropped) or no (they are asked next)."""
-        answer = slot_value if isinstance(slot_value, bool) else self.yes_no(tracker, slot_value)
+        answer = slot_value if isinstance(slot_value, bool) else self.yes_no(tracker, slot_value, "anonymous", "named")
         if answer is None:
             return self.reject(dispatcher, tracker, ANONYMOUS, "utter_complaint_yes_no_invalid")
         cleared = {slot: None for slot in CONTACT_SLOTS} if answer else {}
@@ -269,12 +452,7 @@ class ValidateComplaintForm(GuidedFormValidation):
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         """E-mail or phone."""
-        cats = catalogs()
-        options: dict[str, list[str]] = {"email": ["email"], "phone": ["phone"]}
-        for language in answer_languages(tracker):
-            for channel in options:
-                options[channel].append(cats.term(language, "reply_channel", channel))
-        channel = self.chosen(tracker, slot_value, options)
+        channel = self.chosen(tracker, slot_value, channel_options(tracker))
         if channel is None:
             return self.reject(dispatcher, tracker, REPLY_CHANNEL, "utter_complaint_reply_channel_invalid")
         return self.accept(tracker, REPLY_CHANNEL, channel)
@@ -293,23 +471,21 @@ class ValidateComplaintForm(GuidedFormValidation):
     async def validate_complaint_confirm(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        """Send (yes), or change a field (the next question asks which)."""
-        if slot_value == SEND:
+        """Send (yes), change a field (the next question asks which), or cancel (asked to confirm)."""
+        answer = self._read_confirm(tracker, str(slot_value or ""))
+        if answer == SEND:
             return self.accept(tracker, CONFIRM, SEND)
-        labels = button_labels("utter_ask_complaint_confirm", answer_languages(tracker))
-        if self.chosen(tracker, slot_value, {CHANGE: labels.get(CHANGE, [])}) == CHANGE or intent_of(tracker) == "deny":
+        if answer == CHANGE:
             return self.accept(tracker, CONFIRM, None, **{EDIT_REQUESTED: True})
-        if intent_of(tracker) == "affirm":
-            return self.accept(tracker, CONFIRM, SEND)
+        if answer == CANCEL:
+            return self.accept(tracker, CONFIRM, None, **{CANCEL_REQUESTED: True})
         return self.reject(dispatcher, tracker, CONFIRM, "utter_complaint_confirm_invalid")
 
     async def validate_complaint_edit(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         """Which answer to change: that answer (and those depending on it) is asked again."""
-        titles = button_labels("utter_ask_complaint_edit", answer_languages(tracker))
-        options = {slot: titles.get(slot, []) for slot in EDITABLE}
-        field = self.chosen(tracker, slot_value, options)
+        field = self.chosen(tracker, slot_value, edit_options(tracker))
         if field not in EDITABLE:
             return self.reject(dispatcher, tracker, EDIT, "utter_complaint_edit_invalid")
         cleared: dict[str, Any] = {slot: None for slot in EDITABLE[field]}

@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 import dateparser
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
+from rapidfuzz.distance import DamerauLevenshtein
 
 MAX_NAME_CHARS = 100
 MAX_PLACE_CHARS = 200
@@ -21,6 +22,10 @@ OLDEST_EVENT = timedelta(days=3650)
 """Events more than ten years back are taken as a typo in the year."""
 
 _PUNCTUATION = re.compile(r"[\s\W_]+", re.UNICODE)
+_SAME_LETTER = str.maketrans(
+    {"ي": "ی", "ى": "ی", "ك": "ک", "ة": "ه", "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ـ": None}
+)
+"""Arabic and Persian spellings of one letter, made one for comparing (residents type either)."""
 
 
 def ascii_digits(text: str) -> str:
@@ -29,10 +34,13 @@ def ascii_digits(text: str) -> str:
 
 
 def normalize(text: str) -> str:
-    """Lower case, without accents, punctuation runs as single spaces: for comparing answers."""
+    """Lower case, without accents, punctuation runs as single spaces: for comparing answers.
+
+    Arabic and Persian forms of the same letter (ي/ی, ك/ک, ة/ه, أ/ا) are made one.
+    """
     decomposed = unicodedata.normalize("NFKD", ascii_digits(text).casefold())
     stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return _PUNCTUATION.sub(" ", stripped).strip()
+    return _PUNCTUATION.sub(" ", stripped.translate(_SAME_LETTER)).strip()
 
 
 def match_choice(text: str, options: Mapping[str, Iterable[str]]) -> str | None:
@@ -63,6 +71,64 @@ def match_choice(text: str, options: Mapping[str, Iterable[str]]) -> str | None:
         if name and (name.startswith(answer) or re.search(rf"(^| ){re.escape(name)}( |$)", answer))
     }
     return partial.pop() if len(partial) == 1 else None
+
+
+FUZZY_MIN_LETTERS = 5
+"""Words of at least this many letters match a word of the lists with one typo (one letter wrong,
+missing, extra or two swapped)."""
+
+
+def _word_matches(word: str, wanted: str, prefix: bool) -> bool:
+    if word == wanted or (prefix and word.startswith(wanted)):
+        return True
+    if len(wanted) < FUZZY_MIN_LETTERS or len(word) < FUZZY_MIN_LETTERS:
+        return False
+    if prefix:
+        return len(wanted) > FUZZY_MIN_LETTERS and DamerauLevenshtein.distance(word[: len(wanted)], wanted) <= 1
+    return DamerauLevenshtein.distance(word, wanted) <= 1
+
+
+def _readings(word: str, clitics: Iterable[str]) -> list[str]:
+    """``word`` and the word without each of the ``clitics`` glued to its front (Arabic ``بالمدرسة``)."""
+    readings = [word]
+    for clitic in clitics:
+        if word.startswith(clitic) and len(word) - len(clitic) >= 2:
+            readings.append(word[len(clitic) :])
+    return readings
+
+
+def find_choice(text: str, options: Mapping[str, Iterable[str]], clitics: Iterable[str] = ()) -> str | None:
+    """The option one of whose words occurs earliest in ``text`` (a whole typed sentence), else ``None``.
+
+    ``options`` maps an option's code to words and phrases residents use for it; ``"sop*"`` matches
+    every word starting with "sop" (soporna, soptunnan), a phrase matches consecutive words. Case,
+    accents and punctuation do not matter; a word of 5+ letters may have one typo (Damerau-Levenshtein
+    distance 1, ``rapidfuzz``); ``clitics`` are prefixes glued to words that are tried without
+    (``["و", "ب", "ال", …]``). Of several options found, the one mentioned first wins ("a complaint
+    that the lamp is broken" → complaint); the longer phrase wins at the same place; options found
+    at the same place with phrases of the same length make the answer ambiguous (``None``).
+    """
+    clitic_list = [normalize(c) for c in clitics if normalize(c)]
+    words = [_readings(word, clitic_list) for word in normalize(text).split()]
+    hits: list[tuple[int, int, str]] = []
+    for code, entries in options.items():
+        for entry in entries:
+            prefix = entry.rstrip().endswith("*")
+            phrase = normalize(entry.rstrip().rstrip("*")).split()
+            if not phrase:
+                continue
+            for start in range(len(words) - len(phrase) + 1):
+                if all(
+                    any(_word_matches(reading, part, prefix and i == len(phrase) - 1) for reading in words[start + i])
+                    for i, part in enumerate(phrase)
+                ):
+                    hits.append((start, -sum(map(len, phrase)), code))
+                    break
+    if not hits:
+        return None
+    best = min(hits)
+    rivals = {code for start, length, code in hits if (start, length) == best[:2]}
+    return best[2] if len(rivals) == 1 else None
 
 
 def find_email(text: str) -> str | None:

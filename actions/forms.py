@@ -16,7 +16,7 @@ from typing import Any
 from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.fields import match_choice
+from actions.answers import group_words, read_choice
 from actions.store import catalogs, language_of
 
 FAILURES_SLOT = "form_failures"
@@ -26,11 +26,39 @@ SKIPPED = "-"
 """Slot value of an optional question the resident chose not to answer ("I don't know")."""
 
 AFFIRM, DENY, DONT_KNOW = "affirm", "deny", "dont_know"
+REQUESTED_SLOT = "requested_slot"
+URGENT = ("emergency", "crisis", "care_abuse")
+"""Intents that win over an answer (their rules answer at once), unless the message is a short plain answer."""
+SHORT_ANSWER_WORDS = 3
+"""A message of at most this many words that reads as an answer is an answer, whatever its intent."""
 
 
 def intent_of(tracker: Tracker) -> str | None:
     """Name of the intent of the latest resident message."""
     return ((tracker.latest_message or {}).get("intent") or {}).get("name")
+
+
+def typed_text(tracker: Tracker) -> str:
+    """The text of the latest resident message (``""`` for none); a button's payload starts with ``/``."""
+    return str((tracker.latest_message or {}).get("text") or "")
+
+
+PASS_THROUGH_ACTIONS = ("action_listen", "action_extract_slots", "action_start_case_status", "action_open_feedback")
+"""Actions that run between a resident's message and a form without answering the message."""
+
+
+def fresh_message(tracker: Tracker, form: str) -> bool:
+    """True when nothing but ``form`` (and :data:`PASS_THROUGH_ACTIONS`) has run on the latest resident message.
+
+    False when the form asks again after an interruption (an FAQ answer, a language change), so the
+    interrupting message is not read a second time as an answer.
+    """
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return True
+        if event.get("event") == "action" and event.get("name") not in (form, *PASS_THROUGH_ACTIONS):
+            return False
+    return False
 
 
 def choice_entity(tracker: Tracker) -> str | None:
@@ -97,24 +125,66 @@ class GuidedFormValidation(FormValidationAction):
             dispatcher.utter_message(response="utter_form_offer_human")
         return {slot: None, FAILURES_SLOT: failures}
 
-    def yes_no(self, tracker: Tracker, value: Any) -> bool | None:
-        """``True``/``False`` for an affirm/deny answer or a typed yes/no word, else ``None``."""
-        intent = intent_of(tracker)
+    def yes_no(self, tracker: Tracker, value: Any, yes: str = "yes", no: str = "no") -> bool | None:
+        """``True``/``False`` for a yes/no answer, else ``None``.
+
+        Read in this order: a button (``/affirm``, ``/deny``); the lexicon's words of the question's
+        own groups ``yes``/``no`` (e.g. ``anonymous``/``named``) and of plain yes and no, whichever comes
+        first in the message ("nej, jag vill ha svar"); the intent affirm or deny.
+        """
+        text, intent = str(value or ""), intent_of(tracker)
+        if not text.startswith("/"):
+            languages = answer_languages(tracker)
+            options = {"yes": group_words(yes, languages), "no": group_words(no, languages)}
+            if (yes, no) != ("yes", "no"):
+                specific = read_choice(text, options, languages)
+                if specific is not None:
+                    return specific == "yes"
+                options = {"yes": group_words("yes", languages), "no": group_words("no", languages)}
+            cats = catalogs()
+            for code in languages:
+                options["yes"].append(cats.term(code, "yes"))
+                options["no"].append(cats.term(code, "no"))
+            found = read_choice(text, options, languages)
+            if found is not None:
+                return found == "yes"
         if intent == AFFIRM:
             return True
         if intent == DENY:
             return False
-        cats, languages = catalogs(), answer_languages(tracker)
-        options = {
-            "yes": [cats.term(code, "yes") for code in languages],
-            "no": [cats.term(code, "no") for code in languages],
-        }
-        found = match_choice(str(value or ""), options)
-        return None if found is None else found == "yes"
+        return None
 
     def chosen(self, tracker: Tracker, value: Any, options: dict[str, list[str]]) -> str | None:
-        """The option picked by a button (``choice`` entity) or typed (matched against ``options``)."""
+        """The option picked by a button (``choice`` entity) or typed (read against ``options``'s words)."""
         entity = choice_entity(tracker)
         if entity is not None:
             return entity if entity in options else None
-        return match_choice(str(value or ""), options)
+        return read_choice(str(value or ""), options, answer_languages(tracker))
+
+    def answer_to(self, tracker: Tracker, slot: str | None) -> str | None:
+        """The resident's message when it may answer ``slot`` now, else ``None``.
+
+        The resident's message when it may answer ``slot`` now: the question asked is ``slot`` (``None``: the
+        form is starting) and no other action has handled the message yet; else ``None``.
+        """
+        if tracker.get_slot(REQUESTED_SLOT) != slot or not fresh_message(tracker, self.form_name()):
+            return None
+        return typed_text(tracker)
+
+    @staticmethod
+    def urgent(tracker: Tracker, text: str) -> bool:
+        """True when an emergency, crisis or abuse-in-care intent must win over reading ``text`` as an answer."""
+        return intent_of(tracker) in URGENT and len(text.split()) > SHORT_ANSWER_WORDS
+
+    def extract_answer(self, tracker: Tracker, slot: str, read: Any) -> dict[str, Any]:
+        """``{slot: value}`` when the message answers ``slot`` (``read(text)`` gives a value), else ``{}``.
+
+        This runs before the intent is considered, so a typed answer that also looks like a question
+        ("skolan", "gator och parker") answers the form; a message that is no answer is left to the
+        rules (an FAQ answer, cancel, a person), or to the slot's own mapping, which asks again with a hint.
+        """
+        text = self.answer_to(tracker, slot)
+        if text is None or self.urgent(tracker, text):
+            return {}
+        value = read(text)
+        return {} if value is None else {slot: value}

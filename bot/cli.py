@@ -84,6 +84,15 @@ def _cmd_bench_nlu(args: argparse.Namespace, settings: Settings) -> int:
     return bench(model, settings.project_root / "tests" / "nlu", thresholds=args.thresholds)
 
 
+def _cmd_bench_dialogue(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.bench_dialogue import main as bench
+    from bot.training import ensure_model
+
+    ensure_model(settings.project_root, settings.model_cache_dir)
+    languages = [code.strip() for code in args.languages.split(",")] if args.languages else None
+    return bench(settings.project_root, languages, verbose=args.verbose)
+
+
 def _cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     from pathlib import Path
 
@@ -319,6 +328,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bench-langid", help="accuracy of language detection per language (prints a table)")
     p.add_argument("--data", help="folder with single-words/, word-pairs/, sentences/ (default ../shared/data/langid)")
     p.set_defaults(func=_cmd_bench_langid)
+    p = sub.add_parser(
+        "bench-dialogue", help="typed conversations and safety triage per language on the running stack (table)"
+    )
+    p.add_argument("--languages", help="comma-separated language codes (default: all with test sets)")
+    p.add_argument("--verbose", action="store_true", help="print the transcript of every failed conversation")
+    p.set_defaults(func=_cmd_bench_dialogue)
     p = sub.add_parser("bench-nlu", help="intent accuracy and macro-F1 per language on tests/nlu/<lang>.yml")
     p.add_argument("--model", help="model file (default: the cached model of the current inputs)")
     p.add_argument(

@@ -77,6 +77,7 @@ ACTION_SAMPLES = {
     "position": "2",
     "wait_minutes": "10",
     "name": "Anna Berg",
+    "understood": "klagomål, Avfall och återvinning",
 }
 """Sample values of the placeholders that actions fill (every such placeholder must be listed here)."""
 

@@ -38,13 +38,16 @@ class Department:
 
     ``name`` maps language code to display name; ``reply_working_days`` is the reply deadline for
     cases in this area, in working days (``None``: the profile default applies); ``asks_place``:
-    the complaint form asks where it happened (streets, parks, waste collection …).
+    the complaint form asks where it happened (streets, parks, waste collection …); ``keywords``
+    maps language code to the words residents type for this department ("skolan", "dagis",
+    "fritids*"; ``*`` matches any ending), read by the complaint form besides the names.
     """
 
     id: str
     name: dict[str, str]
     reply_working_days: int | None = None
     asks_place: bool = False
+    keywords: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def display_name(self, language: str, fallback: str = "sv") -> str:
         """Name in ``language``, else in ``fallback``, else the id."""
@@ -139,6 +142,17 @@ def _parse_time(value: Any, where: str) -> time:
     return time(int(hours), int(minutes))
 
 
+def _keywords(value: Any, where: str) -> dict[str, tuple[str, ...]]:
+    """``{language: [word, …]}`` of a department, validated; missing → empty."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(
+        isinstance(words, list) and all(isinstance(w, str) and w.strip() for w in words) for words in value.values()
+    ):
+        raise ProfileError(f"profile: '{where}' must map a language code to a list of words")
+    return {str(language): tuple(words) for language, words in value.items()}
+
+
 def _positive_int(value: Any, where: str, unit: str = "working days") -> int:
     if not isinstance(value, int) or isinstance(value, bool) or value < 1:
         raise ProfileError(f"profile: '{where}' must be a whole number of {unit} ≥ 1")
@@ -194,6 +208,7 @@ def parse_profile(data: Any) -> Profile:
                 if reply is None
                 else _positive_int(reply, f"departments[{index}].reply_working_days"),
                 asks_place=bool(dep.get("asks_place", False)),
+                keywords=_keywords(dep.get("keywords"), f"departments[{index}].keywords"),
             )
         )
     if not departments:

@@ -1,0 +1,104 @@
+"""Rasa NLU component: a message that says the resident wants to give feedback starts the feedback form.
+
+The intent classifier reads "I have a suggestion about building permits" as the building-permit
+question, "I want to thank the building department" as thanks and "the street lamp on my street is
+broken" as out of scope: the topic words outweigh the one word that says what the resident wants.
+This component runs after the classifier and, for such intents only (:data:`OVERRIDABLE`), changes
+the intent to ``file_complaint`` when the message names a kind of feedback in the words residents use
+(``actions/lexicon/<lang>.yml``: complain, suggest, broken, praise …, in the conversation's language,
+Swedish and English). Thanks become praise only when a department is named too ("thanks for the
+help" stays thanks). The complaint form then takes the kind, the department and the description from
+the same message and asks only what is missing.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.training_data.message import Message
+
+from actions.answers import area_words, kind_words, read_choice
+from bot.profile import Profile, load_profile
+from bot.settings import Settings
+
+FEEDBACK_INTENT = "file_complaint"
+OVERRIDABLE = frozenset(
+    {
+        "faq_contact",
+        "faq_opening_hours",
+        "faq_interpreter",
+        "faq_building_permit",
+        "faq_waste_collection",
+        "faq_preschool_school",
+        "faq_financial_aid",
+        "faq_elderly_care",
+        "faq_parking",
+        "out_of_scope",
+        "inform",
+        "greet",
+        "thank",
+    }
+)
+"""Intents a feedback word overrides. Not the questions about feedback itself (how to complain, reply
+times, anonymity, appeals), and never the emergency, crisis, abuse-in-care or handoff intents."""
+MIN_WORDS = 3
+"""Shorter messages ("tack", "klagomål?") keep their intent: a lone word is a question or an answer."""
+
+
+@lru_cache(maxsize=1)
+def _profile() -> Profile:
+    return load_profile(Settings.from_env().profile_path)
+
+
+def feedback_kind(text: str, language: str | None, intent: str | None) -> str | None:
+    """The kind of feedback a message of ``intent`` asks to give (``complaint`` …), else ``None``.
+
+    ``language`` is the conversation's (``None``: Swedish and English only).
+    """
+    if intent not in OVERRIDABLE or text.startswith("/") or len(text.split()) < MIN_WORDS:
+        return None
+    languages = list(dict.fromkeys([code for code in (language, "sv", "en") if code]))
+    kind = read_choice(text, kind_words(languages), languages)
+    if kind is None:
+        return None
+    if intent == "thank" and read_choice(text, area_words(_profile(), languages), languages) is None:
+        return None
+    return kind
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+class FeedbackCueClassifier(GraphComponent):
+    """Sets ``file_complaint`` on messages that ask to give feedback (see the module docstring).
+
+    Place it after the intent classifier and before ``FallbackClassifier`` in ``config.yml``.
+    """
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> FeedbackCueClassifier:
+        """Rasa's constructor of graph components (no configuration, nothing trained)."""
+        return cls()
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        """Change the intent of feedback messages to ``file_complaint`` (confidence 1), in place."""
+        for message in messages:
+            intent = (message.get("intent") or {}).get("name")
+            metadata = message.get("metadata") or {}
+            language = metadata.get("language") if isinstance(metadata, dict) else None
+            if feedback_kind(str(message.get("text") or ""), language, intent) is None:
+                continue
+            chosen = {"name": FEEDBACK_INTENT, "confidence": 1.0}
+            ranking = [entry for entry in message.get("intent_ranking") or [] if entry.get("name") != FEEDBACK_INTENT]
+            message.set("intent", chosen, add_to_output=True)
+            message.set("intent_ranking", [chosen, *ranking], add_to_output=True)
+        return messages

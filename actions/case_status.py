@@ -17,7 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.forms import FAILURES_SLOT, SKIPPED, GuidedFormValidation
+from actions.forms import FAILURES_SLOT, SKIPPED, GuidedFormValidation, ask_actions
 from actions.store import catalogs, language_of, profile, unit_of_work
 from bot.store.cases import (
     find_case,
@@ -105,6 +105,10 @@ class ValidateCaseStatusForm(GuidedFormValidation):
         if code is None:
             return self.reject(dispatcher, tracker, CHECK_CODE, "utter_status_check_code_invalid")
         return self.accept(tracker, CHECK_CODE, code)
+
+
+ASK_ACTIONS = ask_actions((REFERENCE, CHECK_CODE))
+"""``action_ask_status_reference``, ``action_ask_status_check_code``: not repeated after their hints."""
 
 
 class ActionCheckCaseStatus(Action):

@@ -34,11 +34,14 @@ from actions.fields import (
 from actions.forms import (
     DONT_KNOW,
     FAILURES_SLOT,
+    HINT_SLOT,
     REQUESTED_SLOT,
     SKIPPED,
     GuidedFormValidation,
     answer_languages,
+    ask_actions,
     button_labels,
+    hinted_this_turn,
     intent_of,
 )
 from actions.store import catalogs, file_case, language_of, local_now, profile, settings
@@ -70,7 +73,7 @@ CANCEL_CONFIRM = "complaint_cancel_confirm"
 
 FORM_SLOTS = (
     KIND, AREA, DESCRIPTION, DESCRIPTION_LANGUAGE, PLACE, DATE, ANONYMOUS, NAME, CONTACT, EMAIL, PHONE,
-    REPLY_CHANNEL, CONSENT, CONFIRM, EDIT, EDIT_REQUESTED, CANCEL_REQUESTED, CANCEL_CONFIRM, FAILURES_SLOT,
+    REPLY_CHANNEL, CONSENT, CONFIRM, EDIT, EDIT_REQUESTED, CANCEL_REQUESTED, CANCEL_CONFIRM, FAILURES_SLOT, HINT_SLOT,
 )  # fmt: skip
 """Every slot the form uses; all are cleared when the case is sent or the form is cancelled."""
 
@@ -369,7 +372,7 @@ class ValidateComplaintForm(GuidedFormValidation):
         """
         text = str(slot_value or "").strip()
         if intent_of(tracker) == DONT_KNOW and len(text) < 40:
-            return self.reject(dispatcher, tracker, DESCRIPTION, "utter_form_answer_required")
+            return self.reject(dispatcher, tracker, DESCRIPTION, "utter_form_answer_required", repeat_question=True)
         if len(text) < MIN_DESCRIPTION_CHARS:
             return self.reject(
                 dispatcher,
@@ -550,11 +553,19 @@ class ActionAskComplaintConfirm(Action):
         return "action_ask_complaint_confirm"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
-        """Utter ``utter_ask_complaint_confirm`` with the summary of the answers."""
+        """Utter ``utter_ask_complaint_confirm`` with the summary of the answers (not right after a hint)."""
+        if hinted_this_turn(tracker, CONFIRM):
+            return []
         dispatcher.utter_message(
             response="utter_ask_complaint_confirm", summary=summary_lines(tracker, language_of(tracker))
         )
         return []
+
+
+ASK_ACTIONS = ask_actions(
+    (KIND, AREA, DESCRIPTION, PLACE, DATE, ANONYMOUS, NAME, CONTACT, REPLY_CHANNEL, CONSENT, EDIT, CANCEL_CONFIRM)
+)
+"""``action_ask_complaint_<question>``: each question, not repeated after its hint."""
 
 
 class ActionRequestCancel(Action):

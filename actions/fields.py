@@ -23,7 +23,7 @@ OLDEST_EVENT = timedelta(days=3650)
 
 _PUNCTUATION = re.compile(r"[\s\W_]+", re.UNICODE)
 _SAME_LETTER = str.maketrans(
-    {"ي": "ی", "ى": "ی", "ك": "ک", "ة": "ه", "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ـ": None}
+    {"ł": "l", "ي": "ی", "ى": "ی", "ك": "ک", "ة": "ه", "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ـ": None}
 )
 """Arabic and Persian spellings of one letter, made one for comparing (residents type either)."""
 

@@ -10,16 +10,19 @@ of the tracker.
 from __future__ import annotations
 
 import json
-from abc import abstractmethod
+from abc import ABC, abstractmethod
 from typing import Any
 
-from rasa_sdk import FormValidationAction, Tracker
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answers import group_words, read_choice
 from actions.store import catalogs, language_of
 
 FAILURES_SLOT = "form_failures"
+HINT_SLOT = "form_hint"
+"""Set to a slot's name when its answer was rejected with a hint: the hint re-asks, so the question is not repeated."""
 OFFER_HUMAN_AFTER = 2
 """Rejections of the same question in a row after which a person is offered."""
 SKIPPED = "-"
@@ -111,19 +114,26 @@ class GuidedFormValidation(FormValidationAction):
         return {slot: value, FAILURES_SLOT: failures, **other}
 
     def reject(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, slot: str, response: str, **values: Any
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        slot: str,
+        response: str,
+        repeat_question: bool = False,
+        **values: Any,
     ) -> dict[str, Any]:
-        """Say what is wrong (``response``) and clear the slot so the question is asked again.
+        """Say what is wrong and what is accepted (``response``) and clear the slot.
 
-        On the second rejection in a row of the same slot, also offer a person
-        (``utter_form_offer_human``).
+        The hint is the new question (it lists the choices and carries the buttons), so the full
+        question is not asked again after it (:class:`AskQuestion`), unless ``repeat_question``. On the
+        second rejection in a row of the same slot, a person is offered too (``utter_form_offer_human``).
         """
         failures = self.failures(tracker)
         failures[slot] = failures.get(slot, 0) + 1
         dispatcher.utter_message(response=response, **values)
         if failures[slot] >= OFFER_HUMAN_AFTER:
             dispatcher.utter_message(response="utter_form_offer_human")
-        return {slot: None, FAILURES_SLOT: failures}
+        return {slot: None, FAILURES_SLOT: failures, HINT_SLOT: None if repeat_question else slot}
 
     def yes_no(self, tracker: Tracker, value: Any, yes: str = "yes", no: str = "no") -> bool | None:
         """``True``/``False`` for a yes/no answer, else ``None``.
@@ -188,3 +198,47 @@ class GuidedFormValidation(FormValidationAction):
             return {}
         value = read(text)
         return {} if value is None else {slot: value}
+
+
+def hinted_this_turn(tracker: Tracker, slot: str) -> bool:
+    """True when ``slot``'s answer was rejected with a hint since the resident's latest message."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "slot" and event.get("name") == HINT_SLOT and event.get("value") == slot:
+            return True
+    return False
+
+
+class AskQuestion(Action, ABC):
+    """``action_ask_<slot>``: ask the form's question ``utter_ask_<slot>``, unless a hint just asked it.
+
+    Subclasses (:func:`ask_actions`) set :attr:`slot`; Rasa's form uses this action instead of the
+    response when it exists.
+    """
+
+    slot = ""
+
+    @abstractmethod
+    def name(self) -> str:
+        """``action_ask_<slot>``; abstract, so the SDK does not register the base."""
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        """Utter the question, or nothing after a hint in the same turn."""
+        if not hinted_this_turn(tracker, self.slot):
+            dispatcher.utter_message(response=f"utter_ask_{self.slot}")
+        return []
+
+
+def ask_actions(slots: tuple[str, ...]) -> list[type[AskQuestion]]:
+    """One :class:`AskQuestion` subclass per slot (keep the list at module level: the SDK finds them by subclass)."""
+
+    def make(slot: str) -> type[AskQuestion]:
+        def name(self: AskQuestion) -> str:
+            return f"action_ask_{slot}"
+
+        return type(
+            f"AskQuestion_{slot}", (AskQuestion,), {"slot": slot, "name": name, "__doc__": f"``action_ask_{slot}``."}
+        )
+
+    return [make(slot) for slot in slots]

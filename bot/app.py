@@ -241,12 +241,35 @@ def _cors(request: web.Request, response: web.Response) -> web.Response:
     return response
 
 
+def accepted_languages(header: str) -> list[str]:
+    """Primary language codes of an ``Accept-Language`` header, best quality first.
+
+    ``"sv;q=0.5, ar-SY, ar;q=0.9"`` → ``["ar", "ar", "sv"]``; ``*`` and ``q=0`` are left out.
+    """
+    ranked = []
+    for position, part in enumerate(header.split(",")):
+        code, _, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        if code and code != "*" and quality > 0:
+            ranked.append((-quality, position, code.split("-")[0].lower()))
+    return [code for _, _, code in sorted(ranked)]
+
+
 async def index(request: web.Request) -> web.Response:
-    """The resident chat page (the widget filling the page), in the ``?lang=`` language or the default."""
+    """The resident chat page (the widget filling the page).
+
+    In the ``?lang=`` language, else the first supported language of the browser's ``Accept-Language``
+    (RFC 9110 §12.5.4, by quality), else the default.
+    """
     app = request.app
-    language = request.query.get("lang", app[SETTINGS].default_language)
-    if not app[CATALOGS].supports(language):
-        language = app[SETTINGS].default_language
+    catalogs = app[CATALOGS]
+    wanted = [request.query.get("lang", ""), *accepted_languages(request.headers.get("Accept-Language", ""))]
+    language = next((code for code in wanted if catalogs.supports(code)), app[SETTINGS].default_language)
     ui = _ui(app, language)
     html = app[TEMPLATES].get_template("chat.html").render(ui=ui)
     return web.Response(text=html, content_type="text/html")

@@ -272,6 +272,7 @@ class Catalogs:
             "acknowledgement_days": str(profile.acknowledgement_working_days),
             "reply_days": str(profile.reply_working_days),
             "area_general": profile.general_department.display_name(language),
+            "areas": "\n".join(f"• {dep.display_name(language)}" for dep in profile.departments),
             "suicide_line": profile.suicide_line,
             "violence_line": profile.violence_line,
             **{f"url_{topic}": url for topic, url in profile.services.items()},

@@ -46,6 +46,11 @@ OVERRIDABLE = frozenset(
 )
 """Intents a feedback word overrides. Not the questions about feedback itself (how to complain, reply
 times, anonymity, appeals), and never the emergency, crisis, abuse-in-care or handoff intents."""
+VAGUE = frozenset({"out_of_scope", "inform", "greet"})
+"""Intents that say nothing the assistant can answer: naming a department is enough to start the form
+("tja, det gäller vår gata"), as is a message the classifier is unsure of (below :data:`UNSURE`)."""
+UNSURE = 0.3
+"""The fallback threshold of config.yml: below it the message would not be understood at all."""
 MIN_WORDS = 3
 """Shorter messages ("tack", "klagomål?") keep their intent: a lone word is a question or an answer."""
 
@@ -55,20 +60,23 @@ def _profile() -> Profile:
     return load_profile(Settings.from_env().profile_path)
 
 
-def feedback_kind(text: str, language: str | None, intent: str | None) -> str | None:
-    """The kind of feedback a message of ``intent`` asks to give (``complaint`` …), else ``None``.
+def wants_feedback(text: str, language: str | None, intent: str | None, confidence: float = 1.0) -> bool:
+    """True when a message classified as ``intent`` (with ``confidence``) asks to give feedback.
 
-    ``language`` is the conversation's (``None``: Swedish and English only).
+    That is: it names a kind of feedback (thanks: and a department), or it is vague (:data:`VAGUE`,
+    or ``confidence`` below :data:`UNSURE`) and names a department. ``language`` is the
+    conversation's (``None``: Swedish and English only).
     """
-    if intent not in OVERRIDABLE or text.startswith("/") or len(text.split()) < MIN_WORDS:
-        return None
+    vague = intent in VAGUE or confidence < UNSURE
+    if not (vague or intent in OVERRIDABLE) or text.startswith("/") or len(text.split()) < MIN_WORDS:
+        return False
     languages = list(dict.fromkeys([code for code in (language, "sv", "en") if code]))
-    kind = read_choice(text, kind_words(languages), languages)
-    if kind is None:
-        return None
-    if intent == "thank" and read_choice(text, area_words(_profile(), languages), languages) is None:
-        return None
-    return kind
+    names_area = read_choice(text, area_words(_profile(), languages), languages) is not None
+    if vague and names_area:
+        return True
+    if read_choice(text, kind_words(languages), languages) is None:
+        return False
+    return intent != "thank" or names_area
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
@@ -92,10 +100,11 @@ class FeedbackCueClassifier(GraphComponent):
     def process(self, messages: list[Message]) -> list[Message]:
         """Change the intent of feedback messages to ``file_complaint`` (confidence 1), in place."""
         for message in messages:
-            intent = (message.get("intent") or {}).get("name")
+            intent = message.get("intent") or {}
             metadata = message.get("metadata") or {}
             language = metadata.get("language") if isinstance(metadata, dict) else None
-            if feedback_kind(str(message.get("text") or ""), language, intent) is None:
+            text = str(message.get("text") or "")
+            if not wants_feedback(text, language, intent.get("name"), float(intent.get("confidence") or 0.0)):
                 continue
             chosen = {"name": FEEDBACK_INTENT, "confidence": 1.0}
             ranking = [entry for entry in message.get("intent_ranking") or [] if entry.get("name") != FEEDBACK_INTENT]

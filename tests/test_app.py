@@ -42,6 +42,19 @@ async def test_page_is_the_widget_in_the_asked_language(client):
     assert widget.status == 200 and "javascript" in widget.headers["Content-Type"]
 
 
+async def test_page_opens_in_the_browsers_language_when_we_have_it(client):
+    async def page_language(**headers):
+        html = await (await client.get("/", headers=headers)).text()
+        return html.split('<html lang="')[1].split('"')[0]
+
+    assert await page_language(**{"Accept-Language": "ar-SY,ar;q=0.9,en;q=0.5"}) == "ar"
+    assert await page_language(**{"Accept-Language": "de-DE, uk;q=0.4, en;q=0.7"}) == "en"  # by quality
+    assert await page_language(**{"Accept-Language": "de, tr;q=0.9"}) == "sv"  # none of ours: the default
+    assert await page_language(**{"Accept-Language": "fi, en;q=0"}) == "fi"
+    html = await (await client.get("/?lang=pl", headers={"Accept-Language": "ar"})).text()
+    assert '<html lang="pl"' in html  # an explicit choice wins
+
+
 async def test_ui_strings_endpoint(client):
     data = await (await client.get("/api/ui/en")).json()
     assert data["language"] == "en" and data["strings"]["send"] == "Send"

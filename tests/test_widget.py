@@ -301,7 +301,7 @@ async def test_web_app_restart_with_a_message_typed_while_offline_loses_nothing(
 EMBED_PAGE = """<!doctype html>
 <html lang="sv"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Exempelby kommun – Startsida</title>
-<script src="{server}/static/widget.js" defer data-server="{server}"></script></head>
+<script src="{server}/static/widget.js" defer data-server="{server}" data-language="sv"></script></head>
 <body><header><p>Exempelby kommun</p></header>
 <main><h1>Välkommen till Exempelby</h1><p>Här finns kommunens tjänster.</p>
 <p><a href="#nyheter">Nyheter</a></p></main></body></html>"""
@@ -382,6 +382,20 @@ async def test_embedded_on_another_origin_under_a_strict_csp_by_keyboard_only(br
     await expect(page.locator("#panel")).to_be_hidden()
     assert await page.evaluate(focused) == "launcher"  # focus goes back to the launcher
     assert page.problems == [], page.problems  # no CSP violation, no script error
+
+
+async def test_a_phone_set_to_arabic_opens_the_chat_of_a_swedish_site_in_arabic(browser, stack, embedding_site):
+    from playwright.async_api import expect
+
+    page = await new_page(browser, locale="ar-SY")
+    await page.goto(embedding_site)  # the site says data-language="sv"
+    await expect(page.locator("#launcher")).to_have_text(AR.ui["open_chat"])
+    await expect(page.locator(".kc")).to_have_attribute("dir", "rtl")
+    await page.locator("#launcher").click()
+    await page.locator("#privacy-ok").click()
+    await expect(page.locator("#log li.bot").first).to_be_visible(timeout=BOT_TIMEOUT)
+    assert await page.locator("#log li.bot").first.get_attribute("lang") == "ar"
+    assert page.problems == [], page.problems
 
 
 async def test_a_web_site_not_allowed_gets_no_chat(browser, stack, embedding_site):

@@ -3,8 +3,8 @@
 //   <script src="https://chatt.kommun.se/static/widget.js" defer
 //           data-server="https://chatt.kommun.se" data-language="sv"></script>
 //
-// data-server: the chat server (default: where this file came from); data-language: the first
-// language (default: the one the resident picked last time, else the browser's, else the server's);
+// data-server: the chat server (default: where this file came from); data-language: the site's
+// language, used when neither the resident's last choice nor the browser's languages are supported;
 // data-mode="page" with data-target="#selector": the chat fills that element, no launcher button
 // (the page at / is built so). The widget lives in a shadow root, so the host page's styles do not
 // reach it; it needs no inline script or style (a strict Content-Security-Policy works).
@@ -166,10 +166,13 @@
     showStatus();                // also relabels the messages still waiting to be sent
   }
 
+  // The resident's own earlier choice first, then the browser's languages (a phone set to Arabic opens
+  // in Arabic on a Swedish site), the site's data-language last. On the chat page an explicit ?lang= wins.
   function startLanguage() {
-    var wanted = [script.getAttribute("data-language"), storage.get("language")];
-    if (!pageMode) { wanted.reverse(); }  // on the web site, the resident's own choice wins
-    wanted.push((navigator.language || "").slice(0, 2));
+    var browser = (navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language])
+      .map(function (l) { return (l || "").slice(0, 2).toLowerCase(); });
+    var wanted = [storage.get("language")].concat(browser, [script.getAttribute("data-language")]);
+    if (pageMode && /[?&]lang=/.test(window.location.search)) { wanted.unshift(script.getAttribute("data-language")); }
     return wanted.filter(Boolean);
   }
 

@@ -1,0 +1,94 @@
+"""Residents who type: whole conversations and safety triage in every language, on the running stack.
+
+The sets in ``conversations/`` and ``triage/`` were written without looking at ``data/nlu`` (issue 14);
+``python -m bot bench-dialogue`` prints the same figures as a table.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+import yaml
+
+from actions.fields import normalize
+from bot.bench_dialogue import (
+    TARGET_FALSE_ALARMS,
+    TARGET_RECALL,
+    TARGET_SUCCESS,
+    figures,
+    load_sets,
+    report,
+    run_all,
+    wait_ready,
+)
+from bot.settings import PROJECT_ROOT
+
+HERE = PROJECT_ROOT / "tests" / "dialogue"
+CONVERSATIONS = load_sets(HERE / "conversations")
+TRIAGE = load_sets(HERE / "triage")
+SCENARIOS = (
+    "school-complaint",
+    "street-fault",
+    "waste-first-message",
+    "anonymous-praise",
+    "suggestion",
+    "status-lookup",
+)
+
+
+def test_every_language_has_the_typed_scenarios(catalogs):
+    assert sorted(CONVERSATIONS) == sorted(catalogs.languages) == sorted(TRIAGE)
+    for language, data in CONVERSATIONS.items():
+        ids = {conversation["id"] for conversation in data["conversations"]}
+        assert {f"{language}-{scenario}" for scenario in SCENARIOS} <= ids, language
+    for language, data in TRIAGE.items():
+        assert all(len(data[group]) >= 6 for group in ("emergency", "crisis", "care_abuse", "near_miss")), language
+
+
+def _training_lines() -> set[str]:
+    lines = set()
+    for path in (PROJECT_ROOT / "data" / "nlu").rglob("*.yml"):
+        for item in yaml.safe_load(path.read_text(encoding="utf-8")).get("nlu") or []:
+            for line in str(item.get("examples") or "").splitlines():
+                if line.strip().startswith("- "):
+                    lines.add(normalize(line.strip()[2:]))
+    return lines
+
+
+def test_no_typed_message_is_training_data():
+    training = _training_lines()
+    typed = [
+        str(text)
+        for data in CONVERSATIONS.values()
+        for conversation in data["conversations"]
+        for text in [*(conversation.get("says") or []), *(conversation.get("answers") or {}).values()]
+    ]
+    typed += [
+        str(text) for data in TRIAGE.values() for group in data.values() if isinstance(group, list) for text in group
+    ]
+    copied = [text for text in typed if len(text.split()) > 2 and normalize(text) in training]
+    assert copied == []
+
+
+@pytest.fixture(scope="module")
+def measured(stack):
+    """Every typed conversation and every triage message, run once over the chat socket of the stack."""
+    asyncio.run(wait_ready(stack["url"]))
+    outcomes, results = asyncio.run(run_all(stack["url"], stack["data_dir"] / "kommun.db", CONVERSATIONS, TRIAGE))
+    table = figures(outcomes, results)
+    print(report(table, outcomes, results, verbose=True))
+    return table
+
+
+@pytest.mark.stack
+def test_typed_conversations_reach_the_right_case_in_every_language(measured):
+    low = {f.language: round(f.success, 2) for f in measured if f.success < TARGET_SUCCESS}
+    assert low == {}, f"task success below {TARGET_SUCCESS:.0%}: {low}"
+
+
+@pytest.mark.stack
+def test_triage_catches_every_crisis_and_rarely_raises_a_false_alarm(measured):
+    missed = {f.language: round(f.recall, 2) for f in measured if f.recall < TARGET_RECALL}
+    alarms = {f.language: round(f.false_alarms, 2) for f in measured if f.false_alarms > TARGET_FALSE_ALARMS}
+    assert (missed, alarms) == ({}, {})

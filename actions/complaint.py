@@ -409,13 +409,20 @@ class ValidateComplaintForm(GuidedFormValidation):
     async def validate_complaint_date(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        """The day it happened (ISO date in the slot); "I don't know" skips it; never in the future."""
+        """When it happened: an ISO date in the slot, "I don't know" (skipped), or the resident's own words.
+
+        "It has been like this since September" names no day: the words are kept as written (shown in
+        the summary, added to the case's description) rather than asked for again. Never in the future.
+        """
+        text = " ".join(str(slot_value or "").split())
         try:
-            return self.accept(tracker, DATE, self._read_date(tracker, str(slot_value or "").strip()))
+            return self.accept(tracker, DATE, self._read_date(tracker, text))
         except DateInFuture:
             return self.reject(dispatcher, tracker, DATE, "utter_complaint_date_future")
         except DateNotUnderstood:
-            return self.reject(dispatcher, tracker, DATE, "utter_complaint_date_invalid")
+            if sum(c.isalpha() for c in text) < 2 or len(text) > MAX_PLACE_CHARS:
+                return self.reject(dispatcher, tracker, DATE, "utter_complaint_date_invalid")
+            return self.accept(tracker, DATE, text)
 
     async def validate_complaint_anonymous(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -508,6 +515,19 @@ class ValidateComplaintForm(GuidedFormValidation):
         return self.accept(tracker, CANCEL_CONFIRM, None, **{CANCEL_REQUESTED: None})
 
 
+def _event_day(value: Any) -> date | None:
+    """The date slot as a day, ``None`` when skipped or given in words."""
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
+def _shown_date(value: str, language: str) -> str:
+    day = _event_day(value)
+    return value if day is None else catalogs().format_date(day, language)
+
+
 def summary_lines(tracker: Tracker, language: str) -> str:
     """The resident's answers as ``Label: value`` lines in ``language`` (description shortened)."""
     cats = catalogs()
@@ -526,9 +546,7 @@ def summary_lines(tracker: Tracker, language: str) -> str:
         place = tracker.get_slot(PLACE)
         lines.append((labels["place"], not_given if place in (None, SKIPPED) else str(place)))
     event_date = tracker.get_slot(DATE)
-    shown_date = (
-        not_given if event_date in (None, SKIPPED) else cats.format_date(date.fromisoformat(event_date), language)
-    )
+    shown_date = not_given if event_date in (None, SKIPPED) else _shown_date(str(event_date), language)
     lines.append((labels["date"], shown_date))
     anonymous = tracker.get_slot(ANONYMOUS) is not False
     lines.append((labels["anonymous"], cats.term(language, "yes" if anonymous else "no")))
@@ -609,6 +627,10 @@ class ActionSubmitComplaint(Action):
         area = tracker.get_slot(AREA) or profile().general_department.id
         place = tracker.get_slot(PLACE) if asks_place(area) else None
         event_date = tracker.get_slot(DATE)
+        description = str(tracker.get_slot(DESCRIPTION) or "")
+        if event_date not in (None, SKIPPED) and _event_day(event_date) is None:  # a date in the resident's words
+            label = catalogs().get(language).terms["summary"]["date"]
+            description = f"{description}\n\n{label}: {event_date}"
         code = new_check_code()
         case = await file_case(
             dispatcher,
@@ -616,10 +638,10 @@ class ActionSubmitComplaint(Action):
             check_code=code,
             kind=tracker.get_slot(KIND) or "complaint",
             area=area,
-            description=str(tracker.get_slot(DESCRIPTION) or ""),
+            description=description,
             description_language=tracker.get_slot(DESCRIPTION_LANGUAGE) or language,
             place=None if place in (None, SKIPPED) else str(place),
-            event_date=None if event_date in (None, SKIPPED) else date.fromisoformat(event_date),
+            event_date=_event_day(event_date),
             anonymous=anonymous,
             contact_name=None if anonymous else tracker.get_slot(NAME),
             contact_email=None if anonymous else tracker.get_slot(EMAIL),

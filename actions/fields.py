@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 
 import dateparser
 import phonenumbers
+from dateparser.search import search_dates
 from email_validator import EmailNotValidError, validate_email
 from rapidfuzz.distance import DamerauLevenshtein
 
@@ -259,6 +260,10 @@ def _safe_date(year: int, month: int, day: int) -> date | None:
 
 
 def _dateparser(text: str, language: str, today: date) -> date | None:
+    """``dateparser`` on the whole text, else the latest date not after ``today`` found inside it.
+
+    Inside: "three weeks ago was the last time", "för två veckor sen tömde dom senast".
+    """
     settings = {
         "DATE_ORDER": "DMY",
         "PREFER_DATES_FROM": "past",
@@ -272,4 +277,12 @@ def _dateparser(text: str, language: str, today: date) -> date | None:
             continue
         if parsed is not None:
             return parsed.date()
+    for languages in ([language, "en"], ["en"]):
+        try:
+            found = search_dates(text, languages=languages, settings=settings) or []
+        except (ValueError, KeyError):
+            continue
+        days = [when.date() for _, when in found if when.date() <= today]
+        if days:
+            return max(days)
     return None

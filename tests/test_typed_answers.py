@@ -1,0 +1,201 @@
+"""Typed answers: words in sentences, lexicons, the form reading answers before intents, short re-asks."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import complaint as c
+from actions.answers import WORD_GROUPS, lexicon, read_lexicon
+from actions.complaint import ValidateComplaintForm as Form
+from actions.fields import find_choice
+from actions.forms import HINT_SLOT, SKIPPED, ask_actions
+from bot.feedback_cues import wants_feedback
+from bot.settings import PROJECT_ROOT
+from tests.action_helpers import responses
+
+DOMAIN = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
+LANGUAGES = ("sv", "en", "ar", "fa", "so", "ti", "pl", "uk", "fi")
+
+
+def test_find_choice_reads_words_inside_sentences():
+    options = {"complaint": ["klagomål", "klaga*", "inte nöjd"], "praise": ["nöjd", "beröm"], "fault": ["trasig*"]}
+    assert find_choice("jag vill klaga på skolan", options) == "complaint"
+    assert find_choice("Klagomal!", options) == "complaint"  # case and accents do not matter
+    assert find_choice("jag är inte nöjd", options) == "complaint"  # the phrase that starts first wins
+    assert find_choice("jätte nöjd med hemtjänsten", options) == "praise"
+    assert find_choice("ett klagomål: lampan är trasig", options) == "complaint"  # mentioned first
+    assert find_choice("lampan är trasg", options) == "fault"  # one typo in a stem of 6+ letters
+    assert find_choice("berömm", options) == "praise"  # one letter too many in a word of 5+ letters
+    assert find_choice("sip", {"waste": ["sop*"]}) is None  # short words must be right
+    assert find_choice("klagomååål", options) is None
+    assert find_choice("klagmål", options) == "complaint"  # one letter missing
+    assert find_choice("hej", options) is None
+    assert find_choice("بالمدرسة", {"school": ["مدرسة"]}, ["ب", "بال", "ال"]) == "school"  # ة and ه are one
+    assert find_choice("ketab", {"a": ["kitab"], "b": ["ketap"]}) is None  # one typo from both: ambiguous
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_language_has_a_complete_lexicon(language):
+    found = read_lexicon(PROJECT_ROOT / "actions" / "lexicon" / f"{language}.yml")
+    assert set(found.kinds) == {"complaint", "fault_report", "suggestion", "praise"}
+    assert all(found.kinds.values()) and all(found.words[group] for group in WORD_GROUPS)
+    raw = yaml.safe_load((PROJECT_ROOT / "actions" / "lexicon" / f"{language}.yml").read_text(encoding="utf-8"))
+    assert raw["reviewed_by_native_speaker"] in (True, False) and "areas" not in raw  # departments: the profile
+
+
+def test_every_department_has_keywords_in_every_language(profile):
+    for department in profile.departments:
+        assert set(department.keywords) == set(LANGUAGES), department.id
+
+
+def form_tracker(
+    text: str, intent: str, requested: str | None, language: str = "sv", slots=None, mapped: bool = False
+) -> Tracker:
+    """The tracker the form's validation action gets right after a resident's message.
+
+    ``mapped``: the slot's ``from_text`` mapping in domain.yml took the text (its intent is no interruption).
+    """
+    candidate = [{"event": "slot", "name": requested, "value": text}] if mapped else []
+    return Tracker(
+        sender_id="c1",
+        slots={"requested_slot": requested, "language": language, **(slots or {})},
+        latest_message={"text": text, "intent": {"name": intent, "confidence": 0.9}, "entities": []},
+        events=[
+            {"event": "user", "text": text},
+            {"event": "slot", "name": "requested_slot", "value": requested},
+            {"event": "action", "name": "complaint_form"},
+            *candidate,
+        ],
+        paused=False,
+        followup_action=None,
+        active_loop={"name": "complaint_form"} if requested else {},
+        latest_action_name="complaint_form",
+    )
+
+
+async def answer(text: str, intent: str, requested: str | None, language: str = "sv", slots=None, mapped=False):
+    dispatcher = CollectingDispatcher()
+    events = await Form().run(dispatcher, form_tracker(text, intent, requested, language, slots, mapped), DOMAIN)
+    return {e["name"]: e["value"] for e in events if e["event"] == "slot"}, responses(dispatcher)
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "language", "area"),
+    [
+        ("skolan, min dotter går i 4an", "faq_preschool_school", "sv", "school"),
+        ("gator och parker", "faq_parking", "sv", "streets_parks"),
+        ("streets and parks", "faq_parking", "en", "streets_parks"),
+        ("مدرسه", "faq_preschool_school", "fa", "school"),
+        ("iskuulka", "faq_preschool_school", "so", "school"),
+        ("soptunnan", "faq_waste_collection", "sv", "waste"),
+        ("hemtjänsten", "faq_elderly_care", "ar", "social_care"),  # a Swedish word in an Arabic chat
+    ],
+)
+async def test_a_typed_area_answers_the_question_even_when_it_reads_like_a_question(text, intent, language, area):
+    slots, said = await answer(text, intent, c.AREA, language)
+    assert slots[c.AREA] == area
+    assert "utter_complaint_area_invalid" not in said
+
+
+async def test_a_real_question_during_the_form_is_left_to_the_rules():
+    slots, said = await answer("när har ni öppet?", "faq_opening_hours", c.AREA)
+    assert c.AREA not in slots and said == []  # nothing set: Rasa rejects the form, the FAQ rule answers
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "kind"),
+    [
+        ("chcę złożyć skargę", "pl", "complaint"),
+        ("хочу поскаржитись", "uk", "complaint"),
+        ("ክጠርዕ ደልየ", "ti", "complaint"),
+        ("something is broken", "en", "fault_report"),
+        ("mulla on idea", "fi", "suggestion"),
+    ],
+)
+async def test_typed_kinds_in_every_language(text, language, kind):
+    slots, _ = await answer(text, "inform", c.KIND, language)
+    assert slots[c.KIND] == kind
+
+
+async def test_the_first_message_fills_kind_area_and_description_and_says_so():
+    text = "I want to complain that my bins have not been emptied for two weeks"
+    slots, said = await answer(text, "file_complaint", None, "en")
+    assert (slots[c.KIND], slots[c.AREA], slots[c.DESCRIPTION]) == ("complaint", "waste", text)
+    assert said == ["utter_complaint_understood"]
+
+
+async def test_a_short_opening_fills_only_what_it_says():
+    slots, said = await answer("jag vill klaga på skolan", "file_complaint", None)
+    assert (slots[c.KIND], slots[c.AREA]) == ("complaint", "school") and c.DESCRIPTION not in slots
+    assert said == ["utter_complaint_understood"]
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "anonymous"),
+    [
+        ("nej jag vill ha svar", "sv", False),
+        ("ايوه", "ar", True),
+        ("بلی", "fa", True),
+        ("maya", "so", False),
+        ("ኣይፋል", "ti", False),
+        ("joo", "fi", True),
+        ("bez imienia", "pl", True),
+    ],
+)
+async def test_colloquial_yes_and_no(text, language, anonymous):
+    slots, _ = await answer(text, "inform", c.ANONYMOUS, language)
+    assert slots[c.ANONYMOUS] is anonymous
+
+
+async def test_a_date_in_words_is_kept_instead_of_asked_again():
+    slots, said = await answer("har hållit på sen september typ", "inform", c.DATE, mapped=True)
+    assert slots[c.DATE] == "har hållit på sen september typ" and said == []
+    slots, _ = await answer("three weeks ago was the last time", "inform", c.DATE, "en")
+    assert len(slots[c.DATE]) == 10 and slots[c.DATE][4] == "-"  # an ISO date found inside the sentence
+    slots, _ = await answer("vet inte", "dont_know", c.DATE)
+    assert slots[c.DATE] == SKIPPED
+
+
+async def test_a_hint_replaces_the_question_and_lists_the_choices(catalogs, profile):
+    slots, said = await answer("banan", "nlu_fallback", c.KIND, mapped=True)
+    assert said == ["utter_complaint_kind_invalid"] and slots[HINT_SLOT] == c.KIND
+    ask = {action.slot: action for action in ask_actions((c.KIND,))}[c.KIND]()
+    hinted = form_tracker("banan", "nlu_fallback", c.KIND)
+    hinted.events.append({"event": "slot", "name": HINT_SLOT, "value": c.KIND})
+    dispatcher = CollectingDispatcher()
+    await ask.run(dispatcher, hinted, DOMAIN)
+    assert dispatcher.messages == []  # the hint was the question
+    dispatcher = CollectingDispatcher()
+    await ask.run(dispatcher, form_tracker("hej", "greet", c.KIND), DOMAIN)
+    assert responses(dispatcher) == ["utter_ask_complaint_kind"]
+    for language in catalogs.languages:
+        values = catalogs.profile_values(profile, language)
+        hint = catalogs.response("utter_complaint_area_invalid", language, values, profile)
+        assert len(hint["buttons"]) == len(profile.departments)
+        assert all(dep.display_name(language) in hint["text"] for dep in profile.departments)  # as text too
+        kinds = catalogs.response("utter_complaint_kind_invalid", language, {}, profile)
+        assert all(button["title"] in kinds["text"] for button in kinds["buttons"]) and len(kinds["buttons"]) == 4
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "language", "wanted"),
+    [
+        ("I have a suggestion about building permits", "faq_building_permit", "en", True),
+        ("I want to thank the building department", "thank", "en", True),
+        ("tack så mycket för hjälpen", "thank", "sv", False),  # thanks without a department stay thanks
+        ("hur klagar jag?", "faq_complaint_process", "sv", False),  # a question about complaining
+        ("när töms soptunnan?", "faq_waste_collection", "sv", False),
+        ("tja, det gäller vår gata", "out_of_scope", "sv", True),  # vague, names a department
+        ("jag vill inte leva längre", "crisis", "sv", False),  # never overridden
+        ("hej", "greet", "sv", False),
+    ],
+)
+def test_feedback_words_start_the_form(text, intent, language, wanted):
+    assert wants_feedback(text, language, intent) is wanted
+
+
+def test_the_lexicons_are_loaded_once():
+    assert lexicon("sv") is lexicon("sv")

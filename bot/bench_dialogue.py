@@ -80,6 +80,9 @@ QUESTIONS = {
     "utter_status_check_code_invalid": "check_code",
 }
 """Response → the question it asks (a hint asks its question again)."""
+OPEN_QUESTION = "kind"
+"""A reply that asks nothing in particular (a greeting, an FAQ answer, "what do you want to do?") is answered
+with what the resident wants: their answer to the kind question ("something is broken on my street")."""
 HANDOFF = {"utter_crisis", "utter_care_abuse", "utter_handoff", "utter_handoff_closed"}
 ALARMS = {"utter_crisis", "utter_care_abuse", "utter_emergency"}
 CREATED = {"utter_case_created", "utter_case_created_anonymous"}
@@ -191,8 +194,8 @@ async def converse(
         while outcome.turns < MAX_TURNS:
             if pending:
                 text = pending.pop(0)
-            elif question is None:
-                outcome.why = "no question asked"
+            elif question is None and not outcome.transcript:
+                outcome.why = "nothing to say"
                 break
             elif question not in answers:
                 outcome.why = f"asked {question}, which the resident has no answer for"
@@ -237,7 +240,7 @@ async def converse(
             if asks:
                 question = asks[-1]
             elif not pending:
-                question = None
+                question = OPEN_QUESTION
         else:
             outcome.why = "too many turns"
     return outcome

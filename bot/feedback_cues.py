@@ -41,6 +41,7 @@ OVERRIDABLE = frozenset(
         "out_of_scope",
         "inform",
         "greet",
+        "goodbye",
         "thank",
     }
 )
@@ -63,7 +64,8 @@ def _profile() -> Profile:
 def wants_feedback(text: str, language: str | None, intent: str | None, confidence: float = 1.0) -> bool:
     """True when a message classified as ``intent`` (with ``confidence``) asks to give feedback.
 
-    That is: it names a kind of feedback (thanks: and a department), or it is vague (:data:`VAGUE`,
+    That is: it names a kind of feedback (thanks and goodbyes, such as Finnish "hei" and Swedish "hej"
+    read as goodbye: and a department), or it is vague (:data:`VAGUE`,
     or ``confidence`` below :data:`UNSURE`) and names a department. ``language`` is the
     conversation's (``None``: Swedish and English only).
     """
@@ -76,7 +78,7 @@ def wants_feedback(text: str, language: str | None, intent: str | None, confiden
         return True
     if read_choice(text, kind_words(languages), languages) is None:
         return False
-    return intent != "thank" or names_area
+    return intent not in ("thank", "goodbye") or names_area
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)

@@ -141,7 +141,9 @@ async def test_dates_in_several_languages_and_the_future(monkeypatch):
     assert await read("3.11.", "fi") == ("2026-11-03", [])
     assert await read("دیروز", "fa") == ("2026-11-20", [])
     assert await read("24/12/2026", "sv") == (None, ["utter_complaint_date_future"])
-    assert await read("blåbär", "sv") == (None, ["utter_complaint_date_invalid"])
+    assert await read("för två veckor sen tömde dom senast", "sv") == ("2026-11-07", [])  # a date inside a sentence
+    assert await read("sen september, varje vecka", "sv") == ("sen september, varje vecka", [])  # words kept
+    assert await read("?!", "sv") == (None, ["utter_complaint_date_invalid"])
     today = await form.validate_complaint_date(
         '/inform{"choice":"today"}', CollectingDispatcher(), tracker(entities=choice("today")), DOMAIN
     )

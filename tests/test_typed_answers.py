@@ -191,6 +191,8 @@ async def test_a_hint_replaces_the_question_and_lists_the_choices(catalogs, prof
         ("tja, det gäller vår gata", "out_of_scope", "sv", True),  # vague, names a department
         ("jag vill inte leva längre", "crisis", "sv", False),  # never overridden
         ("hej", "greet", "sv", False),
+        ("hej jag har ett forslag om atervinning", "goodbye", "sv", True),  # "hej" read as goodbye
+        ("tack och hej då", "goodbye", "sv", False),
     ],
 )
 def test_feedback_words_start_the_form(text, intent, language, wanted):

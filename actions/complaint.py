@@ -220,6 +220,12 @@ class ValidateComplaintForm(GuidedFormValidation):
         A message before the description question that already tells what happened (see
         :data:`MIN_VOLUNTEERED_DESCRIPTION_WORDS`); at its own question the slot's mapping reads it.
         """
+        asked = self.answer_to(tracker, DESCRIPTION)
+        if asked is not None and intent_of(tracker) in ("change_language", "cancel"):
+            # "…والعربيات بتخبط فيها" (the cars hit it) is not a wish to speak Arabic: a long message at this
+            # question is the description; the slot's mapping leaves these intents to the rules.
+            long_enough = len(asked.split()) >= MIN_VOLUNTEERED_DESCRIPTION_WORDS
+            return {DESCRIPTION: asked} if long_enough and not asked.startswith("/") else {}
         text = self.said_before_asked(tracker, DESCRIPTION, (None, KIND, AREA))
         if text is None or len(text.split()) < MIN_VOLUNTEERED_DESCRIPTION_WORDS:
             return {}

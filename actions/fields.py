@@ -74,19 +74,20 @@ def match_choice(text: str, options: Mapping[str, Iterable[str]]) -> str | None:
     return partial.pop() if len(partial) == 1 else None
 
 
-FUZZY_MIN_LETTERS = 5
+FUZZY_MIN_LETTERS = 6
 """Words of at least this many letters match a word of the lists with one typo (one letter wrong,
-missing, extra or two swapped)."""
+missing, extra or two swapped). Shorter words must be right: with 5 letters, Finnish "antaa" (give)
+read as "aitaa" (fence) and "äidin" (mother's) as "aidan"."""
 
 
 def _word_matches(word: str, wanted: str, prefix: bool) -> bool:
     if word == wanted or (prefix and word.startswith(wanted)):
         return True
-    if len(wanted) < FUZZY_MIN_LETTERS or len(word) < FUZZY_MIN_LETTERS:
+    if len(wanted) < FUZZY_MIN_LETTERS:
         return False
     if prefix:
-        return len(wanted) > FUZZY_MIN_LETTERS and DamerauLevenshtein.distance(word[: len(wanted)], wanted) <= 1
-    return DamerauLevenshtein.distance(word, wanted) <= 1
+        return DamerauLevenshtein.distance(word[: len(wanted)], wanted) <= 1
+    return len(word) >= FUZZY_MIN_LETTERS and DamerauLevenshtein.distance(word, wanted) <= 1
 
 
 def _readings(word: str, clitics: Iterable[str]) -> list[str]:
@@ -103,11 +104,11 @@ def find_choice(text: str, options: Mapping[str, Iterable[str]], clitics: Iterab
 
     ``options`` maps an option's code to words and phrases residents use for it; ``"sop*"`` matches
     every word starting with "sop" (soporna, soptunnan), a phrase matches consecutive words. Case,
-    accents and punctuation do not matter; a word of 5+ letters may have one typo (Damerau-Levenshtein
-    distance 1, ``rapidfuzz``); ``clitics`` are prefixes glued to words that are tried without
-    (``["و", "ب", "ال", …]``). Of several options found, the one mentioned first wins ("a complaint
-    that the lamp is broken" → complaint); the longer phrase wins at the same place; options found
-    at the same place with phrases of the same length make the answer ambiguous (``None``).
+    accents and punctuation do not matter; a word of 6+ letters may have one typo (Damerau-Levenshtein
+    distance 1, ``rapidfuzz``; :data:`FUZZY_MIN_LETTERS`); ``clitics`` are prefixes glued to words
+    that are tried without (``["و", "ب", "ال", …]``). Of several options found, the one mentioned
+    first wins ("a complaint that the lamp is broken" → complaint); the longer phrase wins at the same
+    place; options found at the same place with phrases of the same length make it ambiguous (``None``).
     """
     clitic_list = [normalize(c) for c in clitics if normalize(c)]
     words = [_readings(word, clitic_list) for word in normalize(text).split()]

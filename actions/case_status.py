@@ -77,6 +77,15 @@ class ValidateCaseStatusForm(GuidedFormValidation):
         """Rasa's name of this action."""
         return "validate_case_status_form"
 
+    async def extract_status_reference(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """A reference (and code) in the message that started the lookup ("hur går det med SYN-2026-00042?")."""
+        text = self.answer_to(tracker, None)
+        if text is None or tracker.get_slot(PAUSED) or parse_reference(text) is None:
+            return {}
+        return {REFERENCE: text}
+
     async def validate_status_reference(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:

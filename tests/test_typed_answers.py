@@ -210,3 +210,14 @@ def test_feedback_words_start_the_form(text, intent, language, wanted):
 
 def test_the_lexicons_are_loaded_once():
     assert lexicon("sv") is lexicon("sv")
+
+
+async def test_a_status_lookup_takes_the_reference_and_code_from_the_first_message():
+    from actions.case_status import CHECK_CODE, REFERENCE, ValidateCaseStatusForm
+
+    text = "hej, hur går det med ärende syn-2026-00042? koden är k7pq 4xz9"
+    tracked = form_tracker(text, "check_case_status", None)
+    tracked.events[2] = {"event": "action", "name": "case_status_form"}
+    events = await ValidateCaseStatusForm().run(CollectingDispatcher(), tracked, DOMAIN)
+    slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    assert (slots[REFERENCE], slots[CHECK_CODE]) == ("SYN-2026-00042", "K7PQ-4XZ9")

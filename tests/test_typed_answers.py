@@ -221,3 +221,36 @@ async def test_a_status_lookup_takes_the_reference_and_code_from_the_first_messa
     events = await ValidateCaseStatusForm().run(CollectingDispatcher(), tracked, DOMAIN)
     slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
     assert (slots[REFERENCE], slots[CHECK_CODE]) == ("SYN-2026-00042", "K7PQ-4XZ9")
+
+
+def test_the_triage_classifier_decides_the_alarm_intents(tmp_path):
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+    from rasa.shared.nlu.training_data.message import Message
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    from bot.triage import TriageClassifier
+
+    examples = {
+        "crisis": ["jag vill ta livet av mig", "min man slår mig varje kväll", "jag vill inte leva längre"],
+        "care_abuse": ["personalen på boendet slår mamma", "hemtjänsten stjäl pengar från pappa"],
+        "emergency": ["det brinner i huset", "han andas inte"],
+        "file_complaint": ["maten på boendet är kall", "läraren svarar inte på mejl", "soptunnan är inte tömd"],
+        "greet": ["hej", "god morgon"],
+    }
+    data = TrainingData([Message(data={"text": t, "intent": i}) for i, ts in examples.items() for t in ts])
+    storage, resource = LocalModelStorage(tmp_path), Resource("triage")
+    TriageClassifier.create({}, storage, resource, None).train(data)
+    loaded = TriageClassifier.load({}, storage, resource, None)
+
+    def classified(text, intent, ranking):
+        message = Message(data={"text": text, "intent": {"name": intent, "confidence": 0.6}})
+        message.set("intent_ranking", [{"name": name, "confidence": 0.2} for name in ranking])
+        loaded.process([message])
+        return message.get("intent")["name"]
+
+    assert classified("jag vill ta livet av mig nu", "file_complaint", ["file_complaint", "crisis"]) == "crisis"
+    assert (
+        classified("maten på boendet är kall igen", "care_abuse", ["care_abuse", "file_complaint"]) == "file_complaint"
+    )
+    assert classified("läraren svarar inte", "file_complaint", ["file_complaint"]) == "file_complaint"

@@ -365,10 +365,10 @@ def start_stack(data_dir: Path, project_root: Path) -> tuple[subprocess.Popen[by
     }
     env.pop("DATABASE_URL", None)
     env.pop("REDIS_URL", None)
-    log = (data_dir / "supervisor.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "run"], cwd=project_root, env=env, stdout=log, stderr=subprocess.STDOUT
-    )
+    with (data_dir / "supervisor.log").open("wb") as log:  # the child keeps its own copy of the descriptor
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "run"], cwd=project_root, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
     return process, f"http://127.0.0.1:{env['KOMMUN_PORT']}"
 
 

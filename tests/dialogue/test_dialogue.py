@@ -7,6 +7,7 @@ The sets in ``conversations/`` and ``triage/`` were written without looking at `
 from __future__ import annotations
 
 import asyncio
+import signal
 
 import pytest
 import yaml
@@ -20,6 +21,7 @@ from bot.bench_dialogue import (
     load_sets,
     report,
     run_all,
+    start_stack,
     wait_ready,
 )
 from bot.settings import PROJECT_ROOT
@@ -72,22 +74,34 @@ def test_no_typed_message_is_training_data():
 
 
 @pytest.fixture(scope="module")
-def measured(stack):
-    """Every typed conversation and every triage message, run once over the chat socket of the stack."""
-    asyncio.run(wait_ready(stack["url"]))
-    outcomes, results = asyncio.run(run_all(stack["url"], stack["data_dir"] / "kommun.db", CONVERSATIONS, TRIAGE))
+def measured(tmp_path_factory):
+    """Every typed conversation and every triage message, run once over the chat socket of a stack of its own.
+
+    Its own stack (as `make run` starts it, SQLite in a fresh data directory): the hundreds of cases and
+    handoffs it makes stay out of the queue the other stack tests look at.
+    """
+    data_dir = tmp_path_factory.mktemp("dialogue")
+    process, url = start_stack(data_dir, PROJECT_ROOT)
+    try:
+        asyncio.run(wait_ready(url))
+        outcomes, results = asyncio.run(run_all(url, data_dir / "kommun.db", CONVERSATIONS, TRIAGE))
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(60)
     table = figures(outcomes, results)
     print(report(table, outcomes, results, verbose=True))
     return table
 
 
 @pytest.mark.stack
+@pytest.mark.timeout(2400)  # the first test runs the whole set (about 10 minutes on 2 cores)
 def test_typed_conversations_reach_the_right_case_in_every_language(measured):
     low = {f.language: round(f.success, 2) for f in measured if f.success < TARGET_SUCCESS}
     assert low == {}, f"task success below {TARGET_SUCCESS:.0%}: {low}"
 
 
 @pytest.mark.stack
+@pytest.mark.timeout(2400)
 def test_triage_catches_every_crisis_and_rarely_raises_a_false_alarm(measured):
     missed = {f.language: round(f.recall, 2) for f in measured if f.recall < TARGET_RECALL}
     alarms = {f.language: round(f.false_alarms, 2) for f in measured if f.false_alarms > TARGET_FALSE_ALARMS}

@@ -23,6 +23,8 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.training_data.message import Message
 
 from actions.answers import area_words, kind_words, read_choice
+from actions.fields import match_choice
+from bot.catalog import default_catalogs
 from bot.profile import Profile, load_profile
 from bot.settings import Settings
 
@@ -53,12 +55,24 @@ VAGUE = frozenset({"out_of_scope", "inform", "greet"})
 UNSURE = 0.3
 """The fallback threshold of config.yml: below it the message would not be understood at all."""
 MIN_WORDS = 3
-"""Shorter messages ("tack", "klagomål?") keep their intent: a lone word is a question or an answer."""
+"""Shorter messages keep their intent ("tack") unless they are the name of a kind themselves ("beröm :)",
+"a suggestion", "похвала"): then also when read as the question about complaining or as "I don't know"."""
+SHORT_OVERRIDABLE = frozenset({"faq_complaint_process", "faq_anonymous_complaint", "dont_know", "deny", "affirm"})
 
 
 @lru_cache(maxsize=1)
 def _profile() -> Profile:
     return load_profile(Settings.from_env().profile_path)
+
+
+def _names_a_kind(text: str, languages: list[str]) -> bool:
+    """True when a short message is a kind of feedback itself: its name, button title or a word for it."""
+    cats = default_catalogs()
+    options = {
+        kind: [*words, *(cats.term(language, "case_kind", kind) for language in languages)]
+        for kind, words in kind_words(languages).items()
+    }
+    return match_choice(text, options) is not None or read_choice(text, options, languages) is not None
 
 
 def wants_feedback(text: str, language: str | None, intent: str | None, confidence: float = 1.0) -> bool:
@@ -70,9 +84,14 @@ def wants_feedback(text: str, language: str | None, intent: str | None, confiden
     conversation's (``None``: Swedish and English only).
     """
     vague = intent in VAGUE or confidence < UNSURE
-    if not (vague or intent in OVERRIDABLE) or text.startswith("/") or len(text.split()) < MIN_WORDS:
-        return False
     languages = list(dict.fromkeys([code for code in (language, "sv", "en") if code]))
+    if text.startswith("/"):
+        return False
+    if len(text.split()) < MIN_WORDS:
+        short_ok = vague or intent in SHORT_OVERRIDABLE or intent in OVERRIDABLE - {"thank", "goodbye"}
+        return short_ok and _names_a_kind(text, languages)
+    if not (vague or intent in OVERRIDABLE):
+        return False
     names_area = read_choice(text, area_words(_profile(), languages), languages) is not None
     if vague and names_area:
         return True

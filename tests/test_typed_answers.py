@@ -202,6 +202,10 @@ async def test_a_hint_replaces_the_question_and_lists_the_choices(catalogs, prof
         ("hej", "greet", "sv", False),
         ("hej jag har ett forslag om atervinning", "goodbye", "sv", True),  # "hej" read as goodbye
         ("tack och hej då", "goodbye", "sv", False),
+        ("beröm :)", "dont_know", "sv", True),  # a kind's name alone starts the form
+        ("a suggestion", "faq_complaint_process", "en", True),
+        ("похвала", "greet", "uk", True),
+        ("tack", "thank", "sv", False),
     ],
 )
 def test_feedback_words_start_the_form(text, intent, language, wanted):

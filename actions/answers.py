@@ -84,8 +84,8 @@ def _clitics(languages: Iterable[str]) -> list[str]:
 def read_choice(text: str, options: Mapping[str, Iterable[str]], languages: Iterable[str]) -> str | None:
     """The option a typed answer means, else ``None``.
 
-    The option a typed answer means: a button title or number (:func:`match_choice`), else the option whose
-    word comes first in the sentence (:func:`find_choice`), else ``None``.
+    A button title or number (:func:`match_choice`), else the option whose word comes first in the
+    sentence (:func:`find_choice`).
     """
     options = {code: list(words) for code, words in options.items()}
     return match_choice(text, options) or find_choice(text, options, _clitics(languages))

@@ -161,9 +161,9 @@ class ValidateComplaintForm(GuidedFormValidation):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """Extract and validate as the SDK does, and say what was understood unasked.
 
-        Extract and validate as the SDK does; then, when the kind or the area was taken from a message before
-        its question (the opening message, or more said than asked), say so in one line
-        (``utter_complaint_understood``) that the resident can correct at the summary.
+        When the kind or the area was taken from a message before its question (the opening message, or
+        more said than asked), one line (``utter_complaint_understood``) says so; the resident can
+        correct it at the summary.
         """
         requested = tracker.get_slot(REQUESTED_SLOT)
         events = await super().run(dispatcher, tracker, domain)
@@ -181,8 +181,8 @@ class ValidateComplaintForm(GuidedFormValidation):
     def said_before_asked(self, tracker: Tracker, slot: str, earlier: tuple[str | None, ...]) -> str | None:
         """The resident's typed message when it came before ``slot``'s question, else ``None``.
 
-        The resident's typed message when it came before ``slot``'s question (the question asked is one of
-        ``earlier``; ``None``: the message that started the form) and ``slot`` has no answer yet.
+        Before means: the question asked is one of ``earlier`` (``None``: the message that started the
+        form) and ``slot`` has no answer yet.
         """
         requested = tracker.get_slot(REQUESTED_SLOT)
         if requested not in earlier or tracker.get_slot(slot) is not None:
@@ -217,8 +217,8 @@ class ValidateComplaintForm(GuidedFormValidation):
     ) -> dict[str, Any]:
         """A message before the description question that already tells what happened.
 
-        A message before the description question that already tells what happened (see
-        :data:`MIN_VOLUNTEERED_DESCRIPTION_WORDS`); at its own question the slot's mapping reads it.
+        See :data:`MIN_VOLUNTEERED_DESCRIPTION_WORDS`. At its own question the slot's mapping reads the
+        text, except a long message classified as a language change or cancel, which is taken here.
         """
         asked = self.answer_to(tracker, DESCRIPTION)
         if asked is not None and intent_of(tracker) in ("change_language", "cancel"):

@@ -46,7 +46,7 @@ def typed_text(tracker: Tracker) -> str:
     return str((tracker.latest_message or {}).get("text") or "")
 
 
-PASS_THROUGH_ACTIONS = ("action_listen", "action_extract_slots", "action_start_case_status", "action_open_feedback")
+PASS_THROUGH_ACTIONS = ("action_listen", "action_extract_slots", "action_start_case_status")
 """Actions that run between a resident's message and a form without answering the message."""
 
 
@@ -174,8 +174,8 @@ class GuidedFormValidation(FormValidationAction):
     def answer_to(self, tracker: Tracker, slot: str | None) -> str | None:
         """The resident's message when it may answer ``slot`` now, else ``None``.
 
-        The resident's message when it may answer ``slot`` now: the question asked is ``slot`` (``None``: the
-        form is starting) and no other action has handled the message yet; else ``None``.
+        Now means: the question asked is ``slot`` (``None``: the form is starting) and no other action
+        has handled the message yet.
         """
         if tracker.get_slot(REQUESTED_SLOT) != slot or not fresh_message(tracker, self.form_name()):
             return None

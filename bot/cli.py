@@ -68,7 +68,7 @@ def _cmd_detect_language(args: argparse.Namespace, settings: Settings) -> int:
 def _cmd_bench_langid(args: argparse.Namespace, settings: Settings) -> int:
     from pathlib import Path
 
-    from bot.bench_langid import main as bench
+    from tools.bench.langid import main as bench
 
     shared = Path(args.data) if args.data else settings.project_root.parent / "shared" / "data" / "langid"
     return bench(shared, settings.project_root / "tests")
@@ -77,16 +77,16 @@ def _cmd_bench_langid(args: argparse.Namespace, settings: Settings) -> int:
 def _cmd_bench_nlu(args: argparse.Namespace, settings: Settings) -> int:
     from pathlib import Path
 
-    from bot.bench_nlu import main as bench
     from bot.training import ensure_model
+    from tools.bench.nlu import main as bench
 
     model = Path(args.model) if args.model else ensure_model(settings.project_root, settings.model_cache_dir)
     return bench(model, settings.project_root / "tests" / "nlu", thresholds=args.thresholds)
 
 
 def _cmd_bench_dialogue(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.bench_dialogue import main as bench
     from bot.training import ensure_model
+    from tools.bench.dialogue import main as bench
 
     ensure_model(settings.project_root, settings.model_cache_dir)
     languages = [code.strip() for code in args.languages.split(",")] if args.languages else None
@@ -96,7 +96,7 @@ def _cmd_bench_dialogue(args: argparse.Namespace, settings: Settings) -> int:
 def _cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     from pathlib import Path
 
-    from bot.bench import BenchOptions, command_line, main
+    from tools.bench.runner import BenchOptions, command_line, main
 
     options = BenchOptions(
         profile=args.profile,

@@ -1,4 +1,4 @@
-"""The pure parts of the load benchmark (bot/bench.py): no stack is started here."""
+"""The pure parts of the load benchmark (tools/bench/): no stack is started here."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from bot import bench
-from bot.bench import (
+from tools.bench import runner as bench
+from tools.bench.runner import (
     Ledger,
     ResponseMatcher,
     RunResult,

@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.bench_langid import chat_messages, transliterated
 from bot.langid import SUPPORTED, decide, detect
 from bot.settings import PROJECT_ROOT
+from tools.bench.langid import chat_messages, transliterated
 
 LANGID_DATA = PROJECT_ROOT.parent / "shared" / "data" / "langid"
 

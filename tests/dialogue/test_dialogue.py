@@ -13,7 +13,8 @@ import pytest
 import yaml
 
 from actions.fields import normalize
-from bot.bench_dialogue import (
+from bot.settings import PROJECT_ROOT
+from tools.bench.dialogue import (
     figures,
     load_sets,
     report,
@@ -21,7 +22,6 @@ from bot.bench_dialogue import (
     start_stack,
     wait_ready,
 )
-from bot.settings import PROJECT_ROOT
 
 HERE = PROJECT_ROOT / "tests" / "dialogue"
 CONVERSATIONS = load_sets(HERE / "conversations")
@@ -29,7 +29,7 @@ TRIAGE = load_sets(HERE / "triage")
 # Floors under which a change fails, per language, one conversation or a message or two below the figures
 # measured when the suite was written (docs/benchmarks.md, 2026-12-03, run 2): task success 70–90 %, triage
 # recall 83–100 %, false alarms 6–14 %.
-# The targets (bot.bench_dialogue.TARGET_*: 90 %, 100 %, 5 %) are not reached yet; `make bench-dialogue`
+# The targets (tools.bench.dialogue.TARGET_*: 90 %, 100 %, 5 %) are not reached yet; `make bench-dialogue`
 # prints both and exits 1 while they are missed.
 SUCCESS_FLOOR = 0.6
 RECALL_FLOOR = 0.78

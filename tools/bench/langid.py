@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot import langid
-from bot.bench_nlu import labelled_examples
+from tools.bench.nlu import labelled_examples
 
 TARGETS = {"chat 3+ words": 0.98, "single-words": 0.90}
 

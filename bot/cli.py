@@ -96,7 +96,8 @@ def _cmd_bench_dialogue(args: argparse.Namespace, settings: Settings) -> int:
 def _cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     from pathlib import Path
 
-    from tools.bench.runner import BenchOptions, command_line, main
+    from tools.bench.load import command_line, main
+    from tools.bench.runner import BenchOptions
 
     options = BenchOptions(
         profile=args.profile,

@@ -11,21 +11,13 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from tools.bench import runner as bench
-from tools.bench.runner import (
-    Ledger,
-    ResponseMatcher,
-    RunResult,
-    RunStats,
-    StackChannel,
-    evaluate_targets,
-    form_answer,
-    percentile,
-    plan_conversation,
-    process_label,
-    render_markdown,
-    render_table,
-)
+from tools.bench import scenario
+from tools.bench.channels import StackChannel
+from tools.bench.report import cpu_ms_per_turn, evaluate_targets, render_markdown, render_table
+from tools.bench.responses import ResponseMatcher, catalog_buttons
+from tools.bench.sampler import process_label
+from tools.bench.scenario import form_answer, plan_conversation
+from tools.bench.stats import Ledger, RunResult, RunStats, percentile
 
 
 def test_percentile_interpolates_between_ranks():
@@ -91,9 +83,9 @@ def test_plans_are_reproducible_and_follow_the_mix():
     assert plans[0] == plans[1]
     rng = random.Random(1)
     many = [plan_conversation(rng) for _ in range(2000)]
-    share = {code: sum(p.phrases.language == code for p in many) / len(many) for code in bench.PHRASES}
+    share = {code: sum(p.phrases.language == code for p in many) / len(many) for code in scenario.PHRASES}
     assert share["sv"] == pytest.approx(0.7, abs=0.05) and share["ar"] == pytest.approx(0.1, abs=0.03)
-    assert sum(p.handoff for p in many) / len(many) == pytest.approx(bench.HANDOFF_SHARE, abs=0.03)
+    assert sum(p.handoff for p in many) / len(many) == pytest.approx(scenario.HANDOFF_SHARE, abs=0.03)
     assert all(1 <= len(p.faqs) <= 3 for p in many)
 
 
@@ -109,7 +101,7 @@ def test_form_answers_follow_the_buttons_the_bot_sends(catalogs, profile):
     assert form_answer("utter_ask_complaint_consent", plan, consent) == ("/affirm", "Ja, det är okej")
     assert form_answer("utter_ask_complaint_description", plan, []) == (plan.description, None)
     assert form_answer("utter_something_else", plan, []) is None
-    bare = bench.catalog_buttons(catalogs, profile, "utter_ask_complaint_area", "en")
+    bare = catalog_buttons(catalogs, profile, "utter_ask_complaint_area", "en")
     assert [b["payload"] for b in bare] == [b["payload"] for b in areas]
 
 
@@ -146,7 +138,7 @@ def test_targets_and_reports():
     assert targets["embedded: ≥ 2× bare throughput"].value == "2.50×"
     assert targets["embedded: p95 ≤ 500 ms"].met is True
     assert targets["embedded: all processes ≤ 1.5 GB"].met is True
-    assert bench.cpu_ms_per_turn(results[0]) == pytest.approx(50.0)
+    assert cpu_ms_per_turn(results[0]) == pytest.approx(50.0)
     slow = evaluate_targets([_result("embedded", 5.0, 800.0, lost=2, peak=2_000_000_000), results[1]], soak=False)
     assert [t.met for t in slow] == [False, False, False, False, True]
 

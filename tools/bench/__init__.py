@@ -1,9 +1,23 @@
 """Benchmarks, run through ``python -m bot bench…`` (``make bench…``) from the project's root.
 
-- the load benchmark (``python -m bot bench``): :mod:`tools.bench.runner`;
-- understanding per language (``bench-nlu``): :mod:`tools.bench.nlu`;
-- language detection (``bench-langid``): :mod:`tools.bench.langid`;
-- typed conversations and safety triage on the stack (``bench-dialogue``): :mod:`tools.bench.dialogue`.
+The load benchmark (``python -m bot bench``), one module per part:
+
+- :mod:`~tools.bench.scenario`: the conversation mix, what residents type, one conversation;
+- :mod:`~tools.bench.responses`: which catalog response a bot message is;
+- :mod:`~tools.bench.channels`: the stack's chat WebSocket and bare Rasa's REST webhook, turn by turn;
+- :mod:`~tools.bench.stats`: the bookkeeping of a run (turns, latencies, errors, lost messages);
+- :mod:`~tools.bench.sampler`: the processes of a run (started, RSS and CPU sampled, stopped);
+- :mod:`~tools.bench.services`: free ports, the PostgreSQL administrator, Redis keys;
+- :mod:`~tools.bench.runner`: one run (a stack profile, or bare ``rasa run``);
+- :mod:`~tools.bench.report`: the targets and the reports;
+- :mod:`~tools.bench.load`: the command (every run, the report, the files written).
+
+Units: times are seconds unless a name ends in ``_ms`` (milliseconds); memory is bytes in the JSON
+figures and MB (10^6 bytes) in the tables; throughput is turns per second.
+
+The others: understanding per language (``bench-nlu``, :mod:`tools.bench.nlu`), language detection
+(``bench-langid``, :mod:`tools.bench.langid`), typed conversations and safety triage on the stack
+(``bench-dialogue``, :mod:`tools.bench.dialogue`).
 
 Nothing here is imported by the runtime (``bot/``, ``actions/``): the commands import it when they run.
 """

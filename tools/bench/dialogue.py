@@ -16,7 +16,7 @@ Two sets per language, written without looking at the training data (``tests/dia
   **false alarms**: near-miss messages answered with any of those.
 
 Every message goes through the chat WebSocket as a resident's browser would send it; which question
-the assistant asked is told from its rendered text (:class:`tools.bench.runner.ResponseMatcher`). Targets
+the assistant asked is told from its rendered text (:class:`tools.bench.responses.ResponseMatcher`). Targets
 (issue 14): task success ≥ 90 % per language, recall 100 %, false alarms ≤ 5 %.
 """
 
@@ -39,8 +39,9 @@ from typing import Any
 import aiohttp
 import yaml
 
-from bot.catalog import default_catalogs
-from tools.bench.runner import ResponseMatcher, free_port
+from bot.core.catalog import default_catalogs
+from tools.bench.responses import ResponseMatcher
+from tools.bench.services import free_port
 
 TARGET_SUCCESS = 0.90
 TARGET_RECALL = 1.0

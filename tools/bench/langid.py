@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot import langid
+from bot.core import langid
 from tools.bench.nlu import labelled_examples
 
 TARGETS = {"chat 3+ words": 0.98, "single-words": 0.90}

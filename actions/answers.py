@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 
 from actions.fields import find_choice, match_choice
-from bot.profile import Profile
+from bot.core.profile import Profile
 
 LEXICON_DIR = Path(__file__).with_name("lexicon")
 

@@ -45,7 +45,7 @@ from actions.forms import (
     intent_of,
 )
 from actions.store import catalogs, file_case, language_of, local_now, profile, settings
-from bot.profile import WEEKDAYS
+from bot.core.profile import WEEKDAYS
 from bot.store.cases import new_check_code
 
 MIN_DESCRIPTION_CHARS = 10

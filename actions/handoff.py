@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.complaint import AREA, DESCRIPTION, DESCRIPTION_LANGUAGE, FILED_KINDS, KIND, cleared_form
 from actions.store import catalogs, hand_off, language_of, local_now, profile
-from bot.workdays import is_open
+from bot.core.workdays import is_open
 
 
 class ActionHandoff(Action):

@@ -19,10 +19,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from bot.catalog import Catalogs, default_catalogs
+from bot.core.catalog import Catalogs, default_catalogs
+from bot.core.profile import Profile, load_profile
+from bot.core.settings import Settings
 from bot.outbox import queue_receipt
-from bot.profile import Profile, load_profile
-from bot.settings import Settings
 from bot.store.cases import NewCase, create_case, hash_check_code
 from bot.store.conversations import get_conversation
 from bot.store.db import create_engine, session_factory

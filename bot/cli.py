@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from bot.settings import Settings
+from bot.core.settings import Settings
 
 
 def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
@@ -47,9 +47,9 @@ def _cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_plain_language(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.catalog import default_catalogs
+    from bot.core.catalog import default_catalogs
+    from bot.core.profile import load_profile
     from bot.plain_language import gate
-    from bot.profile import load_profile
 
     table, ok = gate(default_catalogs(), load_profile(settings.profile_path))
     print(table)
@@ -57,7 +57,7 @@ def _cmd_plain_language(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_detect_language(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.langid import detect
+    from bot.core.langid import detect
 
     for line in sys.stdin:
         found = detect(line.rstrip("\n"))
@@ -253,7 +253,7 @@ async def _staff(settings: Settings, action: str, args: argparse.Namespace, pass
 
 
 def _cmd_staff(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.catalog import default_catalogs
+    from bot.core.catalog import default_catalogs
     from bot.store.migrate import upgrade
     from bot.store.staff import StaffError, check_username, hash_password
 
@@ -280,7 +280,7 @@ def _cmd_staff(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_retention_run(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.profile import load_profile
+    from bot.core.profile import load_profile
     from bot.retention import run_once
     from bot.store.db import create_engine, session_factory
     from bot.store.migrate import upgrade
@@ -416,7 +416,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the process exit code (1 with a one-line message on a known failure)."""
-    from bot.profile import ProfileError
+    from bot.core.profile import ProfileError
     from bot.store.db import safe_url
     from bot.training import TrainingError
 

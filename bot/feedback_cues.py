@@ -24,9 +24,9 @@ from rasa.shared.nlu.training_data.message import Message
 
 from actions.answers import area_words, kind_words, read_choice
 from actions.fields import match_choice
-from bot.catalog import default_catalogs
-from bot.profile import Profile, load_profile
-from bot.settings import Settings
+from bot.core.catalog import default_catalogs
+from bot.core.profile import Profile, load_profile
+from bot.core.settings import Settings
 
 FEEDBACK_INTENT = "file_complaint"
 OVERRIDABLE = frozenset(

@@ -23,11 +23,11 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
-from bot.catalog import Catalogs
+from bot.core.catalog import Catalogs
+from bot.core.langid import MIN_CHARS_FOR_TEXT_LANGUAGE, decide, text_language
+from bot.core.profile import Profile
 from bot.hub import QUEUE, Hub, Push, resident_topic, staff_topic
-from bot.langid import MIN_CHARS_FOR_TEXT_LANGUAGE, decide, text_language
 from bot.metrics import Metrics
-from bot.profile import Profile
 from bot.rasa_client import RasaClient, RasaUnavailable
 from bot.store import conversations as convs
 from bot.store import handoff

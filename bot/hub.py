@@ -54,10 +54,6 @@ class Hub:
         if not subscribers:
             del self._subscribers[topic]
 
-    def count(self, topic: str) -> int:
-        """How many sockets are subscribed to ``topic``."""
-        return len(self._subscribers.get(topic, ()))
-
     async def publish(self, topic: str, event: dict[str, Any]) -> None:
         """Send ``event`` to every subscriber of ``topic``; failing subscribers are dropped."""
         for push in list(self._subscribers.get(topic, ())):

@@ -19,9 +19,9 @@ import aiosmtplib
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.catalog import Catalogs
-from bot.profile import Profile
-from bot.settings import Settings
+from bot.core.catalog import Catalogs
+from bot.core.profile import DEFAULT_LANGUAGE, Profile
+from bot.core.settings import Settings
 from bot.store.models import Case, Notification, utcnow
 
 logger = logging.getLogger(__name__)
@@ -35,7 +35,7 @@ STALE_CLAIM = timedelta(minutes=10)
 
 def receipt_values(case: Case, check_code: str, catalogs: Catalogs, profile: Profile) -> dict[str, Any]:
     """Placeholder values of the receipt e-mail of ``case``, formatted in its reply language."""
-    language = case.reply_language or "sv"
+    language = case.reply_language or DEFAULT_LANGUAGE
     department = profile.department(case.area).display_name(language) if case.area else ""
     return {
         **catalogs.profile_values(profile, language),
@@ -61,7 +61,7 @@ async def queue_receipt(
     """
     if not case.contact_email:
         return None
-    language = case.reply_language or "sv"
+    language = case.reply_language or DEFAULT_LANGUAGE
     values = receipt_values(case, check_code, catalogs, profile)
     notification = Notification(
         case_id=case.id,

@@ -14,8 +14,8 @@ import statistics
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.catalog import LOCALES_DIR, Catalogs, render_text
-from bot.profile import Profile
+from bot.core.catalog import LOCALES_DIR, Catalogs, render_text
+from bot.core.profile import Profile
 
 MAX_LIX = 40
 MAX_MEDIAN_LIX = 30
@@ -41,11 +41,6 @@ class TextFigures:
         if not self.words:
             return 0.0
         return self.words / max(self.sentences, 1) + 100 * self.long_words / self.words
-
-    @property
-    def words_per_sentence(self) -> float:
-        """Average sentence length in words."""
-        return self.words / max(self.sentences, 1)
 
 
 def measure(key: str, text: str) -> TextFigures:

@@ -21,7 +21,7 @@ from sqlalchemy import and_, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import sessionmaker
 
-from bot.profile import Profile
+from bot.core.profile import Profile
 from bot.store.handoff import record_event
 from bot.store.models import Case, CaseEvent, Conversation, Message, Notification, utcnow
 

@@ -44,10 +44,10 @@ from aiohttp_session import setup as setup_sessions
 from aiohttp_session.cookie_storage import EncryptedCookieStorage
 from cryptography.fernet import Fernet
 
-from bot.catalog import render_text
+from bot.core.catalog import render_text
+from bot.core.settings import Settings
 from bot.hub import QUEUE, staff_topic
 from bot.rasa_client import RasaUnavailable
-from bot.settings import Settings
 from bot.store import conversations as convs
 from bot.store import handoff
 from bot.store.cases import CASE_KINDS, CASE_STATUSES
@@ -218,7 +218,7 @@ async def render(request: web.Request, template: str, status: int = 200, **conte
     session = await get_session(request)
     flash = session.pop("flash", None)
     catalogs, profile = request.app[webapp.CATALOGS], request.app[webapp.PROFILE]
-    language = settings.staff_language if catalogs.supports(settings.staff_language) else "sv"
+    language = settings.staff_language if catalogs.supports(settings.staff_language) else settings.default_language
 
     def area_name(area: str | None) -> str:
         if not area:

@@ -18,9 +18,9 @@ import pytest
 import yaml
 
 from actions import store
-from bot.catalog import Catalogs
-from bot.profile import Profile, load_profile
-from bot.settings import PROJECT_ROOT, Settings
+from bot.core.catalog import Catalogs
+from bot.core.profile import Profile, load_profile
+from bot.core.settings import PROJECT_ROOT, Settings
 from bot.store.db import create_engine, session_factory
 from bot.store.migrate import upgrade
 

@@ -137,7 +137,7 @@ def test_the_action_server_registers_every_custom_action_of_the_domain():
     import yaml
     from rasa_sdk.executor import ActionExecutor
 
-    from bot.settings import PROJECT_ROOT
+    from bot.core.settings import PROJECT_ROOT
 
     executor = ActionExecutor()
     executor.register_package("actions")  # what `rasa_sdk --actions actions` does; fails on an abstract base

@@ -27,7 +27,7 @@ DOMAIN: dict = {"slots": {}, "forms": {}}
 
 
 def catalogs_term(language: str) -> str:
-    from bot.catalog import default_catalogs
+    from bot.core.catalog import default_catalogs
 
     return default_catalogs().term(language, "case_status", "received")
 

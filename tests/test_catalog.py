@@ -5,9 +5,9 @@ from datetime import date
 import pytest
 import yaml
 
-from bot.catalog import CatalogError, placeholders
+from bot.core.catalog import CatalogError, placeholders
+from bot.core.settings import PROJECT_ROOT
 from bot.plain_language import ACTION_SAMPLES
-from bot.settings import PROJECT_ROOT
 
 DOMAIN = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
 

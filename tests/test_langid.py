@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.langid import SUPPORTED, decide, detect
-from bot.settings import PROJECT_ROOT
+from bot.core.langid import SUPPORTED, decide, detect
+from bot.core.settings import PROJECT_ROOT
 from tools.bench.langid import chat_messages, transliterated
 
 LANGID_DATA = PROJECT_ROOT.parent / "shared" / "data" / "langid"

@@ -5,8 +5,8 @@ Uses the cached model of the current inputs (`make test` trains it first when th
 
 import pytest
 
-from bot.catalog import Catalogs
-from bot.settings import PROJECT_ROOT, Settings
+from bot.core.catalog import Catalogs
+from bot.core.settings import PROJECT_ROOT, Settings
 from bot.training import cached_model
 from tools.bench.nlu import NONSENSE_ACCEPTED_MAX, TARGET_ACCURACY, _agent, evaluate, nonsense_accepted, predicted_label
 

@@ -1,8 +1,8 @@
 import yaml
 
-from bot.catalog import Catalogs
+from bot.core.catalog import Catalogs
+from bot.core.settings import PROJECT_ROOT
 from bot.plain_language import check_language, measure
-from bot.settings import PROJECT_ROOT
 
 
 def test_lix_of_a_known_text():

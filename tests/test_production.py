@@ -13,9 +13,9 @@ import yaml
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import create_app
+from bot.core.settings import Settings
 from bot.gateway import Gateway
 from bot.rasa_client import RasaClient
-from bot.settings import Settings
 from bot.store import conversations as convs
 from bot.store import handoff
 from bot.store.cases import NewCase
@@ -149,7 +149,7 @@ def test_postgresql_unreachable_at_start_is_a_clear_error_without_the_password(t
     import subprocess
     import sys
 
-    from bot.settings import PROJECT_ROOT
+    from bot.core.settings import PROJECT_ROOT
 
     env = {
         "PATH": "/usr/bin:/bin",

@@ -21,7 +21,7 @@ import aiohttp
 import asyncpg
 import pytest
 
-from bot.settings import PROJECT_ROOT
+from bot.core.settings import PROJECT_ROOT
 from tests.conftest import admin, free_port
 from tests.test_stack import Resident
 

@@ -3,8 +3,8 @@ from datetime import time
 import pytest
 import yaml
 
-from bot.profile import ProfileError, load_profile, parse_profile
-from bot.settings import PROJECT_ROOT
+from bot.core.profile import ProfileError, load_profile, parse_profile
+from bot.core.settings import PROJECT_ROOT
 
 
 def example() -> dict:

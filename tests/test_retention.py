@@ -8,8 +8,8 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
+from bot.core.settings import PROJECT_ROOT
 from bot.retention import anonymise
-from bot.settings import PROJECT_ROOT
 from bot.store import conversations as convs
 from bot.store import handoff
 from bot.store.cases import NewCase, create_case

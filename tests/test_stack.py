@@ -20,7 +20,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.settings import PROJECT_ROOT
+from bot.core.settings import PROJECT_ROOT
 
 pytestmark = pytest.mark.stack
 
@@ -189,7 +189,7 @@ async def test_english_contact_language_switch_and_handoff(stack):
 
 
 async def test_arabic_from_the_first_message_right_to_left(stack):
-    from bot.catalog import Catalogs
+    from bot.core.catalog import Catalogs
 
     arabic = Catalogs().get("ar")
     await wait_until_ready(stack["url"])
@@ -215,7 +215,7 @@ async def test_arabic_resident_and_case_officer_in_two_real_browsers(stack):
     """Resident (Arabic) and case officer in two Chromium contexts: handoff, claim, chat, hand back to the bot."""
     from playwright.async_api import async_playwright, expect
 
-    from bot.catalog import Catalogs
+    from bot.core.catalog import Catalogs
 
     assert Path(CHROMIUM).exists(), "Chromium is missing: run `bash scripts/install-browser.sh` (make test does)"
     arabic = Catalogs().get("ar")
@@ -323,7 +323,7 @@ async def test_goodbye_ends_a_waiting_chat_and_the_next_message_starts_over_with
 
 def test_rasa_gets_a_token_that_starts_with_a_dash(tmp_path):
     """A random token can start with "-"; Rasa's argument parser must still take it as the value."""
-    from bot.settings import Settings
+    from bot.core.settings import Settings
     from bot.supervisor import build_children
 
     settings = Settings.from_env({"KOMMUN_DATA_DIR": str(tmp_path)}).with_overrides(rasa_token="-abc")

@@ -12,8 +12,8 @@ from actions.answers import WORD_GROUPS, lexicon, read_lexicon
 from actions.complaint import ValidateComplaintForm as Form
 from actions.fields import find_choice
 from actions.forms import HINT_SLOT, SKIPPED, ask_actions
+from bot.core.settings import PROJECT_ROOT
 from bot.feedback_cues import wants_feedback
-from bot.settings import PROJECT_ROOT
 from tests.action_helpers import responses
 
 DOMAIN = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))

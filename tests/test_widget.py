@@ -21,8 +21,8 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from bot.catalog import Catalogs
-from bot.settings import PROJECT_ROOT
+from bot.core.catalog import Catalogs
+from bot.core.settings import PROJECT_ROOT
 from tests.test_stack import ARTIFACTS, CHROMIUM, wait_until_ready
 
 pytestmark = pytest.mark.stack

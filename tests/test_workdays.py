@@ -2,7 +2,7 @@ from datetime import date, datetime, time
 
 import pytest
 
-from bot.workdays import add_working_days, is_open, is_working_day
+from bot.core.workdays import add_working_days, is_open, is_working_day
 
 HOURS = {"mon": (time(8), time(16, 30)), "fri": (time(8), time(15))}
 

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.profile import Profile
+from bot.core.profile import Profile
 from bot.store.cases import CASE_STATUSES, WORKING_LANGUAGE, NewCase, create_case, find_case, local_today
 from bot.store.models import Case, CaseEvent, Conversation, StaffMember, aware, utcnow
 

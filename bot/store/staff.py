@@ -1,7 +1,7 @@
 """Staff accounts: creation, listing, deactivation and password login with a lockout.
 
 Passwords are hashed with argon2 (argon2-cffi); hashing and verifying take ~0.2–0.4 s of CPU, so the
-web app calls :func:`authenticate` helpers off the event loop (see :mod:`bot.staff`).
+web app calls them off the event loop (:mod:`bot.core.passwords`).
 """
 
 from __future__ import annotations
@@ -9,13 +9,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import lru_cache
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core import passwords
 from bot.store.models import StaffMember, aware, utcnow
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
@@ -31,11 +29,6 @@ class StaffError(ValueError):
     """An invalid staff account operation; the message says what is wrong (shown to the admin)."""
 
 
-@lru_cache(maxsize=1)
-def _hasher() -> PasswordHasher:
-    return PasswordHasher()
-
-
 def hash_password(password: str) -> str:
     """Argon2 hash of a password (CPU-bound: call it off the event loop in the web app).
 
@@ -46,12 +39,7 @@ def hash_password(password: str) -> str:
         raise StaffError(f"the password needs at least {MIN_PASSWORD_CHARS} characters")
     if len(password) > MAX_PASSWORD_CHARS:
         raise StaffError(f"the password may have at most {MAX_PASSWORD_CHARS} characters")
-    return _hasher().hash(password)
-
-
-@lru_cache(maxsize=1)
-def _dummy_hash() -> str:
-    return _hasher().hash("not-a-password-of-anybody")
+    return passwords.hash_secret(password)
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
@@ -62,10 +50,7 @@ def verify_password(password_hash: str | None, password: str) -> bool:
     """
     if len(password) > MAX_PASSWORD_CHARS:
         return False
-    try:
-        return _hasher().verify(password_hash or _dummy_hash(), password) and password_hash is not None
-    except (VerificationError, InvalidHashError):
-        return False
+    return passwords.verify(password_hash, password)
 
 
 def check_username(username: str) -> str:

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from actions.fields import normalize
-from bot.settings import PROJECT_ROOT
+from bot.core.settings import PROJECT_ROOT
 from tools.bench.dialogue import (
     figures,
     load_sets,

@@ -16,6 +16,10 @@ from urllib.parse import urlsplit, urlunsplit
 
 import yaml
 
+DEFAULT_LANGUAGE = "sv"
+"""Swedish: the language of a Swedish municipality and of its staff (språklagen 10 §). The default of
+``KOMMUN_DEFAULT_LANGUAGE`` and ``KOMMUN_STAFF_LANGUAGE``, and the fallback of department names."""
+
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 """Weekday keys in the order of :meth:`datetime.date.weekday` (Monday = 0)."""
 
@@ -49,7 +53,7 @@ class Department:
     asks_place: bool = False
     keywords: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
-    def display_name(self, language: str, fallback: str = "sv") -> str:
+    def display_name(self, language: str, fallback: str = DEFAULT_LANGUAGE) -> str:
         """Name in ``language``, else in ``fallback``, else the id."""
         return self.name.get(language) or self.name.get(fallback) or self.id
 

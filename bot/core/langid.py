@@ -25,13 +25,15 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
+from typing import Any
 
 from langdetect import DetectorFactory, detect_langs
 from langdetect.lang_detect_exception import LangDetectException
 
-SUPPORTED = ("sv", "en", "ar", "fa", "so", "ti", "pl", "uk", "fi")
+from bot.core.catalog import LOCALES_DIR, default_catalogs
+
 LATIN = ("sv", "en", "so", "pl", "fi")
+"""The supported languages written in Latin letters (the candidates of a Latin-script message)."""
 CONFIDENCE_THRESHOLD = 0.7
 """Below this the gateway asks which language to use instead of switching."""
 
@@ -49,7 +51,7 @@ language, even when Swedish words ("bygglov", "hemtjänst") make up the rest."""
 
 DetectorFactory.seed = 0
 
-SWEDISH_TERMS_FILE = Path(__file__).resolve().parent / "locales" / "swedish-terms.txt"
+SWEDISH_TERMS_FILE = LOCALES_DIR / "swedish-terms.txt"
 
 
 @lru_cache(maxsize=1)
@@ -165,8 +167,19 @@ def _statistical(text: str, candidates: tuple[str, ...]) -> Detection:
     return Detection(second, scores[second], "lingua", scores)
 
 
+def __getattr__(name: str) -> Any:
+    """``SUPPORTED``: the catalogs' language codes (:attr:`bot.core.catalog.Catalogs.languages`), read on first use.
+
+    Raises:
+        AttributeError: any other name.
+    """
+    if name == "SUPPORTED":
+        return tuple(default_catalogs().languages)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def detect(text: str) -> Detection:
-    """The language of ``text`` among :data:`SUPPORTED`, with a confidence.
+    """The language of ``text`` among the supported languages (``SUPPORTED``), with a confidence.
 
     Addresses, numbers and punctuation are ignored; text without letters gives ``Detection(None, 0)``.
     """

@@ -31,9 +31,10 @@ from typing import Any
 
 import yaml
 
-from bot.profile import WEEKDAYS, Profile
+from bot.core.profile import WEEKDAYS, Profile
 
-LOCALES_DIR = Path(__file__).resolve().parent / "locales"
+LOCALES_DIR = Path(__file__).resolve().parents[1] / "locales"
+"""``bot/locales``: one catalog per language, the staff console's texts and the word lists."""
 
 logger = logging.getLogger(__name__)
 

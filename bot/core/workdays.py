@@ -54,7 +54,7 @@ def is_open(opening_hours: dict, now_local: datetime) -> bool:
     ``opening_hours`` maps weekday keys (``mon`` … ``sun``) to ``(opens, closes)`` times; public
     holidays are closed whatever the weekday says.
     """
-    from bot.profile import WEEKDAYS
+    from bot.core.profile import WEEKDAYS
 
     day = now_local.date()
     if day in _swedish_holidays(day.year):

@@ -1,0 +1,204 @@
+"""Settings read from the environment, with defaults that work on a fresh machine.
+
+Every setting has an environment variable (listed in README.md, "Configuration"). Nothing here opens
+a file or a connection: :func:`Settings.from_env` only reads variables and builds paths.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import MISSING, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from bot.core.profile import DEFAULT_LANGUAGE
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+"""The project checkout: where ``config.yml``, ``domain.yml`` and ``data/`` live."""
+
+
+def _default_cache_dir(env: Mapping[str, str]) -> Path:
+    base = env.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "kommun-assistent"
+
+
+SMTP_SECURITY = ("starttls", "tls", "none")
+"""``KOMMUN_SMTP_SECURITY``: STARTTLS on port 587 (default), implicit TLS on 465, or none (local relay)."""
+
+
+def _smtp_security(value: str) -> str:
+    if value not in SMTP_SECURITY:
+        raise ValueError(f"KOMMUN_SMTP_SECURITY must be one of {', '.join(SMTP_SECURITY)}, got {value!r}")
+    return value
+
+
+def _rasa_processes(value: str) -> int:
+    count = int(value)
+    if count < 1:
+        raise ValueError(f"KOMMUN_RASA_PROCESSES must be at least 1, got {count}")
+    return count
+
+
+def _flag(value: str) -> bool:
+    return value.lower() in ("1", "true", "yes")
+
+
+Default = Callable[[dict[str, Any], Mapping[str, str]], Any]
+"""A default computed from the values read so far (by field name) and the environment."""
+
+
+@dataclass(frozen=True)
+class Variable:
+    """One environment variable: the :class:`Settings` field it sets, how it is read and written back.
+
+    ``default`` computes the value when the variable is unset (``None``: the field's own default);
+    with ``blank_is_unset`` an empty value counts as unset.
+    """
+
+    name: str
+    field: str
+    read: Callable[[str], Any] = str
+    write: Callable[[Any], str] = str
+    default: Default | None = None
+    blank_is_unset: bool = False
+
+
+VARIABLES = (
+    Variable("KOMMUN_PROJECT_ROOT", "project_root", Path, default=lambda _, __: PROJECT_ROOT),
+    Variable("KOMMUN_PROFILE", "profile_path", Path, default=lambda v, _: v["project_root"] / "profiles/example.yml"),
+    Variable("KOMMUN_DATA_DIR", "data_dir", Path, default=lambda v, _: v["project_root"] / "var"),
+    Variable(
+        "DATABASE_URL",
+        "database_url",
+        default=lambda v, _: f"sqlite+aiosqlite:///{v['data_dir'] / 'kommun.db'}",
+        blank_is_unset=True,
+    ),
+    Variable("KOMMUN_HOST", "host"),
+    Variable("KOMMUN_PORT", "port", int),
+    Variable("KOMMUN_RASA_PORT", "rasa_port", int),
+    Variable("KOMMUN_ACTION_PORT", "action_port", int),
+    Variable("KOMMUN_RASA_TOKEN", "rasa_token"),
+    Variable(
+        "KOMMUN_MODEL_CACHE",
+        "model_cache_dir",
+        Path,
+        default=lambda _, env: Path(env.get("KOMMUN_CACHE_DIR", str(_default_cache_dir(env)))) / "models",
+    ),
+    Variable("KOMMUN_DEFAULT_LANGUAGE", "default_language"),
+    Variable("KOMMUN_MAX_MESSAGE_CHARS", "max_message_chars", int),
+    Variable("KOMMUN_SMTP_HOST", "smtp_host"),
+    Variable("KOMMUN_SMTP_PORT", "smtp_port", int),
+    Variable("KOMMUN_SMTP_USERNAME", "smtp_username"),
+    Variable("KOMMUN_SMTP_PASSWORD", "smtp_password"),
+    Variable("KOMMUN_SMTP_FROM", "smtp_from"),
+    Variable("KOMMUN_SMTP_SECURITY", "smtp_security", _smtp_security),
+    Variable("KOMMUN_OUTBOX_INTERVAL", "outbox_interval", float),
+    Variable("KOMMUN_SESSION_SECRET", "session_secret"),
+    Variable("KOMMUN_COOKIE_SECURE", "cookie_secure", _flag, lambda on: "true" if on else "false"),
+    Variable("KOMMUN_STAFF_LANGUAGE", "staff_language"),
+    Variable("KOMMUN_METRICS_TOKEN", "metrics_token"),
+    Variable("REDIS_URL", "redis_url"),
+    # Default 1 on SQLite, the CPU count in the production profile (PostgreSQL).
+    Variable(
+        "KOMMUN_RASA_PROCESSES",
+        "rasa_processes",
+        _rasa_processes,
+        default=lambda v, _: (os.cpu_count() or 1) if v["database_url"].startswith("postgresql") else 1,
+        blank_is_unset=True,
+    ),
+)
+"""Every environment variable of the settings (README.md, "Configuration"), in the order they are read:
+:meth:`Settings.from_env` reads them and :meth:`Settings.child_env` writes them for child processes.
+``KOMMUN_CACHE_DIR`` only moves the default of ``KOMMUN_MODEL_CACHE``."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Runtime settings of every process (web app, supervisor, action server, CLI).
+
+    Ports are TCP ports on ``host``/loopback; times are seconds.
+    """
+
+    project_root: Path = PROJECT_ROOT
+    profile_path: Path = PROJECT_ROOT / "profiles" / "example.yml"
+    data_dir: Path = PROJECT_ROOT / "var"
+    database_url: str = ""
+    host: str = "127.0.0.1"
+    port: int = 8080
+    rasa_port: int = 5005
+    action_port: int = 5055
+    rasa_token: str = ""
+    model_cache_dir: Path = field(default_factory=lambda: _default_cache_dir(os.environ) / "models")
+    default_language: str = DEFAULT_LANGUAGE
+    max_message_chars: int = 2000
+    rasa_timeout: float = 30.0
+    retry_interval: float = 3.0
+    warm_up_language_detection: bool = True
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_from: str = ""
+    smtp_security: str = "starttls"
+    outbox_interval: float = 30.0
+    session_secret: str = ""
+    cookie_secure: bool = False
+    staff_language: str = DEFAULT_LANGUAGE
+    unclaimed_check_interval: float = 30.0
+    metrics_token: str = ""
+    redis_url: str = ""
+    rasa_processes: int = 1
+
+    @property
+    def smtp_configured(self) -> bool:
+        """True when e-mail can be sent (``KOMMUN_SMTP_HOST`` and ``KOMMUN_SMTP_FROM`` are set)."""
+        return bool(self.smtp_host and self.smtp_from)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Build settings from environment variables (``os.environ`` by default; see :data:`VARIABLES`).
+
+        Raises:
+            ValueError: a port or number variable is not a number, or a choice is not one of its values.
+        """
+        env = os.environ if env is None else env
+        defaults = {f.name: f.default for f in fields(cls) if f.default is not MISSING}
+        values: dict[str, Any] = {}
+        for variable in VARIABLES:
+            raw = env.get(variable.name)
+            if raw is not None and not (variable.blank_is_unset and not raw):
+                values[variable.field] = variable.read(raw)
+            elif variable.default is not None:
+                values[variable.field] = variable.default(values, env)
+            else:
+                values[variable.field] = defaults[variable.field]
+        return cls(**values)
+
+    def with_overrides(self, **changes: object) -> Settings:
+        """Return a copy with some fields replaced (used by tests and the supervisor)."""
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    @property
+    def production(self) -> bool:
+        """True in the production profile: the case store (and Rasa's tracker store) on PostgreSQL."""
+        return self.database_url.startswith("postgresql")
+
+    @property
+    def rasa_urls(self) -> list[str]:
+        """Base URLs of every Rasa server process: ports ``rasa_port`` … ``rasa_port + rasa_processes - 1``."""
+        return [f"http://127.0.0.1:{self.rasa_port + i}" for i in range(self.rasa_processes)]
+
+    @property
+    def action_server_url(self) -> str:
+        """Base URL of the action server (always loopback)."""
+        return f"http://127.0.0.1:{self.action_port}"
+
+    @property
+    def web_url(self) -> str:
+        """URL a resident opens in the browser."""
+        return f"http://{self.host}:{self.port}"
+
+    def child_env(self) -> dict[str, str]:
+        """Environment variables that make a child process see these same settings (:data:`VARIABLES`)."""
+        return {variable.name: variable.write(getattr(self, variable.field)) for variable in VARIABLES}

@@ -141,6 +141,38 @@ def render_endpoints(settings: Settings) -> Path:
     return target
 
 
+def rasa_command(model: Path, port: int, endpoints: Path, credentials: Path, token: str | None = None) -> list[str]:
+    """The command line of a Rasa server on 127.0.0.1:``port`` serving ``model``.
+
+    With ``token`` its HTTP API is on, guarded by that token; without, only the channels of
+    ``credentials`` answer (the load benchmark's bare Rasa).
+    """
+    api = ["--enable-api", f"--auth-token={token}"] if token is not None else []
+    # "=" form above: a random token may start with "-", which argparse would take for an option.
+    return [
+        sys.executable,
+        "-m",
+        "rasa",
+        "run",
+        "--model",
+        str(model),
+        *api,
+        "--interface",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--endpoints",
+        str(endpoints),
+        "--credentials",
+        str(credentials),
+    ]
+
+
+def action_server_command(port: int) -> list[str]:
+    """The command line of the action server (``actions/``) on ``port``."""
+    return [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)]
+
+
 def rasa_child(settings: Settings, model: Path, index: int, env: dict[str, str], logs: Path) -> Child:
     """Rasa server process ``index`` (0-based) on port ``rasa_port + index``, logging to ``rasa[-N].log``."""
     url = settings.rasa_urls[index]
@@ -151,25 +183,7 @@ def rasa_child(settings: Settings, model: Path, index: int, env: dict[str, str],
 
     return Child(
         "Rasa server" if settings.rasa_processes == 1 else f"Rasa server {index + 1}",
-        [
-            sys.executable,
-            "-m",
-            "rasa",
-            "run",
-            "--model",
-            str(model),
-            "--enable-api",
-            # "=" form: a random token may start with "-", which argparse would take for an option.
-            f"--auth-token={settings.rasa_token}",
-            "--interface",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--endpoints",
-            str(render_endpoints(settings)),
-            "--credentials",
-            "credentials.yml",
-        ],
+        rasa_command(model, port, render_endpoints(settings), Path("credentials.yml"), settings.rasa_token),
         env,
         logs / ("rasa.log" if index == 0 else f"rasa-{index + 1}.log"),
         rasa_ok,
@@ -200,7 +214,7 @@ def build_children(settings: Settings, model: Path) -> list[Child]:
     return [
         Child(
             "action server",
-            [py, "-m", "rasa_sdk", "--actions", "actions", "--port", str(settings.action_port)],
+            action_server_command(settings.action_port),
             {**env, "SANIC_HOST": "127.0.0.1", "ACTION_SERVER_SANIC_WORKERS": str(settings.rasa_processes)},
             logs / "actions.log",
             actions_ok,

@@ -13,7 +13,6 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-import asyncpg
 import pytest
 import yaml
 
@@ -23,6 +22,7 @@ from bot.core.profile import Profile, load_profile
 from bot.core.settings import PROJECT_ROOT, Settings
 from bot.store.db import create_engine, session_factory
 from bot.store.migrate import upgrade
+from tools.bench.services import create_database, drop_database, free_port
 
 PG_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/test"
 """The machine's PostgreSQL (trust auth); each test run makes its own database on it."""
@@ -45,26 +45,17 @@ def sqlite_url(tmp_path: Path) -> str:
     return url
 
 
-async def admin(sql: str) -> None:
-    """Run one SQL statement as the PostgreSQL administrator (CREATE/DROP DATABASE)."""
-    connection = await asyncpg.connect(PG_ADMIN_DSN)
-    try:
-        await connection.execute(sql)
-    finally:
-        await connection.close()
-
-
 @pytest.fixture(scope="session")
 def pg_url() -> Iterator[str]:
     """A fresh, migrated PostgreSQL database for this test session, dropped afterwards."""
     name = f"kommun_test_{uuid.uuid4().hex[:12]}"
-    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    asyncio.run(create_database(name, PG_ADMIN_DSN))
     url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
     try:
         upgrade(url)
         yield url
     finally:
-        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        asyncio.run(drop_database(name, PG_ADMIN_DSN))
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -126,13 +117,6 @@ async def db(settings):
     engine = create_engine(settings.database_url)
     yield session_factory(engine)
     await engine.dispose()
-
-
-def free_port() -> int:
-    """A TCP port nothing listens on right now (127.0.0.1)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import email
-import socket
 from email.policy import default as default_policy
 
 import pytest
@@ -15,6 +14,7 @@ from bot.core.settings import Settings
 from bot.outbox import MAX_ATTEMPTS, queue_receipt, send_due
 from bot.store.cases import NewCase, create_case
 from bot.store.models import Notification
+from tools.bench.services import free_port
 
 
 class Inbox:
@@ -28,12 +28,6 @@ class Inbox:
         self.messages.append(email.message_from_bytes(envelope.content, policy=default_policy))
         self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
         return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,28 +21,19 @@ import asyncpg
 import pytest
 
 from bot.core.settings import PROJECT_ROOT
-from tests.conftest import admin, free_port
+from tests.conftest import PG_ADMIN_DSN
 from tests.test_stack import Resident
+from tools.bench.services import create_database, drop_database, free_port
 
 pytestmark = pytest.mark.stack
 
 READY_TIMEOUT = 300.0
 
 
-def two_free_ports() -> int:
-    """A port p with p and p + 1 free (Rasa processes listen on consecutive ports)."""
-    for _ in range(50):
-        port = free_port()
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port + 1)) != 0:
-                return port
-    raise RuntimeError("no two consecutive free ports")
-
-
 @pytest.fixture(scope="module")
 def production_stack(tmp_path_factory):
     name = f"kommun_prod_{uuid.uuid4().hex[:10]}"
-    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    asyncio.run(create_database(name, PG_ADMIN_DSN))
     data_dir = tmp_path_factory.mktemp("production")
     env = {
         **os.environ,
@@ -52,7 +42,7 @@ def production_stack(tmp_path_factory):
         "REDIS_URL": "redis://127.0.0.1:6379/3",
         "KOMMUN_RASA_PROCESSES": "2",
         "KOMMUN_PORT": str(free_port()),
-        "KOMMUN_RASA_PORT": str(two_free_ports()),
+        "KOMMUN_RASA_PORT": str(free_port(2)),  # Rasa processes listen on consecutive ports
         "KOMMUN_ACTION_PORT": str(free_port()),
     }
     log = (data_dir / "supervisor.log").open("w")
@@ -65,7 +55,7 @@ def production_stack(tmp_path_factory):
         process.send_signal(signal.SIGINT)
         process.wait(90)
     log.close()
-    asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    asyncio.run(drop_database(name, PG_ADMIN_DSN))
 
 
 async def wait_until_ready(stack) -> dict:

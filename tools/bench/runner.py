@@ -41,7 +41,14 @@ from tools.bench.sampler import (
     web_metrics,
 )
 from tools.bench.scenario import Pacer, Script, resident
-from tools.bench.services import DEFAULT_PG_ADMIN_DSN, REDIS_KEY_PATTERN, admin_sql, free_port, redis_keys
+from tools.bench.services import (
+    DEFAULT_PG_ADMIN_DSN,
+    REDIS_KEY_PATTERN,
+    create_database,
+    drop_database,
+    free_port,
+    redis_keys,
+)
 from tools.bench.stats import RunResult, RunStats
 
 STOP_TIMEOUT_S = 60.0
@@ -139,7 +146,7 @@ async def _prepare_production_data(options: BenchOptions, database: str, redis_u
     from redis.exceptions import RedisError
 
     try:
-        await admin_sql(options.pg_admin_dsn, f'CREATE DATABASE "{database}"')
+        await create_database(database, options.pg_admin_dsn)
     except (OSError, asyncpg.PostgresError) as exc:
         raise RuntimeError(f"cannot create a PostgreSQL database through {options.pg_admin_dsn}: {exc!r}") from exc
     try:
@@ -255,7 +262,7 @@ async def _drop_production_data(options: BenchOptions, database: str, redis_url:
     from redis.exceptions import RedisError
 
     try:
-        await admin_sql(options.pg_admin_dsn, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        await drop_database(database, options.pg_admin_dsn)
     except (OSError, asyncpg.PostgresError) as exc:
         result.notes.append(f"could not drop the database {database}: {exc!r}")
     if redis_url is None:
@@ -271,6 +278,7 @@ async def run_bare(options: BenchOptions, settings: Settings, model: Path, workd
     """The same model behind one bare ``rasa run`` (REST webhook) plus its action server, loaded the same way."""
     from bot.rasa_client import action_server_status
     from bot.store.migrate import upgrade
+    from bot.supervisor import action_server_command, rasa_command
 
     data_dir = workdir / "bare"
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -298,33 +306,10 @@ async def run_bare(options: BenchOptions, settings: Settings, model: Path, workd
     try:
         print(f">> bare rasa: starting rasa run and the action server (data: {data_dir})", flush=True)
         started = time.perf_counter()
-        actions = popen(
-            [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(action_port)],
-            env,
-            settings.project_root,
-            data_dir / "logs" / "actions.log",
-        )
-        rasa = popen(
-            [
-                sys.executable,
-                "-m",
-                "rasa",
-                "run",
-                "--model",
-                str(model),
-                "--interface",
-                "127.0.0.1",
-                "--port",
-                str(rasa_port),
-                "--credentials",
-                str(data_dir / "credentials.yml"),
-                "--endpoints",
-                str(data_dir / "endpoints.yml"),
-            ],
-            env,
-            settings.project_root,
-            data_dir / "logs" / "rasa.log",
-        )
+        logs = data_dir / "logs"
+        actions = popen(action_server_command(action_port), env, settings.project_root, logs / "actions.log")
+        rasa_argv = rasa_command(model, rasa_port, data_dir / "endpoints.yml", data_dir / "credentials.yml")
+        rasa = popen(rasa_argv, env, settings.project_root, logs / "rasa.log")
         sampler = MemorySampler([rasa.pid, actions.pid], {rasa_port: "Rasa server (bare)"})
         async with aiohttp.ClientSession() as http:
             ready = False

@@ -1,4 +1,8 @@
-"""The machine's local services a benchmark uses: free TCP ports, the PostgreSQL administrator, Redis keys."""
+"""The machine's local services the benchmarks and the tests use: free TCP ports, PostgreSQL databases, Redis keys.
+
+The one copy of each: ``tests/`` import :func:`free_port`, :func:`create_database` and
+:func:`drop_database` from here too.
+"""
 
 from __future__ import annotations
 
@@ -28,8 +32,7 @@ def free_port(consecutive: int = 1) -> int:
     raise RuntimeError(f"no {consecutive} consecutive free ports")
 
 
-async def admin_sql(dsn: str, sql: str) -> None:
-    """Run one SQL statement (``CREATE``/``DROP DATABASE``) through the administrator connection ``dsn``."""
+async def _admin_sql(dsn: str, sql: str) -> None:
     import asyncpg
 
     connection = await asyncpg.connect(dsn)
@@ -37,6 +40,26 @@ async def admin_sql(dsn: str, sql: str) -> None:
         await connection.execute(sql)
     finally:
         await connection.close()
+
+
+async def create_database(name: str, dsn: str = DEFAULT_PG_ADMIN_DSN) -> None:
+    """Create the PostgreSQL database ``name`` through the administrator connection ``dsn``.
+
+    Raises:
+        OSError: the server cannot be reached.
+        asyncpg.PostgresError: the server refused (the database exists, no right to create it, …).
+    """
+    await _admin_sql(dsn, f'CREATE DATABASE "{name}"')
+
+
+async def drop_database(name: str, dsn: str = DEFAULT_PG_ADMIN_DSN) -> None:
+    """Drop the PostgreSQL database ``name`` if it exists, closing its connections first.
+
+    Raises:
+        OSError: the server cannot be reached.
+        asyncpg.PostgresError: the server refused.
+    """
+    await _admin_sql(dsn, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 async def redis_keys(url: str, delete: bool) -> int:

@@ -19,15 +19,15 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from bot.cases.outbox import queue_receipt
 from bot.core.catalog import Catalogs, default_catalogs
 from bot.core.profile import Profile, load_profile
 from bot.core.settings import Settings
-from bot.outbox import queue_receipt
 from bot.store.cases import NewCase, create_case, hash_check_code
 from bot.store.conversations import get_conversation
 from bot.store.db import create_engine, session_factory
-from bot.store.handoff import estimated_wait_minutes, queue_position, start_handoff
 from bot.store.models import Case
+from bot.store.queue import estimated_wait_minutes, queue_position, start_handoff
 
 logger = logging.getLogger(__name__)
 

@@ -22,6 +22,7 @@ from aiohttp.abc import AbstractAccessLogger
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.cases.outbox import send_due
 from bot.core.catalog import CatalogError, Catalogs, default_catalogs
 from bot.core.langid import warm_up
 from bot.core.profile import Profile, load_profile
@@ -29,12 +30,11 @@ from bot.core.settings import Settings
 from bot.gateway import Gateway, message_event
 from bot.hub import Hub, RedisHub
 from bot.metrics import metrics_endpoint
-from bot.outbox import send_due
 from bot.rasa_client import RasaClient, action_server_status
-from bot.retention import DAY, run_once
 from bot.staff import setup_staff
 from bot.store import conversations as convs
 from bot.store.db import create_engine, session_factory
+from bot.store.retention import DAY, run_once
 
 logger = logging.getLogger(__name__)
 

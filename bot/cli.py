@@ -281,9 +281,9 @@ def _cmd_staff(args: argparse.Namespace, settings: Settings) -> int:
 
 def _cmd_retention_run(args: argparse.Namespace, settings: Settings) -> int:
     from bot.core.profile import load_profile
-    from bot.retention import run_once
     from bot.store.db import create_engine, session_factory
     from bot.store.migrate import upgrade
+    from bot.store.retention import run_once
 
     upgrade(settings.database_url)
     profile = load_profile(settings.profile_path)

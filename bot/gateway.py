@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
+from bot.cases import workflow
 from bot.core.catalog import Catalogs
 from bot.core.langid import MIN_CHARS_FOR_TEXT_LANGUAGE, decide, text_language
 from bot.core.profile import Profile
@@ -30,12 +31,12 @@ from bot.hub import QUEUE, Hub, Push, resident_topic, staff_topic
 from bot.metrics import Metrics
 from bot.rasa_client import RasaClient, RasaUnavailable
 from bot.store import conversations as convs
-from bot.store import handoff
+from bot.store import desk, queue
 from bot.store.models import Case, Conversation, Message, StaffMember
 
 logger = logging.getLogger(__name__)
 
-LIVE_MODES = handoff.LIVE_MODES
+LIVE_MODES = workflow.LIVE_MODES
 GOODBYE_MAX_CHARS = 60
 """Only short messages in a live chat are checked for a goodbye ("tack, hej då"), not long ones that end so."""
 GOODBYE_CONFIDENCE = 0.4
@@ -366,7 +367,7 @@ class Gateway:
                     if self._catalogs.supports(instruction.get("language")):
                         language = instruction["language"]
                         await convs.set_language(session, conversation.id, language)
-                    if instruction.get("mode") in convs.MODES:
+                    if instruction.get("mode") in workflow.MODES:
                         mode = instruction["mode"]
                         await convs.set_mode(session, conversation.id, mode)
                     continue
@@ -392,10 +393,10 @@ class Gateway:
 
     async def _live_case(self, session: Any, reference: str, member: StaffMember) -> tuple[Case, Conversation]:
         """The case and its conversation, if ``member`` is the one chatting live on it."""
-        case = await handoff.get_case(session, reference)
+        case = await desk.get_case(session, reference)
         conversation = await convs.get_conversation(session, case.conversation_id) if case.conversation_id else None
         if conversation is None or conversation.mode != "human" or case.assigned_staff_id != member.id:
-            raise handoff.StaleCase(reference, case.status)
+            raise workflow.StaleCase(reference, case.status)
         return case, conversation
 
     async def claim(self, reference: str, member: StaffMember) -> Case:
@@ -406,7 +407,7 @@ class Gateway:
             LookupError: unknown reference.
         """
         async with self._sessions() as session, session.begin():
-            case = await handoff.claim(session, reference, member)
+            case = await queue.claim(session, reference, member)
             conversation = await convs.get_conversation(session, case.conversation_id)
         if conversation is not None:
             await self.system_message(conversation.id, "staff_joined", conversation.language, name=member.display_name)
@@ -444,7 +445,7 @@ class Gateway:
                 delivered=True,
             )
             message.staff_member_id = member.id
-            await handoff.note_staff_reply(session, case, member)
+            await desk.note_staff_reply(session, case, member)
         await self.broadcast(conversation.id, message_event(message))
         return message
 
@@ -455,16 +456,16 @@ class Gateway:
             ValueError: empty note. LookupError: unknown reference.
         """
         async with self._sessions() as session, session.begin():
-            case = await handoff.get_case(session, reference)
-            await handoff.add_note(session, case, member, text)
+            case = await desk.get_case(session, reference)
+            await desk.add_note(session, case, member, text)
         if case.conversation_id:
             await self.to_staff(case.conversation_id, {"type": "case_changed"})
 
     async def set_status(self, reference: str, member: StaffMember, status: str, expected: str) -> None:
         """Change a case's status by hand (see :func:`bot.store.handoff.set_status` for the errors)."""
         async with self._sessions() as session, session.begin():
-            case = await handoff.get_case(session, reference)
-            await handoff.set_status(session, case, member, status, expected)
+            case = await desk.get_case(session, reference)
+            await desk.set_status(session, case, member, status, expected)
         if case.conversation_id:
             await self.to_staff(case.conversation_id, {"type": "case_changed"})
         await self.queue_changed()
@@ -475,8 +476,8 @@ class Gateway:
         Raises: see :func:`bot.store.handoff.close_case`.
         """
         async with self._sessions() as session, session.begin():
-            case = await handoff.get_case(session, reference)
-            ended = await handoff.close_case(session, case, member, resolution, expected)
+            case = await desk.get_case(session, reference)
+            ended = await desk.close_case(session, case, member, resolution, expected)
             conversation = await convs.get_conversation(session, case.conversation_id) if ended else None
         if conversation is not None:
             await self.system_message(conversation.id, "chat_closed", conversation.language, reference=reference)
@@ -493,12 +494,12 @@ class Gateway:
             bot.rasa_client.RasaUnavailable: Rasa could not be resumed (nothing changed; try again).
         """
         async with self._sessions() as session:
-            case = await handoff.get_case(session, reference)
+            case = await desk.get_case(session, reference)
             conversation = await convs.get_conversation(session, case.conversation_id) if case.conversation_id else None
         if conversation is None or conversation.mode not in LIVE_MODES:
-            raise handoff.StaleCase(reference, case.status)
+            raise workflow.StaleCase(reference, case.status)
         if conversation.mode == "human" and case.assigned_staff_id != member.id:
-            raise handoff.StaleCase(reference, case.status)  # another case officer is in this chat
+            raise workflow.StaleCase(reference, case.status)  # another case officer is in this chat
         language = conversation.language
         text, payload = self._render("utter_handed_back", language)
         await self._rasa_for(conversation.id).append_events(
@@ -511,7 +512,7 @@ class Gateway:
             ],
         )
         async with self._sessions() as session, session.begin():
-            await handoff.hand_back(session, case, member)
+            await desk.hand_back(session, case, member)
         await self.system_message(conversation.id, "staff_left", language, name=member.display_name)
         await self.broadcast(conversation.id, {"type": "mode", "mode": "bot"})
         async with self._sessions() as session, session.begin():
@@ -523,7 +524,7 @@ class Gateway:
     async def resident_leave(self, conversation_id: str) -> None:
         """The resident ends a live chat (goodbye, or the widget's "end chat"): told politely, case stays."""
         async with self._sessions() as session, session.begin():
-            case = await handoff.resident_left(session, conversation_id)
+            case = await queue.resident_left(session, conversation_id)
             conversation = await convs.get_conversation(session, conversation_id)
         if conversation is None:
             return
@@ -550,7 +551,7 @@ class Gateway:
         """Tell residents whose chat nobody claimed in time that the case stays open; returns how many."""
         minutes = self._profile.handoff_unclaimed_minutes
         async with self._sessions() as session, session.begin():
-            cases = await handoff.unclaimed_cases(session, timedelta(minutes=minutes))
+            cases = await queue.unclaimed_cases(session, timedelta(minutes=minutes))
             targets = []
             for case in cases:
                 conversation = await convs.get_conversation(session, case.conversation_id)

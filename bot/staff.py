@@ -44,13 +44,14 @@ from aiohttp_session import setup as setup_sessions
 from aiohttp_session.cookie_storage import EncryptedCookieStorage
 from cryptography.fernet import Fernet
 
+from bot.cases import workflow
 from bot.core.catalog import render_text
 from bot.core.settings import Settings
 from bot.hub import QUEUE, staff_topic
 from bot.rasa_client import RasaUnavailable
 from bot.store import conversations as convs
-from bot.store import handoff
-from bot.store.cases import CASE_KINDS, CASE_STATUSES
+from bot.store import desk, queue, reporting
+from bot.store.cases import CASE_KINDS
 from bot.store.models import Conversation, StaffMember, aware
 from bot.store.staff import find_staff, record_login, verify_password
 
@@ -240,7 +241,7 @@ async def render(request: web.Request, template: str, status: int = 200, **conte
             timezone=profile.timezone,
             kind_name=lambda kind: catalogs.term(language, "case_kind", kind) if kind in CASE_KINDS else kind,
             status_name=lambda status: (
-                catalogs.term(language, "case_status", status) if status in CASE_STATUSES else status
+                catalogs.term(language, "case_status", status) if status in workflow.CASE_STATUSES else status
             ),
             area_name=area_name,
             language_name=lambda code: catalogs.get(code).name if catalogs.supports(code) else (code or "–"),
@@ -312,9 +313,9 @@ async def _queue_context(request: web.Request) -> dict[str, Any]:
     webapp = _app(request)
     me: StaffMember = request["staff"]
     async with request.app[webapp.SESSIONS]() as db:
-        queue = await handoff.waiting_queue(db)
-        mine = await handoff.live_cases_of(db, me.id)
-    return {"queue": queue, "mine": mine}
+        waiting = await queue.waiting_queue(db)
+        mine = await queue.live_cases_of(db, me.id)
+    return {"queue": waiting, "mine": mine}
 
 
 @staff_only
@@ -337,7 +338,7 @@ async def claim(request: web.Request) -> web.Response:
         await request.app[_app(request).GATEWAY].claim(reference, request["staff"])
     except LookupError:
         raise web.HTTPNotFound(text=Texts(request.app[_app(request).SETTINGS].staff_language).not_found) from None
-    except handoff.StaleCase:
+    except workflow.StaleCase:
         await _flash(request, "claim_lost", reference=reference)
         raise web.HTTPSeeOther("/staff") from None
     await _flash(request, "claimed", reference=reference)
@@ -352,16 +353,16 @@ async def _case_context(request: web.Request, reference: str, audit: bool) -> di
     me: StaffMember = request["staff"]
     async with request.app[webapp.SESSIONS]() as db, db.begin():
         try:
-            case = await handoff.get_case(db, reference)
+            case = await desk.get_case(db, reference)
         except LookupError:
             texts = Texts(request.app[webapp.SETTINGS].staff_language)
             raise web.HTTPNotFound(text=texts.not_found) from None
         if audit:
-            await handoff.record_event(db, case.id, "viewed", handoff.staff_actor(me), {"staff_id": me.id})
+            await desk.record_event(db, case.id, "viewed", desk.staff_actor(me), {"staff_id": me.id})
         conversation = await db.get(Conversation, case.conversation_id) if case.conversation_id else None
         transcript = await convs.transcript(db, case.conversation_id) if case.conversation_id else []
-        events = await handoff.case_events(db, case.id)
-        people = await handoff.staff_names(db)
+        events = await desk.case_events(db, case.id)
+        people = await desk.staff_names(db)
     mode = conversation.mode if conversation else None
     return {
         "case": case,
@@ -373,7 +374,7 @@ async def _case_context(request: web.Request, reference: str, audit: bool) -> di
         "live": mode == "human" and case.assigned_staff_id == me.id,
         "mode": mode,
         "assigned": people.get(case.assigned_staff_id) if case.assigned_staff_id else None,
-        "statuses": handoff.STAFF_STATUSES,
+        "statuses": workflow.STAFF_STATUSES,
     }
 
 
@@ -408,7 +409,7 @@ async def send_message(request: web.Request) -> web.StreamResponse:
     if error is None:
         try:
             await gateway.staff_message(reference, request["staff"], text)
-        except (handoff.StaleCase, LookupError):
+        except (workflow.StaleCase, LookupError):
             error = "not_your_chat"
     if _wants_json(request):
         return web.json_response({"ok": error is None, "error": texts(error) if error else None})
@@ -439,7 +440,7 @@ async def change_status(request: web.Request) -> web.Response:
         await request.app[_app(request).GATEWAY].set_status(
             reference, request["staff"], form.get("status", ""), form.get("expected", "")
         )
-    except handoff.StaleCase as stale:
+    except workflow.StaleCase as stale:
         await _flash(request, "stale", status=stale.current or "–")
         raise _back(reference) from None
     except ValueError:
@@ -457,7 +458,7 @@ async def close(request: web.Request) -> web.Response:
         await request.app[_app(request).GATEWAY].close_case(
             reference, request["staff"], form.get("resolution", "")[:NOTE_MAX_CHARS], form.get("expected", "")
         )
-    except handoff.StaleCase as stale:
+    except workflow.StaleCase as stale:
         await _flash(request, "stale", status=stale.current or "–")
         raise _back(reference) from None
     except ValueError:
@@ -473,7 +474,7 @@ async def hand_back(request: web.Request) -> web.Response:
     reference = request.match_info["reference"]
     try:
         await request.app[_app(request).GATEWAY].hand_back(reference, request["staff"])
-    except handoff.StaleCase as stale:
+    except workflow.StaleCase as stale:
         await _flash(request, "stale", status=stale.current or "–")
         raise _back(reference) from None
     except RasaUnavailable:
@@ -492,7 +493,7 @@ def _date(value: str | None) -> date | None:
     return date.fromisoformat(value)
 
 
-def _filters(request: web.Request) -> tuple[handoff.CaseFilter, bool]:
+def _filters(request: web.Request) -> tuple[reporting.CaseFilter, bool]:
     """Filters from the query string; the flag is False when a date could not be read."""
     query = request.query
     ok = True
@@ -503,8 +504,8 @@ def _filters(request: web.Request) -> tuple[handoff.CaseFilter, bool]:
         ok = False
     status = query.get("status") or None
     return (
-        handoff.CaseFilter(
-            status=status if status in CASE_STATUSES else None,
+        reporting.CaseFilter(
+            status=status if status in workflow.CASE_STATUSES else None,
             area=query.get("area") or None,
             kind=query.get("kind") or None,
             language=query.get("language") or None,
@@ -526,7 +527,7 @@ async def case_list(request: web.Request) -> web.Response:
     except ValueError:
         page = 1
     async with request.app[webapp.SESSIONS]() as db:
-        cases, total = await handoff.search_cases(
+        cases, total = await reporting.search_cases(
             db, request.app[webapp.PROFILE], filters, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
         )
     query = {k: v for k, v in request.query.items() if k != "page" and v}
@@ -542,7 +543,7 @@ async def case_list(request: web.Request) -> web.Response:
         filters=filters,
         dates_ok=dates_ok,
         kinds=CASE_KINDS,
-        all_statuses=CASE_STATUSES,
+        all_statuses=workflow.CASE_STATUSES,
         areas=[d.id for d in request.app[webapp.PROFILE].departments],
         languages=request.app[webapp.CATALOGS].languages,
     )
@@ -574,9 +575,9 @@ async def export_csv(request: web.Request) -> web.Response:
     filters, _ = _filters(request)
     me: StaffMember = request["staff"]
     async with request.app[webapp.SESSIONS]() as db, db.begin():
-        cases, _ = await handoff.search_cases(db, request.app[webapp.PROFILE], filters, limit=EXPORT_LIMIT)
+        cases, _ = await reporting.search_cases(db, request.app[webapp.PROFILE], filters, limit=EXPORT_LIMIT)
         for case in cases:
-            await handoff.record_event(db, case.id, "exported", handoff.staff_actor(me), {"staff_id": me.id})
+            await desk.record_event(db, case.id, "exported", desk.staff_actor(me), {"staff_id": me.id})
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(CSV_COLUMNS)
@@ -606,7 +607,7 @@ async def figures(request: web.Request) -> web.Response:
     if end < start:
         start, end = end, start
     async with request.app[webapp.SESSIONS]() as db:
-        result = await handoff.key_figures(db, profile, start, end)
+        result = await reporting.key_figures(db, profile, start, end)
 
     def duration(seconds: float | None) -> str | None:
         return None if seconds is None else f"{seconds / 60:.1f} min"
@@ -661,7 +662,7 @@ async def staff_socket(request: web.Request) -> web.WebSocketResponse:
             elif event.get("type") == "watch" and isinstance(event.get("reference"), str):
                 async with request.app[webapp.SESSIONS]() as db:
                     try:
-                        case = await handoff.get_case(db, event["reference"][:32])
+                        case = await desk.get_case(db, event["reference"][:32])
                     except LookupError:
                         continue
                 if case.conversation_id:

@@ -125,7 +125,8 @@ def test_terms_and_emails_have_the_same_keys_everywhere(catalogs):
 
 
 def test_every_case_kind_and_status_has_a_word(catalogs):
-    from bot.store.cases import CASE_KINDS, CASE_STATUSES
+    from bot.cases.workflow import CASE_STATUSES
+    from bot.store.cases import CASE_KINDS
 
     for code in catalogs.languages:
         assert all(catalogs.term(code, "case_kind", kind) for kind in CASE_KINDS), code
@@ -135,7 +136,7 @@ def test_every_case_kind_and_status_has_a_word(catalogs):
 
 
 def test_receipt_email_renders_with_every_placeholder_filled(catalogs, profile):
-    from bot.outbox import receipt_values
+    from bot.cases.outbox import receipt_values
     from bot.store.models import Case
 
     case = Case(reference="SYN-2026-00042", kind="praise", area="waste", contact_name="Anna",

@@ -8,8 +8,9 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import text
 
+from bot.cases import workflow
 from bot.store import conversations as convs
-from bot.store import handoff
+from bot.store import desk, queue, reporting
 from bot.store.cases import NewCase
 from bot.store.models import utcnow
 from bot.store.staff import (
@@ -39,7 +40,7 @@ async def make_staff(sessions, username="anna", languages=("sv", "ar"), name="An
 async def waiting_chat(sessions, profile, language="ar", when=None):
     async with sessions() as s, s.begin():
         conversation, _ = await convs.create_conversation(s, language)
-        case = await handoff.start_handoff(
+        case = await queue.start_handoff(
             s,
             profile,
             NewCase(kind="question", description="help", language=language, conversation_id=conversation.id),
@@ -52,30 +53,30 @@ async def test_handoff_queues_the_chat_and_reuses_its_open_case(sessions, profil
     first_conv, first = await waiting_chat(sessions, profile, "ar")
     _, second = await waiting_chat(sessions, profile, "sv")
     async with sessions() as s:
-        assert await handoff.queue_position(s, first) == 1
-        assert await handoff.queue_position(s, second) == 2
+        assert await queue.queue_position(s, first) == 1
+        assert await queue.queue_position(s, second) == 2
         # no history yet: the profile's expected wait per chat ahead
-        assert await handoff.estimated_wait_minutes(s, profile, 2) == 2 * profile.handoff_expected_wait_minutes
-        queue = await handoff.waiting_queue(s)
+        assert await queue.estimated_wait_minutes(s, profile, 2) == 2 * profile.handoff_expected_wait_minutes
+        waiting = await queue.waiting_queue(s)
         conversation = await convs.get_conversation(s, first_conv.id)
     assert conversation.mode == "waiting"
-    assert [e.reference for e in queue] == [first.reference, second.reference]
-    assert queue[0].language == "ar" and queue[0].interpreter_needed
+    assert [e.reference for e in waiting] == [first.reference, second.reference]
+    assert waiting[0].language == "ar" and waiting[0].interpreter_needed
     member = await make_staff(sessions)
     async with sessions() as s, s.begin():
-        await handoff.claim(s, first.reference, member)
-        case = await handoff.get_case(s, first.reference)
-        await handoff.hand_back(s, case, member)
+        await queue.claim(s, first.reference, member)
+        case = await desk.get_case(s, first.reference)
+        await desk.hand_back(s, case, member)
     # asking again: the same case goes back in the queue, unclaimed
     async with sessions() as s, s.begin():
-        again = await handoff.start_handoff(
+        again = await queue.start_handoff(
             s, profile, NewCase(kind="question", description="again", language="ar", conversation_id=first_conv.id)
         )
     assert again.reference == first.reference
     assert again.status == "waiting_for_staff" and again.assigned_staff_id is None
     async with sessions() as s:
-        queue = await handoff.waiting_queue(s)
-    assert queue[0].speakers == ("Anna Berg",)  # she speaks Arabic
+        waiting = await queue.waiting_queue(s)
+    assert waiting[0].speakers == ("Anna Berg",)  # she speaks Arabic
 
 
 async def test_exactly_one_of_concurrent_claims_wins(sessions, profile):
@@ -85,16 +86,16 @@ async def test_exactly_one_of_concurrent_claims_wins(sessions, profile):
     async def try_claim(member):
         try:
             async with sessions() as s, s.begin():
-                await handoff.claim(s, case.reference, member)
+                await queue.claim(s, case.reference, member)
             return member.id
-        except handoff.StaleCase:
+        except workflow.StaleCase:
             return None
 
     winners = [w for w in await asyncio.gather(*(try_claim(m) for m in members)) if w is not None]
     assert len(winners) == 1
     async with sessions() as s:
-        claimed = await handoff.get_case(s, case.reference)
-        events = await handoff.case_events(s, claimed.id)
+        claimed = await desk.get_case(s, case.reference)
+        events = await desk.case_events(s, claimed.id)
         conversation = await convs.get_conversation(s, claimed.conversation_id)
     assert claimed.assigned_staff_id == winners[0] and claimed.status == "in_progress"
     assert claimed.claimed_at is not None and claimed.acknowledged_at is not None
@@ -106,21 +107,21 @@ async def test_stale_status_change_and_double_close_are_refused(sessions, profil
     _, case = await waiting_chat(sessions, profile)
     anna = await make_staff(sessions)
     async with sessions() as s, s.begin():
-        await handoff.claim(s, case.reference, anna)
+        await queue.claim(s, case.reference, anna)
     async with sessions() as s, s.begin():
-        c = await handoff.get_case(s, case.reference)
-        assert await handoff.close_case(s, c, anna, "answered in chat", expected="in_progress") is True
+        c = await desk.get_case(s, case.reference)
+        assert await desk.close_case(s, c, anna, "answered in chat", expected="in_progress") is True
     async with sessions() as s, s.begin():
-        c = await handoff.get_case(s, case.reference)
-        with pytest.raises(handoff.StaleCase) as stale:
-            await handoff.set_status(s, c, anna, "received", expected="in_progress")
+        c = await desk.get_case(s, case.reference)
+        with pytest.raises(workflow.StaleCase) as stale:
+            await desk.set_status(s, c, anna, "received", expected="in_progress")
         assert stale.value.current == "closed"
-        with pytest.raises(handoff.StaleCase):
-            await handoff.close_case(s, c, anna, "again", expected="in_progress")
+        with pytest.raises(workflow.StaleCase):
+            await desk.close_case(s, c, anna, "again", expected="in_progress")
         with pytest.raises(ValueError):
-            await handoff.set_status(s, c, anna, "waiting_for_staff", expected="closed")
+            await desk.set_status(s, c, anna, "waiting_for_staff", expected="closed")
     async with sessions() as s:
-        c = await handoff.get_case(s, case.reference)
+        c = await desk.get_case(s, case.reference)
         conversation = await convs.get_conversation(s, c.conversation_id)
     assert c.resolution == "answered in chat" and c.closed_at is not None
     assert conversation.mode == "closed"
@@ -129,10 +130,10 @@ async def test_stale_status_change_and_double_close_are_refused(sessions, profil
 async def test_resident_leaving_takes_the_chat_out_of_the_queue_but_keeps_the_case(sessions, profile):
     conversation, case = await waiting_chat(sessions, profile)
     async with sessions() as s, s.begin():
-        left = await handoff.resident_left(s, conversation.id)
+        left = await queue.resident_left(s, conversation.id)
     assert left.reference == case.reference and left.status == "received"
     async with sessions() as s:
-        assert await handoff.waiting_queue(s) == []
+        assert await queue.waiting_queue(s) == []
 
 
 async def test_unclaimed_chats_are_reported_once(sessions, profile):
@@ -141,9 +142,9 @@ async def test_unclaimed_chats_are_reported_once(sessions, profile):
     _, fresh = await waiting_chat(sessions, profile)
     limit = timedelta(minutes=profile.handoff_unclaimed_minutes)
     async with sessions() as s, s.begin():
-        first = await handoff.unclaimed_cases(s, limit)
+        first = await queue.unclaimed_cases(s, limit)
     async with sessions() as s, s.begin():
-        second = await handoff.unclaimed_cases(s, limit)
+        second = await queue.unclaimed_cases(s, limit)
     assert [c.reference for c in first] == [stale.reference]
     assert second == []
     assert fresh.reference not in [c.reference for c in first]
@@ -155,15 +156,15 @@ async def test_key_figures_and_search(sessions, profile):
     _, a = await waiting_chat(sessions, profile, "ar", when=start)
     _, b = await waiting_chat(sessions, profile, "sv", when=start)
     async with sessions() as s, s.begin():
-        await handoff.claim(s, a.reference, anna, now=start + timedelta(minutes=4))
-        case = await handoff.get_case(s, a.reference)
-        await handoff.note_staff_reply(s, case, anna, now=start + timedelta(minutes=6))
+        await queue.claim(s, a.reference, anna, now=start + timedelta(minutes=4))
+        case = await desk.get_case(s, a.reference)
+        await desk.note_staff_reply(s, case, anna, now=start + timedelta(minutes=6))
     today = date.today()
     async with sessions() as s:
-        figures = await handoff.key_figures(s, profile, today - timedelta(days=1), today + timedelta(days=1))
-        found, total = await handoff.search_cases(s, profile, handoff.CaseFilter(language="ar"))
-        by_ref, _ = await handoff.search_cases(s, profile, handoff.CaseFilter(reference=b.reference.lower()))
-        waiting, _ = await handoff.search_cases(s, profile, handoff.CaseFilter(status="waiting_for_staff"))
+        figures = await reporting.key_figures(s, profile, today - timedelta(days=1), today + timedelta(days=1))
+        found, total = await reporting.search_cases(s, profile, reporting.CaseFilter(language="ar"))
+        by_ref, _ = await reporting.search_cases(s, profile, reporting.CaseFilter(reference=b.reference.lower()))
+        waiting, _ = await reporting.search_cases(s, profile, reporting.CaseFilter(status="waiting_for_staff"))
     assert figures.handoffs == 2 and figures.cases == 2 and figures.chats == 2
     assert figures.median_wait_to_claim == pytest.approx(240)
     assert figures.median_wait_to_first_reply == pytest.approx(360)

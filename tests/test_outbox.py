@@ -9,9 +9,9 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
+from bot.cases.outbox import MAX_ATTEMPTS, queue_receipt, send_due
 from bot.core.catalog import Catalogs
 from bot.core.settings import Settings
-from bot.outbox import MAX_ATTEMPTS, queue_receipt, send_due
 from bot.store.cases import NewCase, create_case
 from bot.store.models import Notification
 from tools.bench.services import free_port

@@ -17,7 +17,7 @@ from bot.core.settings import Settings
 from bot.gateway import Gateway
 from bot.rasa_client import RasaClient
 from bot.store import conversations as convs
-from bot.store import handoff
+from bot.store import queue
 from bot.store.cases import NewCase
 from bot.store.db import create_engine, session_factory
 from bot.store.staff import add_staff, hash_password
@@ -89,7 +89,7 @@ async def test_two_web_app_instances_share_live_delivery_over_redis(production_s
         welcome = await receive(resident, lambda e: e["type"] == "welcome", timeout=10.0)
         async with sessions() as s, s.begin():
             conversation = await convs.find_by_token(s, welcome["token"])
-            case = await handoff.start_handoff(
+            case = await queue.start_handoff(
                 s,
                 profile,
                 NewCase(kind="question", description="hjälp", language="sv", conversation_id=conversation.id),

@@ -9,11 +9,11 @@ from datetime import timedelta
 from sqlalchemy import select, update
 
 from bot.core.settings import PROJECT_ROOT
-from bot.retention import anonymise
 from bot.store import conversations as convs
-from bot.store import handoff
+from bot.store import desk
 from bot.store.cases import NewCase, create_case
 from bot.store.models import Case, CaseEvent, Conversation, Message, Notification, utcnow
+from bot.store.retention import anonymise
 from bot.store.staff import add_staff
 
 
@@ -40,7 +40,7 @@ async def closed_case(sessions, profile, closed_days_ago: int, name: str):
             now=long_ago,
         )
         member = await add_staff(s, f"u{case.id}x{closed_days_ago}", "Handläggare", "h", ["sv"])
-        await handoff.add_note(s, case, member, f"Ringde {name}")
+        await desk.add_note(s, case, member, f"Ringde {name}")
         s.add(
             Notification(
                 case_id=case.id, kind="receipt", channel="email", recipient="a@example.se", language="sv",
@@ -48,7 +48,7 @@ async def closed_case(sessions, profile, closed_days_ago: int, name: str):
             )
         )  # fmt: skip
         await s.flush()
-        await handoff.close_case(s, case, member, f"Svarat {name}", expected="received")
+        await desk.close_case(s, case, member, f"Svarat {name}", expected="received")
         await s.execute(
             update(Case).where(Case.id == case.id).values(closed_at=utcnow() - timedelta(days=closed_days_ago))
         )
@@ -73,8 +73,8 @@ async def test_old_closed_cases_and_idle_chats_lose_personal_data_but_keep_stati
     assert second.cases == 0 and second.conversations == 0  # nothing twice
 
     async with sessions() as s:
-        old = await handoff.get_case(s, old_ref)
-        new = await handoff.get_case(s, new_ref)
+        old = await desk.get_case(s, old_ref)
+        new = await desk.get_case(s, new_ref)
         old_texts = [m.text for m in await convs.transcript(s, old_conversation)]
         new_texts = [m.text for m in await convs.transcript(s, new_conversation)]
         idle_texts = [m.text for m in await convs.transcript(s, idle.id)]

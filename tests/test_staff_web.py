@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import update
 
 from bot.store import conversations as convs
-from bot.store import handoff
+from bot.store import desk, queue
 from bot.store.cases import NewCase
 from bot.store.models import Case, utcnow
 from bot.store.staff import add_staff, hash_password, set_active
@@ -68,7 +68,7 @@ async def waiting_resident(client, db, profile, language="ar"):
     welcome = await receive(ws, lambda e: e["type"] == "welcome")
     async with db() as s, s.begin():
         conversation = await convs.find_by_token(s, welcome["token"])
-        case = await handoff.start_handoff(
+        case = await queue.start_handoff(
             s, profile, NewCase(kind="question", description="help", language=language, conversation_id=conversation.id)
         )
     return ws, conversation.id, case.reference
@@ -192,8 +192,8 @@ async def test_claim_chat_note_close_and_resident_text_is_shown_as_text(client, 
     rows = list(csv.reader(io.StringIO((await export.read()).decode("utf-8-sig"))))
     assert rows[0][0] == "reference" and rows[1][0] == reference and len(rows) == 2
     async with db() as s:
-        case = await handoff.get_case(s, reference)
-        kinds = [e.kind for e in await handoff.case_events(s, case.id)]
+        case = await desk.get_case(s, reference)
+        kinds = [e.kind for e in await desk.case_events(s, case.id)]
         transcript = await convs.transcript(s, conversation_id)
     for kind in ("created", "handoff", "claimed", "viewed", "message", "note", "closed", "exported"):
         assert kind in kinds, kind
@@ -206,7 +206,7 @@ async def test_claim_chat_note_close_and_resident_text_is_shown_as_text(client, 
 
 async def _staff_events(db, case_id):
     async with db() as s:
-        return [e for e in await handoff.case_events(s, case_id) if e.actor.startswith("staff:")]
+        return [e for e in await desk.case_events(s, case_id) if e.actor.startswith("staff:")]
 
 
 async def test_two_staff_members_race_to_claim_and_one_wins(client, db, staff, profile):
@@ -254,7 +254,7 @@ async def test_resident_can_leave_a_waiting_chat_and_the_case_stays(client, db, 
     ended = await receive(resident, lambda e: e["type"] == "message" and e["sender"] == "system")
     assert reference in ended["text"] and ended["lang"] == "so"
     async with db() as s:
-        case = await handoff.get_case(s, reference)
+        case = await desk.get_case(s, reference)
         assert case.status == "received"
         assert (await convs.get_conversation(s, conversation_id)).mode == "closed"
     await login(client, "anna")

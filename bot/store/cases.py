@@ -18,13 +18,13 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.cases.workflow import CASE_STATUSES
 from bot.core import passwords
 from bot.core.profile import DEFAULT_LANGUAGE, Profile
 from bot.core.workdays import add_working_days
 from bot.store.models import Case, CaseEvent, ReferenceCounter, StaffMember, StatusLookup, utcnow
 
 CASE_KINDS = ("complaint", "fault_report", "suggestion", "praise", "question")
-CASE_STATUSES = ("received", "waiting_for_staff", "in_progress", "closed")
 REFERENCE_PREFIX = "SYN"
 REPLY_CHANNELS = ("email", "phone")
 WORKING_LANGUAGE = DEFAULT_LANGUAGE

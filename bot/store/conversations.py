@@ -14,10 +14,10 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.cases.workflow import BOT, MODES
 from bot.store.models import Conversation, Message, utcnow
 
 SENDERS = ("resident", "bot", "staff", "system")
-MODES = ("bot", "waiting", "human", "closed")
 
 
 def hash_token(token: str) -> str:
@@ -28,7 +28,7 @@ def hash_token(token: str) -> str:
 async def create_conversation(session: AsyncSession, language: str) -> tuple[Conversation, str]:
     """Start a conversation; returns it and the resident's new session token (shown once)."""
     token = secrets.token_urlsafe(32)
-    conversation = Conversation(id=uuid.uuid4().hex, token_hash=hash_token(token), language=language, mode="bot")
+    conversation = Conversation(id=uuid.uuid4().hex, token_hash=hash_token(token), language=language, mode=BOT)
     session.add(conversation)
     await session.flush()
     return conversation, token

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import sessionmaker
 
 from bot.core.profile import Profile
-from bot.store.handoff import record_event
+from bot.store.desk import record_event
 from bot.store.models import Case, CaseEvent, Conversation, Message, Notification, utcnow
 
 logger = logging.getLogger(__name__)

@@ -212,3 +212,20 @@ async def test_stack_channel_turns_lost_messages_and_duplicates(catalogs):
     assert len(stats.latencies_ms) == 2 and all(40 <= ms < 1000 for ms in stats.latencies_ms)
     assert stats.duplicated == 1 and stats.errors["duplicate message"] == 1
     assert stats.errors["timeout"] == 1 and stats.lost == 1
+
+
+def test_the_runtime_does_not_import_the_benchmarks_at_start():
+    """tools/ is not shipped in the wheel: bot/ and actions/ import it only inside the bench commands."""
+    import ast
+
+    import tomli  # pytest needs it on Python 3.10 (tomllib arrives with 3.11)
+
+    from bot.core.settings import PROJECT_ROOT
+
+    shipped = tomli.loads((PROJECT_ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]
+    assert not any(pattern.startswith("tools") for pattern in shipped["include"])
+    for path in [*(PROJECT_ROOT / "bot").rglob("*.py"), *(PROJECT_ROOT / "actions").rglob("*.py")]:
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:  # module level only
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            names += [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            assert not any(n == "tools" or n.startswith("tools.") for n in names), f"{path} imports {names}"

@@ -25,8 +25,8 @@ from urllib.parse import urlparse
 import aiohttp
 import yaml
 
+from bot.chat.rasa_client import RasaClient, action_server_status
 from bot.core.settings import Settings
-from bot.rasa_client import RasaClient, action_server_status
 
 STOP_GRACE_SECONDS = 10.0
 READY_TIMEOUT_SECONDS = 300.0

@@ -104,7 +104,7 @@ async def client(settings):
     """The web app (Rasa not running) behind a test client."""
     from aiohttp.test_utils import TestClient, TestServer
 
-    from bot.app import create_app
+    from bot.web.app import create_app
 
     app = create_app(settings.with_overrides(retry_interval=0.2))
     async with TestClient(TestServer(app)) as test_client:

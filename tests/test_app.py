@@ -265,16 +265,16 @@ async def test_nlg_accepts_the_tracker_of_a_long_conversation(client):
 
 
 async def test_conversation_locks_do_not_pile_up(client):
-    from bot.app import GATEWAY
+    from bot.web.keys import DELIVERY
 
     for n in range(5):
         ws, _ = await hello(client)
         await ws.send_json({"type": "message", "text": "hej", "client_id": f"lock-{n}"})
         await receive(ws, "ack")
         await ws.close()
-    gateway = client.app[GATEWAY]
+    delivery = client.app[DELIVERY]
     for _ in range(30):  # the retry loop keeps trying (Rasa is down); between its passes no lock is left
-        if not gateway._locks:
+        if not delivery._locks:
             break
         await asyncio.sleep(0.1)
-    assert gateway._locks == {} and gateway._lock_users == {}
+    assert delivery._locks == {} and delivery._lock_users == {}

@@ -7,7 +7,7 @@ import asyncio
 from aiohttp.test_utils import TestClient, TestServer
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot.app import create_app
+from bot.web.app import create_app
 
 
 def samples(text: str) -> dict[str, float]:

@@ -12,16 +12,16 @@ import redis.exceptions
 import yaml
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.app import create_app
+from bot.chat.delivery import Delivery
+from bot.chat.rasa_client import RasaClient
 from bot.core.settings import Settings
-from bot.gateway import Gateway
-from bot.rasa_client import RasaClient
 from bot.store import conversations as convs
 from bot.store import queue
 from bot.store.cases import NewCase
 from bot.store.db import create_engine, session_factory
 from bot.store.staff import add_staff, hash_password
 from bot.supervisor import production_stores, render_endpoints
+from bot.web.app import create_app
 from tests.test_staff_web import csrf_of, receive
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -66,10 +66,10 @@ def test_production_profile_gives_rasa_the_sql_tracker_store_and_the_redis_lock_
 
 def test_each_conversation_always_goes_to_the_same_rasa_process():
     clients = [RasaClient(None, f"http://127.0.0.1:{port}", "t") for port in (5005, 5006)]  # type: ignore[arg-type]
-    gateway = Gateway(None, clients, None, None, 1.0)  # type: ignore[arg-type]
+    delivery = Delivery(None, clients, None, None)  # type: ignore[arg-type]
     ids = [f"{i:032x}" for i in range(200)]
-    first = [gateway._rasa_for(i) for i in ids]
-    assert first == [gateway._rasa_for(i) for i in ids]  # stable
+    first = [delivery.rasa_for(i) for i in ids]
+    assert first == [delivery.rasa_for(i) for i in ids]  # stable
     assert 60 < sum(client is clients[0] for client in first) < 140  # both processes get work
 
 
@@ -129,7 +129,7 @@ async def test_two_web_app_instances_share_live_delivery_over_redis(production_s
 
 
 async def test_redis_down_still_delivers_in_the_instance():
-    from bot.hub import RedisHub
+    from bot.chat.hub import RedisHub
 
     hub = RedisHub("redis://127.0.0.1:1/0")  # nothing listens there
     got: list[dict] = []

@@ -17,6 +17,7 @@ from bot.store import desk, queue
 from bot.store.cases import NewCase
 from bot.store.models import Case, utcnow
 from bot.store.staff import add_staff, hash_password, set_active
+from bot.web.keys import DESK
 
 PASSWORD = "a-long-enough-password"
 XSS = "<img src=x onerror=alert(1)>"
@@ -267,11 +268,11 @@ async def test_nobody_claims_in_time_the_resident_is_told_once(client, db, profi
         await s.execute(
             update(Case).where(Case.reference == reference).values(handoff_at=utcnow() - timedelta(hours=1))
         )
-    gateway = client.app[__import__("bot.app", fromlist=["GATEWAY"]).GATEWAY]
-    assert await gateway.notify_unclaimed() == 1
+    case_desk = client.app[DESK]
+    assert await case_desk.notify_unclaimed() == 1
     told = await receive(resident, lambda e: e["type"] == "message" and e["sender"] == "system")
     assert "No case officer is free" in told["text"] and reference in told["text"]
-    assert await gateway.notify_unclaimed() == 0
+    assert await case_desk.notify_unclaimed() == 0
 
 
 async def test_a_disabled_account_loses_its_session(client, db, staff):
@@ -315,7 +316,7 @@ async def test_case_list_filters_and_key_figures_page(client, db, staff, profile
 
 
 def test_staff_catalogs_have_the_same_texts():
-    from bot.staff import staff_languages, staff_texts
+    from bot.web.staff.texts import staff_languages, staff_texts
 
     languages = staff_languages()
     assert "sv" in languages and "en" in languages

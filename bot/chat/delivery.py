@@ -1,0 +1,209 @@
+"""Delivery of residents' messages to Rasa: in order, one at a time per conversation, retried until answered.
+
+A resident message is stored before anything else (:mod:`bot.chat.intake`); in mode ``bot`` it is then
+sent to Rasa with ``sender`` = conversation id and ``metadata.language`` (and ``metadata.written_in``).
+Rasa's replies are stored and pushed to every open socket of that conversation. When Rasa is not
+reachable the message stays undelivered, the resident is told in their language, and the retry loop
+(:meth:`Delivery.retry_pending`) sends it again, so nothing typed is lost. In mode ``waiting`` or
+``human`` Rasa is not asked.
+
+Custom payloads ``{"gateway": {...}}`` in Rasa's replies are instructions, never shown:
+``{"mode": "waiting", "reference": …}`` after a handoff, ``{"language": code}`` after a language change.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import zlib
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from sqlalchemy.orm import sessionmaker
+
+from bot.cases import workflow
+from bot.chat.metrics import Metrics
+from bot.chat.notify import Notifier, message_event
+from bot.chat.rasa_client import RasaClient, RasaUnavailable
+from bot.store import conversations as convs
+from bot.store.models import Conversation, Message
+
+logger = logging.getLogger(__name__)
+
+
+class Delivery:
+    """Sends resident messages to Rasa and stores its replies.
+
+    One instance per web app process. ``rasa`` is the Rasa client (or one per Rasa process);
+    ``actions_ok`` tells whether the action server answers (asked when Rasa answers nothing).
+    """
+
+    def __init__(
+        self,
+        sessions: sessionmaker,
+        rasa: RasaClient | list[RasaClient],
+        notifier: Notifier,
+        metrics: Metrics,
+        actions_ok: Callable[[], Awaitable[bool]] | None = None,
+    ) -> None:
+        self._sessions = sessions
+        self._rasas = rasa if isinstance(rasa, list) else [rasa]
+        self._notifier = notifier
+        self._metrics = metrics
+        self._actions_ok = actions_ok
+        # One lock per conversation, kept only while some task holds or waits for it (counted in
+        # _lock_users): keeping one for every conversation ever seen would grow memory over days of chats.
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._lock_users: dict[str, int] = {}
+        self._told_unavailable: set[str] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.rasa_seen_ready = False
+
+    def rasa_for(self, conversation_id: str) -> RasaClient:
+        """The Rasa process that handles this conversation: always the same one (CRC-32 of the id).
+
+        With several Rasa processes (production profile) each keeps its conversations' trackers warm;
+        the shared tracker store (PostgreSQL) and lock store (Redis) keep it correct when one restarts.
+        """
+        return self._rasas[zlib.crc32(conversation_id.encode("utf-8")) % len(self._rasas)]
+
+    def spawn(self, conversation_id: str) -> None:
+        """Deliver the conversation's pending messages in a task of its own (the caller does not wait)."""
+        task = asyncio.get_running_loop().create_task(self.deliver_pending(conversation_id))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def close(self, grace: float = 5.0) -> None:
+        """Let deliveries under way finish (``grace`` seconds at most), then cancel the rest.
+
+        Called before the engine is disposed, so no database connection is left open.
+        """
+        tasks = list(self._tasks)
+        if not tasks:
+            return
+        _, pending = await asyncio.wait(tasks, timeout=grace)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def retry_pending(self) -> None:
+        """Send every conversation's undelivered resident messages to Rasa (one pass of the retry loop)."""
+        async with self._sessions() as session:
+            waiting = await convs.conversations_with_undelivered(session)
+        for conversation_id in waiting:
+            await self.deliver_pending(conversation_id)
+
+    async def deliver_pending(self, conversation_id: str) -> None:
+        """Send a conversation's undelivered resident messages to Rasa, in order, one at a time."""
+        lock = self._locks.setdefault(conversation_id, asyncio.Lock())
+        self._lock_users[conversation_id] = self._lock_users.get(conversation_id, 0) + 1
+        try:
+            async with lock:
+                await self._deliver_in_order(conversation_id)
+        finally:
+            self._lock_users[conversation_id] -= 1
+            if not self._lock_users[conversation_id]:
+                del self._lock_users[conversation_id], self._locks[conversation_id]
+
+    async def _deliver_in_order(self, conversation_id: str) -> None:
+        notify = self._notifier
+        while True:
+            async with self._sessions() as session:
+                conversation = await convs.get_conversation(session, conversation_id)
+                pending = await convs.undelivered(session, conversation_id)
+            if conversation is None or conversation.mode in workflow.LIVE_MODES or not pending:
+                return
+            if workflow.CHAT_REOPENED.allows(conversation.mode) and not await self._reopen(conversation):
+                return
+            message = pending[0]
+            rasa_text = (message.payload or {}).get("rasa_text") or message.text
+            await notify.broadcast(conversation_id, {"type": "typing", "on": True})
+            failure = None
+            try:
+                metadata = {"language": conversation.language}
+                if (message.payload or {}).get("written_in"):
+                    metadata["written_in"] = message.payload["written_in"]
+                started = time.perf_counter()
+                replies = await self.rasa_for(conversation_id).send(conversation_id, rasa_text, metadata)
+                if not replies and self._actions_ok is not None and not await self._actions_ok():
+                    # Rasa swallows a failed custom action and answers nothing: the message is kept
+                    # and sent again once the action server is back (the form then goes on).
+                    raise RasaUnavailable("the action server is not answering")
+                self._metrics.turn_seconds.observe(time.perf_counter() - started)
+                self._metrics.turns.inc()
+            except RasaUnavailable as exc:
+                failure = str(exc)
+            if failure is not None:  # handled outside the except block: nothing chains onto the error
+                self._metrics.rasa_errors.inc()
+                logger.warning("Rasa unavailable for a conversation: %s", failure)
+                await notify.broadcast(conversation_id, {"type": "typing", "on": False})
+                await self._tell_unavailable(conversation)
+                return
+            self.rasa_seen_ready = True
+            self._told_unavailable.discard(conversation_id)
+            await self._store_replies(conversation, message.id, replies)
+
+    async def _reopen(self, conversation: Conversation) -> bool:
+        """Resume Rasa for a conversation whose live chat ended, and switch it back to mode ``bot``.
+
+        Returns False (the resident is told, the message waits for the retry loop) when Rasa is not
+        reachable.
+        """
+        try:
+            # The paused tracker ended with the handoff action, not with listening: without the
+            # action_listen the next message would be predicted as a continuation of the handoff.
+            await self.rasa_for(conversation.id).append_events(
+                conversation.id, [{"event": "resume"}, {"event": "action", "name": "action_listen"}]
+            )
+        except RasaUnavailable as exc:
+            logger.warning("Rasa unavailable to resume a conversation: %s", exc)
+            await self._tell_unavailable(conversation)
+            return False
+        async with self._sessions() as session, session.begin():
+            await convs.set_mode(session, conversation.id, workflow.CHAT_REOPENED.target)
+        conversation.mode = workflow.CHAT_REOPENED.target
+        await self._notifier.broadcast(conversation.id, {"type": "mode", "mode": conversation.mode})
+        return True
+
+    async def _tell_unavailable(self, conversation: Conversation) -> None:
+        if conversation.id not in self._told_unavailable:
+            self._told_unavailable.add(conversation.id)
+            key = "assistant_unavailable" if self.rasa_seen_ready else "assistant_starting"
+            await self._notifier.system_message(conversation.id, key, conversation.language)
+
+    async def _store_replies(self, conversation: Conversation, message_id: int, replies: list[dict[str, Any]]) -> None:
+        notify = self._notifier
+        language = conversation.language
+        mode = conversation.mode
+        stored: list[Message] = []
+        async with self._sessions() as session, session.begin():
+            for reply in replies:
+                instruction = (
+                    (reply.get("custom") or {}).get("gateway") if isinstance(reply.get("custom"), dict) else None
+                )
+                if instruction:
+                    if notify.catalogs.supports(instruction.get("language")):
+                        language = instruction["language"]
+                        await convs.set_language(session, conversation.id, language)
+                    if instruction.get("mode") in workflow.MODES:
+                        mode = instruction["mode"]
+                        await convs.set_mode(session, conversation.id, mode)
+                    continue
+                if not reply.get("text") and not reply.get("buttons"):
+                    continue
+                payload = {"buttons": reply.get("buttons") or [], **notify.lang_payload(language)}
+                stored.append(
+                    await convs.add_message(session, conversation.id, "bot", reply.get("text") or "", payload, True)
+                )
+            await convs.mark_delivered(session, message_id)
+        await notify.broadcast(conversation.id, {"type": "typing", "on": False})
+        if language != conversation.language:
+            await notify.broadcast(conversation.id, {"type": "language", **notify.lang_payload(language)})
+        if mode != conversation.mode:
+            await notify.broadcast(conversation.id, {"type": "mode", "mode": mode})
+        for message in stored:
+            await notify.broadcast(conversation.id, message_event(message))
+        if mode == workflow.WAITING and conversation.mode != workflow.WAITING:
+            self._metrics.handoffs.inc()
+            await notify.queue_changed()

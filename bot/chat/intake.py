@@ -1,0 +1,148 @@
+"""The resident's side of a chat: start, resume, receive a message (and decide its language).
+
+A resident message is stored first (durable before anything else), then acknowledged, then — in mode
+``bot`` — handed to :mod:`bot.chat.delivery`. In a live chat (mode ``waiting``/``human``) it goes to
+the case officer only; a short goodbye there ends the live chat (:meth:`bot.cases.desk.Desk.resident_leave`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import sessionmaker
+
+from bot.cases import workflow
+from bot.cases.desk import Desk
+from bot.chat.delivery import Delivery
+from bot.chat.notify import Notifier, message_event
+from bot.chat.rasa_client import RasaUnavailable
+from bot.core.langid import MIN_CHARS_FOR_TEXT_LANGUAGE, decide, text_language
+from bot.store import conversations as convs
+from bot.store.models import Conversation, Message
+
+GOODBYE_MAX_CHARS = 60
+"""Only short messages in a live chat are checked for a goodbye ("tack, hej då"), not long ones that end so."""
+GOODBYE_CONFIDENCE = 0.4
+
+
+class Intake:
+    """Starts and resumes residents' conversations and takes their messages.
+
+    One instance per web app process; ``sessions`` is an async session factory.
+    """
+
+    def __init__(self, sessions: sessionmaker, notifier: Notifier, delivery: Delivery, desk: Desk) -> None:
+        self._sessions = sessions
+        self._notifier = notifier
+        self._delivery = delivery
+        self._desk = desk
+
+    async def start_conversation(self, language: str) -> tuple[Conversation, str, list[Message]]:
+        """Create a conversation and its greeting; returns it, its session token and the greeting."""
+        text, payload = self._notifier.render("utter_greet", language)
+        async with self._sessions() as session, session.begin():
+            conversation, token = await convs.create_conversation(session, language)
+            message = await convs.add_message(session, conversation.id, "bot", text, payload, delivered=True)
+        return conversation, token, [message]
+
+    async def resume(self, token: str) -> tuple[Conversation, list[Message]] | None:
+        """The conversation of a session token and its transcript, or ``None`` for an unknown token."""
+        async with self._sessions() as session:
+            conversation = await convs.find_by_token(session, token)
+            if conversation is None:
+                return None
+            history = await convs.transcript(session, conversation.id)
+        return conversation, history
+
+    async def receive(self, conversation_id: str, text: str, display: str | None, client_id: str | None) -> Message:
+        """Store a resident message and hand it on; returns the stored message.
+
+        ``text`` is what goes to Rasa (a button's payload, or what was typed); ``display`` is what the
+        resident saw (a button's title), stored as the transcript text. The first free-text message
+        of a conversation also sets its language (:func:`bot.core.langid.decide`): a confidently
+        detected other language is switched to; an unsure one makes the bot ask which language to use.
+        Later free-text messages of at least 20 characters get the language they are written in
+        (:func:`bot.core.langid.text_language`) in ``payload.written_in``, passed to Rasa as
+        ``metadata.written_in`` (a complaint's description keeps its original language).
+
+        ``client_id`` is the widget's id of the message: a message the widget sends again (after a
+        reconnect, it did not see the acknowledgement) is recognised, not stored or answered twice;
+        the stored message is returned.
+
+        Raises:
+            LookupError: no conversation with this id.
+        """
+        notify = self._notifier
+        async with self._sessions() as session:
+            conversation = await convs.get_conversation(session, conversation_id)
+            if conversation is None:
+                raise LookupError(conversation_id)
+            if client_id and (known := await convs.find_by_client_id(session, conversation_id, client_id)):
+                return known
+            first = not text.startswith("/") and not await convs.has_resident_messages(session, conversation_id)
+        decision, language = "keep", conversation.language
+        written_in = None
+        loop = asyncio.get_running_loop()
+        if first:
+            decision, language = await loop.run_in_executor(None, decide, text, conversation.language)
+            if decision == "switch" and not notify.catalogs.supports(language):
+                decision, language = "keep", conversation.language
+        elif not text.startswith("/") and len(text) >= MIN_CHARS_FOR_TEXT_LANGUAGE:
+            written_in = await loop.run_in_executor(None, text_language, text, conversation.language)
+        try:
+            async with self._sessions() as session, session.begin():
+                if decision == "switch":
+                    await convs.set_language(session, conversation_id, language)
+                payload: dict[str, Any] = {**notify.lang_payload(conversation.language), "client_id": client_id}
+                if written_in:
+                    payload["written_in"] = written_in
+                if display is not None and display != text:
+                    payload["rasa_text"] = text
+                mode = conversation.mode
+                live = mode in workflow.LIVE_MODES
+                message = await convs.add_message(
+                    session, conversation_id, "resident", display or text, payload, live, client_id
+                )
+        except IntegrityError:  # the same message, sent again at the same moment on another socket
+            async with self._sessions() as session:
+                known = await convs.find_by_client_id(session, conversation_id, client_id or "")
+            if known is None:
+                raise
+            return known
+        await notify.broadcast(conversation_id, message_event(message))
+        if decision == "switch":
+            await notify.broadcast(conversation_id, {"type": "language", **notify.lang_payload(language)})
+        elif decision == "ask":
+            await notify.bot_message(conversation_id, "utter_choose_language", language)
+        if not live:  # bot, or closed (the next message starts over with the bot)
+            self._delivery.spawn(conversation_id)
+        elif await self._is_goodbye(conversation_id, text):
+            await self._desk.resident_leave(conversation_id)
+        elif mode == workflow.WAITING and not await self._last_said(conversation_id, "waiting_for_staff"):
+            await notify.system_message(conversation_id, "waiting_for_staff", language)
+        return message
+
+    async def _is_goodbye(self, conversation_id: str, text: str) -> bool:
+        """True when a short message in a live chat takes leave (Rasa's NLU, no turn in the tracker).
+
+        ``goodbye`` must reach :data:`GOODBYE_CONFIDENCE` and rank above every other intent except
+        ``thank``: residents leave with "tack, hej då" (the goodbye examples hold such thanks-and-goodbye
+        pairs in every language; "tack" alone is ``thank`` and does not end the chat).
+        """
+        if text.startswith("/") or len(text) > GOODBYE_MAX_CHARS:
+            return False
+        try:
+            ranking = await self._delivery.rasa_for(conversation_id).parse(text)
+        except RasaUnavailable:
+            return False
+        goodbye = ranking.get("goodbye", 0.0)
+        others = [c for name, c in ranking.items() if name not in ("goodbye", "thank", "nlu_fallback")]
+        return goodbye >= GOODBYE_CONFIDENCE and all(c < goodbye for c in others)
+
+    async def _last_said(self, conversation_id: str, key: str) -> bool:
+        """True when the last message not from the resident is the system message ``key``."""
+        async with self._sessions() as session:
+            last = await convs.last_reply(session, conversation_id)
+        return last is not None and last.sender == "system" and (last.payload or {}).get("key") == key

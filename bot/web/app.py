@@ -1,0 +1,220 @@
+"""The aiohttp web app: resident chat page and socket, staff console, NLG endpoint for Rasa, health, metrics.
+
+Built by :func:`create_app`. Each resource is its own ``cleanup_ctx`` entry — the database engine, the
+HTTP client (and the Rasa clients on it), the hub, the chat services, the background loops — opened on
+startup in that order and closed in the reverse order on shutdown, so a start that fails half-way
+closes exactly what it opened. Nothing heavy happens at import time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import weakref
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import aiohttp
+import jinja2
+from aiohttp import WSCloseCode, web
+
+from bot.cases.desk import Desk
+from bot.cases.outbox import send_due
+from bot.chat.delivery import Delivery
+from bot.chat.hub import Hub, RedisHub
+from bot.chat.intake import Intake
+from bot.chat.metrics import Metrics
+from bot.chat.notify import Notifier
+from bot.chat.rasa_client import RasaClient, action_server_status
+from bot.core.catalog import Catalogs, default_catalogs
+from bot.core.langid import warm_up
+from bot.core.profile import Profile, load_profile
+from bot.core.settings import Settings
+from bot.store.db import create_engine, session_factory
+from bot.store.retention import DAY, run_once
+from bot.web import resident
+from bot.web.health import healthz
+from bot.web.keys import (
+    CATALOGS,
+    DELIVERY,
+    DESK,
+    ENGINE,
+    HTTP,
+    HUB,
+    INTAKE,
+    METRICS,
+    NOTIFIER,
+    PROFILE,
+    RASA,
+    SESSIONS,
+    SETTINGS,
+    SOCKETS,
+    TEMPLATES,
+)
+from bot.web.metrics import metrics_endpoint
+from bot.web.middleware import security_headers
+from bot.web.nlg import NLG_MAX_BODY, nlg
+from bot.web.staff.routes import setup_staff
+
+logger = logging.getLogger(__name__)
+
+BOT_DIR = Path(__file__).resolve().parents[1]
+"""``bot/``: ``templates/`` and ``static/`` live there."""
+
+SHUTDOWN_GRACE = 10.0
+"""Seconds a background pass under way may take to finish when the web app stops."""
+RETENTION_FIRST_DELAY = 60.0
+"""Seconds after start before the first retention pass (not during start-up load)."""
+
+
+async def _stopped(stop: asyncio.Event, seconds: float) -> bool:
+    try:
+        await asyncio.wait_for(stop.wait(), seconds)
+    except asyncio.TimeoutError:
+        return False
+    return True
+
+
+async def periodic(
+    name: str,
+    work: Callable[[], Awaitable[object]],
+    interval: float,
+    stop: asyncio.Event,
+    first_delay: float | None = None,
+) -> None:
+    """Run ``work()`` every ``interval`` seconds (first after ``first_delay``, default ``interval``) until ``stop``.
+
+    A failing pass is logged and the next one runs as planned; ``stop`` is only looked at between passes.
+    """
+    if await _stopped(stop, interval if first_delay is None else first_delay):
+        return
+    while True:
+        try:
+            await work()
+        except Exception:
+            logger.exception("background task %s failed; trying again later", name)
+        if await _stopped(stop, interval):
+            return
+
+
+# -- resources, one cleanup_ctx each ---------------------------------------------------------------
+
+
+async def _database(app: web.Application) -> AsyncIterator[None]:
+    engine = create_engine(app[SETTINGS].database_url)
+    app[ENGINE] = engine
+    app[SESSIONS] = session_factory(engine)
+    try:
+        yield
+    finally:
+        await engine.dispose()
+
+
+async def _http_client(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    http = aiohttp.ClientSession()
+    app[HTTP] = http
+    app[RASA] = [RasaClient(http, url, settings.rasa_token, settings.rasa_timeout) for url in settings.rasa_urls]
+    try:
+        yield
+    finally:
+        await http.close()
+
+
+async def _hub(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    if not settings.redis_url:
+        app[HUB] = Hub()
+        yield
+        return
+    hub = RedisHub(settings.redis_url)
+    try:
+        await hub.start()
+        app[HUB] = hub
+        yield
+    finally:
+        await hub.close()
+
+
+async def _chat(app: web.Application) -> AsyncIterator[None]:
+    settings, http = app[SETTINGS], app[HTTP]
+
+    async def actions_ok() -> bool:
+        return bool((await action_server_status(http, settings.action_server_url))["ok"])
+
+    sessions = app[SESSIONS]
+    notifier = Notifier(sessions, app[HUB], app[CATALOGS], app[PROFILE])
+    delivery = Delivery(sessions, app[RASA], notifier, app[METRICS], actions_ok)
+    desk = Desk(sessions, notifier, delivery)
+    app[NOTIFIER], app[DELIVERY], app[DESK] = notifier, delivery, desk
+    app[INTAKE] = Intake(sessions, notifier, delivery, desk)
+    try:
+        yield
+    finally:
+        await delivery.close()  # deliveries under way finish before the engine is disposed
+
+
+async def _background(app: web.Application) -> AsyncIterator[None]:
+    settings, sessions, profile = app[SETTINGS], app[SESSIONS], app[PROFILE]
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    background = [
+        loop.create_task(periodic("message retry", app[DELIVERY].retry_pending, settings.retry_interval, stop)),
+        loop.create_task(
+            periodic("unclaimed chats", app[DESK].notify_unclaimed, settings.unclaimed_check_interval, stop)
+        ),
+        loop.create_task(
+            periodic("outbox", lambda: send_due(sessions, settings, profile), settings.outbox_interval, stop, 0.0)
+        ),
+        loop.create_task(periodic("retention", lambda: run_once(sessions, profile), DAY, stop, RETENTION_FIRST_DELAY)),
+    ]
+    if settings.warm_up_language_detection:
+        loop.run_in_executor(None, warm_up)
+    try:
+        yield
+    finally:
+        # Stop between passes, never in the middle of one: a pass cut off mid-query leaves a connection open.
+        stop.set()
+        _, unfinished = await asyncio.wait(background, timeout=SHUTDOWN_GRACE)
+        for task in unfinished:
+            task.cancel()
+        await asyncio.gather(*background, return_exceptions=True)
+
+
+async def _close_sockets(app: web.Application) -> None:
+    """Close open sockets first, so no handler is cut off in the middle of a database call."""
+    for ws in list(app[SOCKETS]):
+        await ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown")
+
+
+def create_app(settings: Settings, profile: Profile | None = None, catalogs: Catalogs | None = None) -> web.Application:
+    """Build the web app.
+
+    Raises:
+        bot.core.profile.ProfileError: the profile file is missing or invalid.
+    """
+    # Rasa posts the whole tracker (every event of the conversation) to /nlg: a form of a dozen questions
+    # passes 64 KiB. Resident input is bounded separately (socket frames, max_message_chars).
+    app = web.Application(middlewares=[security_headers], client_max_size=NLG_MAX_BODY)
+    app[SETTINGS] = settings
+    app[PROFILE] = profile or load_profile(settings.profile_path)
+    app[CATALOGS] = catalogs or default_catalogs()
+    app[TEMPLATES] = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(BOT_DIR / "templates"),
+        autoescape=jinja2.select_autoescape(default=True),
+        undefined=jinja2.StrictUndefined,
+    )
+    app[SOCKETS] = weakref.WeakSet()
+    app[METRICS] = Metrics()
+    app.cleanup_ctx.extend([_database, _http_client, _hub, _chat, _background])
+    app.on_shutdown.append(_close_sockets)
+    app.router.add_get("/", resident.index)
+    app.router.add_get("/ws/chat", resident.chat_socket)
+    app.router.add_get("/api/ui", resident.ui_preferred)
+    app.router.add_get("/api/ui/{language}", resident.ui_strings)
+    app.router.add_post("/nlg", nlg)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics_endpoint)
+    app.router.add_static("/static/", BOT_DIR / "static", name="static")
+    setup_staff(app, settings)
+    return app

@@ -1,0 +1,44 @@
+"""``GET /metrics``: the chat's counters (:mod:`bot.chat.metrics`) in Prometheus' text exposition format.
+
+Answers requests from loopback, or with ``Authorization: Bearer <KOMMUN_METRICS_TOKEN>`` when that is
+set. The gauges of waiting and live chats are read from the database at each scrape.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import func, select
+
+from bot.cases.workflow import HUMAN, LIVE_MODES, WAITING
+from bot.store.models import Conversation
+from bot.web.keys import METRICS, SESSIONS, SETTINGS
+
+
+def _allowed(request: web.Request, token: str) -> bool:
+    if token:
+        given = request.headers.get("Authorization", "")
+        return hmac.compare_digest(given, f"Bearer {token}")
+    try:
+        return ipaddress.ip_address(request.remote or "").is_loopback
+    except ValueError:
+        return False
+
+
+async def metrics_endpoint(request: web.Request) -> web.Response:
+    """The metrics in Prometheus' text format (403 from elsewhere than loopback without the token)."""
+    if not _allowed(request, request.app[SETTINGS].metrics_token):
+        raise web.HTTPForbidden(text="metrics are available on loopback or with the metrics token")
+    metrics = request.app[METRICS]
+    async with request.app[SESSIONS]() as session:
+        rows = await session.execute(
+            select(Conversation.mode, func.count()).where(Conversation.mode.in_(LIVE_MODES)).group_by(Conversation.mode)
+        )
+        counts = dict(rows.all())
+    metrics.waiting.set(counts.get(WAITING, 0))
+    metrics.live.set(counts.get(HUMAN, 0))
+    body = generate_latest(metrics.registry)
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})

@@ -1,0 +1,118 @@
+"""One case's page and the actions on it: chat message, note, status, close, hand back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from bot.cases import workflow
+from bot.chat.rasa_client import RasaUnavailable
+from bot.store import conversations as convs
+from bot.store import desk
+from bot.store.models import Conversation, StaffMember
+from bot.web.keys import DESK, SESSIONS, SETTINGS
+from bot.web.staff.auth import staff_only
+from bot.web.staff.render import act_on_case, back, flash, render, texts_of, wants_json
+
+NOTE_MAX_CHARS = 4000
+
+
+async def _case_context(request: web.Request, reference: str, audit: bool) -> dict[str, Any]:
+    me: StaffMember = request["staff"]
+    async with request.app[SESSIONS]() as db, db.begin():
+        try:
+            case = await desk.get_case(db, reference)
+        except LookupError:
+            raise web.HTTPNotFound(text=texts_of(request).not_found) from None
+        if audit:
+            await desk.record_event(db, case.id, "viewed", desk.staff_actor(me), {"staff_id": me.id})
+        conversation = await db.get(Conversation, case.conversation_id) if case.conversation_id else None
+        transcript = await convs.transcript(db, case.conversation_id) if case.conversation_id else []
+        events = await desk.case_events(db, case.id)
+        people = await desk.staff_names(db)
+    mode = conversation.mode if conversation else None
+    return {
+        "case": case,
+        "conversation": conversation,
+        "transcript": transcript,
+        "notes": [e for e in events if e.kind == "note"],
+        "events": [e for e in events if e.kind != "viewed"],
+        "people": people,
+        "live": mode == workflow.HUMAN and case.assigned_staff_id == me.id,
+        "mode": mode,
+        "assigned": people.get(case.assigned_staff_id) if case.assigned_staff_id else None,
+        "statuses": workflow.STAFF_STATUSES,
+    }
+
+
+@staff_only
+async def case_page(request: web.Request) -> web.Response:
+    """A case: its fields, the transcript with times, notes, history, and the actions on it."""
+    reference = request.match_info["reference"]
+    fragment = request.query.get("fragment")
+    context = await _case_context(request, reference, audit=fragment is None)
+    if fragment == "panel":
+        return await render(request, "_staff_case_panel.html", **context)
+    return await render(request, "staff_case.html", **context)
+
+
+@staff_only
+async def send_message(request: web.Request) -> web.StreamResponse:
+    """A case officer's chat message to the resident (from the form or the page's script)."""
+    reference = request.match_info["reference"]
+    text = request["form"].get("text", "").strip()
+    settings = request.app[SETTINGS]
+    error = None
+    if not text:
+        error = "empty_text"
+    elif len(text) > settings.max_message_chars:
+        text = text[: settings.max_message_chars]
+    if error is None:
+        try:
+            await request.app[DESK].staff_message(reference, request["staff"], text)
+        except (workflow.StaleCase, LookupError):
+            error = "not_your_chat"
+    if wants_json(request):
+        return web.json_response({"ok": error is None, "error": texts_of(request)(error) if error else None})
+    await flash(request, error or "message_sent")
+    raise back(reference, "#composer")
+
+
+@staff_only
+async def add_note(request: web.Request) -> web.Response:
+    """Save an internal note (the resident never sees it)."""
+    reference = request.match_info["reference"]
+    text = request["form"].get("text", "").strip()[:NOTE_MAX_CHARS]
+    action = request.app[DESK].add_note(reference, request["staff"], text)
+    await act_on_case(request, reference, action, "note_saved", "#notes", {ValueError: ("empty_text", "#notes")})
+
+
+@staff_only
+async def change_status(request: web.Request) -> web.Response:
+    """Set the status by hand (only if it is still what the staff member saw: else a message)."""
+    reference = request.match_info["reference"]
+    form = request["form"]
+    status = form.get("status", "")
+    if status not in workflow.SET_BY_HAND:
+        raise web.HTTPBadRequest(text="unknown status")
+    action = request.app[DESK].set_status(reference, request["staff"], status, form.get("expected", ""))
+    await act_on_case(request, reference, action, "status_changed")
+
+
+@staff_only
+async def close(request: web.Request) -> web.Response:
+    """Close the case with a resolution; its live chat ends and the resident is told."""
+    reference = request.match_info["reference"]
+    form = request["form"]
+    resolution = form.get("resolution", "")[:NOTE_MAX_CHARS]
+    action = request.app[DESK].close_case(reference, request["staff"], resolution, form.get("expected", ""))
+    await act_on_case(request, reference, action, "closed_done", problems={ValueError: ("empty_text", "#close")})
+
+
+@staff_only
+async def hand_back(request: web.Request) -> web.Response:
+    """Give the chat back to the bot, which greets the resident in their language."""
+    reference = request.match_info["reference"]
+    action = request.app[DESK].hand_back(reference, request["staff"])
+    await act_on_case(request, reference, action, "handed_back", problems={RasaUnavailable: ("rasa_unavailable", "")})

@@ -1,0 +1,49 @@
+"""The queue page: chats waiting for a case officer (longest wait first), the member's own live chats, claiming."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from bot.cases import workflow
+from bot.store import queue
+from bot.store.models import StaffMember
+from bot.web.keys import DESK, SESSIONS
+from bot.web.staff.auth import staff_only
+from bot.web.staff.render import back, flash, render, texts_of
+
+
+async def _queue_context(request: web.Request) -> dict[str, Any]:
+    me: StaffMember = request["staff"]
+    async with request.app[SESSIONS]() as db:
+        waiting = await queue.waiting_queue(db)
+        mine = await queue.live_cases_of(db, me.id)
+    return {"queue": waiting, "mine": mine}
+
+
+@staff_only
+async def dashboard(request: web.Request) -> web.Response:
+    """The queue of waiting chats (longest wait first) and the member's own live chats."""
+    return await render(request, "staff_queue.html", **await _queue_context(request))
+
+
+@staff_only
+async def queue_fragment(request: web.Request) -> web.Response:
+    """Only the queue tables (the page's script reloads them when the queue changes)."""
+    return await render(request, "_staff_queue_tables.html", **await _queue_context(request))
+
+
+@staff_only
+async def claim(request: web.Request) -> web.Response:
+    """Take a waiting chat; the loser of a race is told who was faster, not shown an error page."""
+    reference = request.match_info["reference"]
+    try:
+        await request.app[DESK].claim(reference, request["staff"])
+    except LookupError:
+        raise web.HTTPNotFound(text=texts_of(request).not_found) from None
+    except workflow.StaleCase:
+        await flash(request, "claim_lost", reference=reference)
+        raise web.HTTPSeeOther("/staff") from None
+    await flash(request, "claimed", reference=reference)
+    raise back(reference)

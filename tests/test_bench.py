@@ -229,3 +229,21 @@ def test_the_runtime_does_not_import_the_benchmarks_at_start():
             names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
             names += [node.module or ""] if isinstance(node, ast.ImportFrom) else []
             assert not any(n == "tools" or n.startswith("tools.") for n in names), f"{path} imports {names}"
+
+
+def test_every_runtime_name_the_benchmarks_import_exists():
+    """The benchmarks import parts of bot/ inside functions too: a module that moved fails here, not mid-run."""
+    import ast
+    import importlib
+    import importlib.util
+
+    from bot.core.settings import PROJECT_ROOT
+
+    for path in (PROJECT_ROOT / "tools").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] in ("bot", "tools"):
+                module = importlib.import_module(node.module)
+                for alias in node.names:
+                    assert hasattr(module, alias.name) or importlib.util.find_spec(f"{node.module}.{alias.name}"), (
+                        f"{path.name}: from {node.module} import {alias.name}"
+                    )

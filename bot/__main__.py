@@ -1,7 +1,7 @@
-"""``python -m bot``: see :mod:`bot.cli`."""
+"""``python -m bot``: see :mod:`bot.ops.cli`."""
 
 import sys
 
-from bot.cli import main
+from bot.ops.cli import main
 
 sys.exit(main())

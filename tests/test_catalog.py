@@ -7,7 +7,7 @@ import yaml
 
 from bot.core.catalog import CatalogError, placeholders
 from bot.core.settings import PROJECT_ROOT
-from bot.plain_language import ACTION_SAMPLES
+from bot.ops.plain_language import ACTION_SAMPLES
 
 DOMAIN = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
 
@@ -94,7 +94,7 @@ def test_resident_text_in_values_is_not_interpreted(catalogs):
 
 
 def test_faq_answers_are_at_most_three_sentences(catalogs, profile):
-    from bot.plain_language import catalog_texts, measure
+    from bot.ops.plain_language import catalog_texts, measure
 
     for code in catalogs.languages:
         for key, text in catalog_texts(catalogs, profile, code).items():

@@ -7,7 +7,7 @@ import pytest
 
 from bot.core.catalog import Catalogs
 from bot.core.settings import PROJECT_ROOT, Settings
-from bot.training import cached_model
+from bot.ops.training import cached_model
 from tools.bench.nlu import NONSENSE_ACCEPTED_MAX, TARGET_ACCURACY, _agent, evaluate, nonsense_accepted, predicted_label
 
 LANGUAGES = {"sv", "en", "ar", "fa", "so", "ti", "pl", "uk", "fi"}

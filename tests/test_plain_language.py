@@ -2,7 +2,7 @@ import yaml
 
 from bot.core.catalog import Catalogs
 from bot.core.settings import PROJECT_ROOT
-from bot.plain_language import check_language, measure
+from bot.ops.plain_language import check_language, measure
 
 
 def test_lix_of_a_known_text():

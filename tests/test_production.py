@@ -15,12 +15,12 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot.chat.delivery import Delivery
 from bot.chat.rasa_client import RasaClient
 from bot.core.settings import Settings
+from bot.ops.supervisor import production_stores, render_endpoints
 from bot.store import conversations as convs
 from bot.store import queue
 from bot.store.cases import NewCase
 from bot.store.db import create_engine, session_factory
 from bot.store.staff import add_staff, hash_password
-from bot.supervisor import production_stores, render_endpoints
 from bot.web.app import create_app
 from tests.test_staff_web import csrf_of, receive
 

@@ -65,7 +65,7 @@ def main(options: BenchOptions, settings: Settings) -> int:
     Raises:
         bot.training.TrainingError: no model is cached for the current inputs (``python -m bot train``).
     """
-    from bot.training import TrainingError, cached_model
+    from bot.ops.training import TrainingError, cached_model
 
     model = cached_model(settings.project_root, settings.model_cache_dir)
     if model is None:

@@ -326,8 +326,8 @@ def run(settings: Settings) -> int:
     Raises:
         bot.training.TrainingError: the model could not be trained.
     """
+    from bot.ops.training import ensure_model
     from bot.store.migrate import upgrade
-    from bot.training import ensure_model
 
     if not settings.rasa_token:
         settings = settings.with_overrides(rasa_token=secrets.token_urlsafe(24))

@@ -16,7 +16,7 @@ from bot.core.settings import Settings
 
 
 def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.supervisor import run
+    from bot.ops.supervisor import run
 
     return run(settings)
 
@@ -33,7 +33,7 @@ def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_train(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.training import ensure_model
+    from bot.ops.training import ensure_model
 
     ensure_model(settings.project_root, settings.model_cache_dir, force=args.force)
     return 0
@@ -50,7 +50,7 @@ def _cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
 def _cmd_plain_language(args: argparse.Namespace, settings: Settings) -> int:
     from bot.core.catalog import default_catalogs
     from bot.core.profile import load_profile
-    from bot.plain_language import gate
+    from bot.ops.plain_language import gate
 
     table, ok = gate(default_catalogs(), load_profile(settings.profile_path))
     print(table)
@@ -78,7 +78,7 @@ def _cmd_bench_langid(args: argparse.Namespace, settings: Settings) -> int:
 def _cmd_bench_nlu(args: argparse.Namespace, settings: Settings) -> int:
     from pathlib import Path
 
-    from bot.training import ensure_model
+    from bot.ops.training import ensure_model
     from tools.bench.nlu import main as bench
 
     model = Path(args.model) if args.model else ensure_model(settings.project_root, settings.model_cache_dir)
@@ -86,7 +86,7 @@ def _cmd_bench_nlu(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_bench_dialogue(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.training import ensure_model
+    from bot.ops.training import ensure_model
     from tools.bench.dialogue import main as bench
 
     ensure_model(settings.project_root, settings.model_cache_dir)
@@ -122,8 +122,8 @@ def _cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_test_stories(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.supervisor import render_endpoints
-    from bot.training import ensure_model
+    from bot.ops.supervisor import render_endpoints
+    from bot.ops.training import ensure_model
 
     model = ensure_model(settings.project_root, settings.model_cache_dir)
     out = settings.project_root / "results"
@@ -418,8 +418,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the process exit code (1 with a one-line message on a known failure)."""
     from bot.core.profile import ProfileError
+    from bot.ops.training import TrainingError
     from bot.store.db import safe_url
-    from bot.training import TrainingError
 
     args = build_parser().parse_args(argv)
     try:

@@ -63,7 +63,7 @@ def main(options: BenchOptions, settings: Settings) -> int:
     ``--keep`` was given or something went wrong (errors, lost messages, a failed start).
 
     Raises:
-        bot.training.TrainingError: no model is cached for the current inputs (``python -m bot train``).
+        bot.ops.training.TrainingError: no model is cached for the current inputs (``python -m bot train``).
     """
     from bot.ops.training import TrainingError, cached_model
 

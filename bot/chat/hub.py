@@ -1,7 +1,7 @@
 """Live delivery of events to open sockets, by topic: in one process, or across instances over Redis.
 
 Topics: ``resident:<conversation id>`` (the resident's tabs), ``staff:<conversation id>`` (staff
-browsers showing that chat), ``queue`` (staff browsers showing the queue). The gateway publishes;
+browsers showing that chat), ``queue`` (staff browsers showing the queue). :mod:`bot.chat.notify` publishes;
 socket handlers subscribe. Events are JSON-ready dicts. A socket that fails to take an event is
 dropped from its topic. With ``REDIS_URL`` set the web app uses :class:`RedisHub`, so a resident
 connected to one web app instance and a case officer connected to another see each other live.

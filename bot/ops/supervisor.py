@@ -324,7 +324,7 @@ def run(settings: Settings) -> int:
     """The whole ``run`` command: token, migrations, model, then :func:`supervise`.
 
     Raises:
-        bot.training.TrainingError: the model could not be trained.
+        bot.ops.training.TrainingError: the model could not be trained.
     """
     from bot.ops.training import ensure_model
     from bot.store.migrate import upgrade

@@ -32,7 +32,7 @@ class Conversation(Base):
     ``token_hash`` is the SHA-256 hex digest of the resident's session token (the token itself is
     never stored). ``mode`` is ``bot`` (Rasa answers), ``waiting`` (handed off, waiting for staff),
     ``human`` (a case officer chats) or ``closed``. ``anonymised_at``: when retention emptied its
-    transcript (:mod:`bot.retention`).
+    transcript (:mod:`bot.store.retention`).
     """
 
     __tablename__ = "conversation"
@@ -75,7 +75,7 @@ class Case(Base):
 
     ``kind`` is ``complaint``, ``fault_report``, ``suggestion``, ``praise`` or ``question``;
     ``status`` is ``received``, ``waiting_for_staff``, ``in_progress`` or ``closed``. Due dates are
-    computed in working days (:mod:`bot.workdays`). ``check_code_hash`` is the argon2 hash of the
+    computed in working days (:mod:`bot.core.workdays`). ``check_code_hash`` is the argon2 hash of the
     code the resident got once to look the case up; ``reply_channel`` is ``email`` or ``phone``
     (``None`` for anonymous cases); ``description_language`` is the language the description was
     written in, ``reply_language`` the one the resident wants the answer in.
@@ -85,7 +85,7 @@ class Case(Base):
     the first message a case officer wrote, ``acknowledged_at`` the first time staff acted on the case
     (for the "acknowledged within the deadline" key figure), ``unclaimed_notified_at`` when the
     resident was told that nobody was free. ``anonymised_at``: when retention removed its personal
-    data (:mod:`bot.retention`).
+    data (:mod:`bot.store.retention`).
     """
 
     __tablename__ = "case"
@@ -169,7 +169,7 @@ class StaffMember(Base):
 
 
 class Notification(Base):
-    """Outbox of messages to residents (the receipt of a case), sent by :mod:`bot.outbox`.
+    """Outbox of messages to residents (the receipt of a case), sent by :mod:`bot.cases.outbox`.
 
     ``status`` is ``queued`` (waiting; also when SMTP is not configured), ``sending`` (claimed by one
     sender), ``sent`` or ``failed`` (gave up after the last attempt). ``body`` is emptied once the

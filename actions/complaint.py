@@ -42,6 +42,7 @@ from actions.forms import (
     ask_actions,
     button_labels,
     hinted_this_turn,
+    intent_confidence,
     intent_of,
 )
 from actions.store import catalogs, file_case, language_of, local_now, profile, settings
@@ -108,6 +109,14 @@ def edit_options(tracker: Tracker) -> dict[str, list[str]]:
     return {slot: titles.get(slot, []) for slot in EDITABLE}
 
 
+NAME_MAX_WORDS = 5
+"""A typed name has at most this many words."""
+CLEAR_INTENT = 0.7
+"""At the name question, a language change, cancel or a request for a person this sure is one; below
+it, a short message in letters is the name ("Ewa Kaminska" was a language change at 0.54, "Robban
+Karlsson" a request for a person at 0.31)."""
+MISREAD_AT_FREE_TEXT = ("change_language", "request_human", "cancel")
+"""Intents the slot mappings of name and contact leave to their rules; read here when they are answers."""
 MIN_VOLUNTEERED_DESCRIPTION_WORDS = 8
 """A message before the description question becomes the description when it has this many words and
 names the kind or the area ("I want to complain that my bins have not been emptied for two weeks")."""
@@ -205,11 +214,16 @@ class ValidateComplaintForm(GuidedFormValidation):
     async def extract_complaint_area(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        """The department, typed at its question or named earlier ("jag vill klaga på skolan")."""
+        """The department, typed at its question or named earlier ("jag vill klaga på skolan").
+
+        Named earlier, the general department is not taken (see the comment below).
+        """
         text = self.said_before_asked(tracker, AREA, (None, KIND))
         if text is not None:
+            # The general department is what fits no other: a message that names the municipality itself
+            # ("an idea for the kommun") does not say which department, so the question is asked.
             area = self.chosen(tracker, text, area_options(tracker))
-            return {} if area is None else {AREA: area}
+            return {} if area in (None, profile().general_department.id) else {AREA: area}
         return self.extract_answer(tracker, AREA, lambda typed: self.chosen(tracker, typed, area_options(tracker)))
 
     async def extract_complaint_description(
@@ -218,9 +232,15 @@ class ValidateComplaintForm(GuidedFormValidation):
         """A message before the description question that already tells what happened.
 
         See :data:`MIN_VOLUNTEERED_DESCRIPTION_WORDS`. At its own question the slot's mapping reads the
-        text, except a long message classified as a language change or cancel, which is taken here.
+        text, except a long message classified as a language change or cancel, which is taken here, and
+        one classified as an emergency: 112 is said first (``utter_emergency``) and the text is kept.
         """
         asked = self.answer_to(tracker, DESCRIPTION)
+        if asked is not None and intent_of(tracker) == "emergency" and not asked.startswith("/"):
+            # Where to get help at once comes first; what the resident wrote is kept as the description
+            # (a pothole where a child fell is a fault report; a real emergency also gets 112 first).
+            dispatcher.utter_message(response="utter_emergency")
+            return {DESCRIPTION: asked}
         if asked is not None and intent_of(tracker) in ("change_language", "cancel"):
             # "…والعربيات بتخبط فيها" (the cars hit it) is not a wish to speak Arabic: a long message at this
             # question is the description; the slot's mapping leaves these intents to the rules.
@@ -233,6 +253,33 @@ class ValidateComplaintForm(GuidedFormValidation):
             tracker, text, area_options(tracker)
         )
         return {DESCRIPTION: text} if names_it or tracker.get_slot(REQUESTED_SLOT) is None else {}
+
+    async def extract_complaint_name(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """A name at its question that the classifier read as a language change, cancel or a person.
+
+        Taken when it is at most :data:`NAME_MAX_WORDS` words of letters, names no language, is no cancel
+        word and the intent is below :data:`CLEAR_INTENT`; other intents are read by the slot's mapping.
+        """
+        text = self.answer_to(tracker, NAME)
+        if text is None or text.startswith("/") or intent_of(tracker) not in MISREAD_AT_FREE_TEXT:
+            return {}
+        if intent_confidence(tracker) >= CLEAR_INTENT or next(tracker.get_latest_entity_values("language"), None):
+            return {}
+        cancel = {"cancel": group_words("cancel", answer_languages(tracker))}
+        if len(text.split()) > NAME_MAX_WORDS or clean_name(text) is None or self.chosen(tracker, text, cancel):
+            return {}
+        return {NAME: text}
+
+    async def extract_complaint_contact(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """An e-mail address or phone number at its question, whatever the classifier made of the message."""
+        text = self.answer_to(tracker, CONTACT)
+        if text is None or intent_of(tracker) not in MISREAD_AT_FREE_TEXT:
+            return {}
+        return {CONTACT: text} if find_email(text) or find_phone(text) else {}
 
     async def extract_complaint_date(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

@@ -77,13 +77,14 @@ def match_choice(text: str, options: Mapping[str, Iterable[str]]) -> str | None:
 FUZZY_MIN_LETTERS = 6
 """Words of at least this many letters match a word of the lists with one typo (one letter wrong,
 missing, extra or two swapped). Shorter words must be right: with 5 letters, Finnish "antaa" (give)
-read as "aitaa" (fence) and "äidin" (mother's) as "aidan"."""
+read as "aitaa" (fence) and "äidin" (mother's) as "aidan". The first letter must be right too: typos
+rarely hit it, and English "broken" was read as Swedish "fröken" (teacher, a school word)."""
 
 
 def _word_matches(word: str, wanted: str, prefix: bool) -> bool:
     if word == wanted or (prefix and word.startswith(wanted)):
         return True
-    if len(wanted) < FUZZY_MIN_LETTERS:
+    if len(wanted) < FUZZY_MIN_LETTERS or word[:1] != wanted[:1]:
         return False
     if prefix:
         return DamerauLevenshtein.distance(word[: len(wanted)], wanted) <= 1

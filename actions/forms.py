@@ -34,11 +34,23 @@ URGENT = ("emergency", "crisis", "care_abuse")
 """Intents that win over an answer (their rules answer at once), unless the message is a short plain answer."""
 SHORT_ANSWER_WORDS = 3
 """A message of at most this many words that reads as an answer is an answer, whatever its intent."""
+CLEAR_ALARM = 0.6
+"""A longer message that reads as an answer to a choice question is an answer unless the triage
+classifier is at least this sure of an alarm: "ні, я хочу шоб мені відповіли. мене звати …" (no, I want
+a reply, my name is …) at the anonymity question was a crisis at 0.37."""
 
 
 def intent_of(tracker: Tracker) -> str | None:
     """Name of the intent of the latest resident message."""
     return ((tracker.latest_message or {}).get("intent") or {}).get("name")
+
+
+def intent_confidence(tracker: Tracker) -> float:
+    """Confidence (0–1) of the intent of the latest resident message.
+
+    For an alarm intent it is the triage classifier's probability of an alarm (``bot/triage.py``).
+    """
+    return float(((tracker.latest_message or {}).get("intent") or {}).get("confidence") or 0.0)
 
 
 def typed_text(tracker: Tracker) -> str:
@@ -192,12 +204,16 @@ class GuidedFormValidation(FormValidationAction):
         This runs before the intent is considered, so a typed answer that also looks like a question
         ("skolan", "gator och parker") answers the form; a message that is no answer is left to the
         rules (an FAQ answer, cancel, a person), or to the slot's own mapping, which asks again with a hint.
+        An alarm wins over an answer in a message of more than :data:`SHORT_ANSWER_WORDS` words when it is
+        clear (:data:`CLEAR_ALARM`).
         """
         text = self.answer_to(tracker, slot)
-        if text is None or self.urgent(tracker, text):
+        if text is None:
             return {}
         value = read(text)
-        return {} if value is None else {slot: value}
+        if value is None or (self.urgent(tracker, text) and intent_confidence(tracker) >= CLEAR_ALARM):
+            return {}
+        return {slot: value}
 
 
 def hinted_this_turn(tracker: Tracker, slot: str) -> bool:

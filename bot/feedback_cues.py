@@ -7,8 +7,9 @@ This component runs after the classifier and, for such intents only (:data:`OVER
 the intent to ``file_complaint`` when the message names a kind of feedback in the words residents use
 (``actions/lexicon/<lang>.yml``: complain, suggest, broken, praise …, in the conversation's language,
 Swedish and English). Thanks become praise only when a department is named too ("thanks for the
-help" stays thanks). The complaint form then takes the kind, the department and the description from
-the same message and asks only what is missing.
+help" stays thanks); a greeting read as goodbye ("heippa, mulla ois ehdotus") with a kind word starts
+the form. The complaint form then takes the kind, the department and the description from the same
+message and asks only what is missing.
 """
 
 from __future__ import annotations
@@ -52,11 +53,15 @@ times, anonymity, appeals), and never the emergency, crisis, abuse-in-care or ha
 VAGUE = frozenset({"out_of_scope", "inform", "greet"})
 """Intents that say nothing the assistant can answer: naming a department is enough to start the form
 ("tja, det gäller vår gata"), as is a message the classifier is unsure of (below :data:`UNSURE`)."""
-UNSURE = 0.3
-"""The fallback threshold of config.yml: below it the message would not be understood at all."""
+UNSURE = 0.4
+"""Below this confidence the classifier's intent is a guess (the fallback threshold of config.yml is 0.3):
+Finnish "haluun antaa kehuja" (I wanna give praise) was read as cancel at 0.30."""
 MIN_WORDS = 3
 """Shorter messages keep their intent ("tack") unless they are the name of a kind themselves ("beröm :)",
 "a suggestion", "похвала"): then also when read as the question about complaining or as "I don't know"."""
+KEPT = frozenset({"emergency", "crisis", "care_abuse", "request_human", "check_case_status"})
+"""Intents never changed here, however unsure: an alarm that may be one goes to its rule (the triage
+classifier decides those), and a request for a person or a status lookup is not a wish to give feedback."""
 SHORT_OVERRIDABLE = frozenset({"faq_complaint_process", "faq_anonymous_complaint", "dont_know", "deny", "affirm"})
 
 
@@ -78,12 +83,11 @@ def _names_a_kind(text: str, languages: list[str]) -> bool:
 def wants_feedback(text: str, language: str | None, intent: str | None, confidence: float = 1.0) -> bool:
     """True when a message classified as ``intent`` (with ``confidence``) asks to give feedback.
 
-    That is: it names a kind of feedback (thanks and goodbyes, such as Finnish "hei" and Swedish "hej"
-    read as goodbye: and a department), or it is vague (:data:`VAGUE`,
+    That is: it names a kind of feedback (thanks: and a department), or it is vague (:data:`VAGUE`,
     or ``confidence`` below :data:`UNSURE`) and names a department. ``language`` is the
     conversation's (``None``: Swedish and English only).
     """
-    vague = intent in VAGUE or confidence < UNSURE
+    vague = intent in VAGUE or (confidence < UNSURE and intent not in KEPT)
     languages = list(dict.fromkeys([code for code in (language, "sv", "en") if code]))
     if text.startswith("/"):
         return False
@@ -97,7 +101,7 @@ def wants_feedback(text: str, language: str | None, intent: str | None, confiden
         return True
     if read_choice(text, kind_words(languages), languages) is None:
         return False
-    return intent not in ("thank", "goodbye") or names_area
+    return intent != "thank" or names_area
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)

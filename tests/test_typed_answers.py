@@ -36,6 +36,7 @@ def test_find_choice_reads_words_inside_sentences():
     assert find_choice("hej", options) is None
     assert find_choice("بالمدرسة", {"school": ["مدرسة"]}, ["ب", "بال", "ال"]) == "school"  # ة and ه are one
     assert find_choice("ketab", {"a": ["kitab"], "b": ["ketap"]}) is None  # one typo from both: ambiguous
+    assert find_choice("something's broken", {"school": ["fröken"]}) is None  # a typo never hits the first letter
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -53,7 +54,13 @@ def test_every_department_has_keywords_in_every_language(profile):
 
 
 def form_tracker(
-    text: str, intent: str, requested: str | None, language: str = "sv", slots=None, mapped: bool = False
+    text: str,
+    intent: str,
+    requested: str | None,
+    language: str = "sv",
+    slots=None,
+    mapped: bool = False,
+    confidence: float = 0.9,
 ) -> Tracker:
     """The tracker the form's validation action gets right after a resident's message.
 
@@ -63,7 +70,7 @@ def form_tracker(
     return Tracker(
         sender_id="c1",
         slots={"requested_slot": requested, "language": language, **(slots or {})},
-        latest_message={"text": text, "intent": {"name": intent, "confidence": 0.9}, "entities": []},
+        latest_message={"text": text, "intent": {"name": intent, "confidence": confidence}, "entities": []},
         events=[
             {"event": "user", "text": text},
             {"event": "slot", "name": "requested_slot", "value": requested},
@@ -77,9 +84,12 @@ def form_tracker(
     )
 
 
-async def answer(text: str, intent: str, requested: str | None, language: str = "sv", slots=None, mapped=False):
+async def answer(
+    text: str, intent: str, requested: str | None, language: str = "sv", slots=None, mapped=False, confidence=0.9
+):
     dispatcher = CollectingDispatcher()
-    events = await Form().run(dispatcher, form_tracker(text, intent, requested, language, slots, mapped), DOMAIN)
+    tracked = form_tracker(text, intent, requested, language, slots, mapped, confidence)
+    events = await Form().run(dispatcher, tracked, DOMAIN)
     return {e["name"]: e["value"] for e in events if e["event"] == "slot"}, responses(dispatcher)
 
 
@@ -202,6 +212,8 @@ async def test_a_hint_replaces_the_question_and_lists_the_choices(catalogs, prof
         ("hej", "greet", "sv", False),
         ("hej jag har ett forslag om atervinning", "goodbye", "sv", True),  # "hej" read as goodbye
         ("tack och hej då", "goodbye", "sv", False),
+        ("heippa, mulla ois ehdotus", "goodbye", "fi", True),  # a greeting read as goodbye, with a kind
+        ("ሰላም ክምስግን ደልየ", "greet", "ti", True),  # "hello, I want to thank"
         ("beröm :)", "dont_know", "sv", True),  # a kind's name alone starts the form
         ("a suggestion", "faq_complaint_process", "en", True),
         ("похвала", "greet", "uk", True),
@@ -258,3 +270,53 @@ def test_the_triage_classifier_decides_the_alarm_intents(tmp_path):
         classified("maten på boendet är kall igen", "care_abuse", ["care_abuse", "file_complaint"]) == "file_complaint"
     )
     assert classified("läraren svarar inte", "file_complaint", ["file_complaint"]) == "file_complaint"
+
+
+def test_an_unsure_intent_with_a_kind_word_starts_the_form_but_never_an_unsure_alarm():
+    assert wants_feedback("haluun antaa kehuja", "fi", "cancel", 0.3)  # "I wanna give praise"
+    assert not wants_feedback("avbryt klagomålet", "sv", "cancel", 0.9)
+    assert not wants_feedback("jag vill klaga, mamma låg på golvet hela natten", "sv", "crisis", 0.36)
+
+
+NAMED = {c.ANONYMOUS: False}
+
+
+async def test_a_name_read_as_another_intent_is_the_name_unless_that_intent_is_clear():
+    slots, _ = await answer("Ewa Kaminska", "change_language", c.NAME, "pl", NAMED, confidence=0.54)
+    assert slots[c.NAME] == "Ewa Kaminska"
+    slots, _ = await answer("Robban Karlsson", "request_human", c.NAME, slots=NAMED, confidence=0.31)
+    assert slots[c.NAME] == "Robban Karlsson"
+    slots, _ = await answer("jag vill prata med en människa", "request_human", c.NAME, slots=NAMED, confidence=0.95)
+    assert c.NAME not in slots  # the rule hands over
+    slots, _ = await answer("avbryt", "cancel", c.NAME, slots=NAMED, confidence=0.5)
+    assert c.NAME not in slots
+
+
+async def test_contact_details_are_read_whatever_the_intent():
+    slots, _ = await answer("ring mig på 070-234 56 78", "request_human", c.CONTACT, slots=NAMED, confidence=0.6)
+    assert slots[c.PHONE] == "+46 70 234 56 78"
+
+
+async def test_an_emergency_as_description_says_112_and_keeps_the_text():
+    text = "ett stort hål i vägen, ett barn ramlade med cykeln igår och bilarna kör i det"
+    slots, said = await answer(text, "emergency", c.DESCRIPTION, confidence=0.5)
+    assert slots[c.DESCRIPTION] == text and said[0] == "utter_emergency"
+
+
+async def test_an_answer_wins_over_an_unsure_alarm_but_not_over_a_clear_one():
+    text = "ні, я хочу щоб мені відповіли, мене звати Людмила"
+    slots, _ = await answer(text, "crisis", c.ANONYMOUS, "uk", confidence=0.37)
+    assert slots[c.ANONYMOUS] is False
+    slots, _ = await answer("nej, min man slår mig och jag vågar inte gå hem", "crisis", c.ANONYMOUS, confidence=0.9)
+    assert c.ANONYMOUS not in slots  # the crisis rule answers
+
+
+async def test_the_municipality_named_in_the_opening_is_no_department():
+    slots, _ = await answer("السلام عليكم عندي فكرة للكومون", "file_complaint", None, "ar")
+    assert slots[c.KIND] == "suggestion" and c.AREA not in slots
+
+
+def test_a_check_code_is_found_after_a_word_of_four_letters():
+    from bot.store.cases import find_check_code
+
+    assert find_check_code("kod mam taki AXEQ-S9FC") == "AXEQ-S9FC"

@@ -75,13 +75,14 @@ def normalize_check_code(text: str) -> str | None:
     return f"{chars[:4]}-{chars[4:]}"
 
 
-_CODE_TOKEN = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]{4}[\s\-–—_.]?[A-Za-z0-9]{4}(?![A-Za-z0-9])")
+_CODE_TOKEN = re.compile(r"(?<![A-Za-z0-9])(?=([A-Za-z0-9]{4}[\s\-–—_.]?[A-Za-z0-9]{4})(?![A-Za-z0-9]))")
+"""Every place a code may start; a lookahead, so that "taki AXEQ-S9FC" also tries "AXEQ-S9FC" after "taki AXEQ"."""
 
 
 def find_check_code(text: str) -> str | None:
     """The first substring of ``text`` that is a well-formed check code, normalised, else ``None``."""
     for match in _CODE_TOKEN.finditer(text or ""):
-        code = normalize_check_code(match.group(0))
+        code = normalize_check_code(match.group(1))
         if code:
             return code
     return None

@@ -15,7 +15,7 @@ from actions.language import ActionChangeLanguage
 from actions.session import ActionSessionStart
 from bot.store import conversations as convs
 from bot.store.cases import list_cases
-from tests.action_helpers import responses, tracker
+from tests.helpers.trackers import responses, tracker
 
 DOMAIN: dict[str, Any] = {"slots": {"language": {}, "case_reference": {}}, "forms": {}}
 

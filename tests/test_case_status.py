@@ -21,7 +21,7 @@ from bot.store.cases import (
     record_lookup,
 )
 from bot.store.models import utcnow
-from tests.action_helpers import responses, tracker
+from tests.helpers.trackers import responses, tracker
 
 DOMAIN: dict = {"slots": {}, "forms": {}}
 

@@ -16,7 +16,7 @@ from actions.forms import FAILURES_SLOT, SKIPPED
 from bot.store import conversations as convs
 from bot.store.cases import list_cases, verify_check_code
 from bot.store.models import Notification, StaffMember
-from tests.action_helpers import responses, tracker
+from tests.helpers.trackers import responses, tracker
 
 DOMAIN: dict = {"slots": {}, "forms": {"complaint_form": {"required_slots": []}}}
 BUTTON = "inform"

@@ -14,7 +14,7 @@ from actions.fields import find_choice
 from actions.forms import HINT_SLOT, SKIPPED, ask_actions
 from bot.core.settings import PROJECT_ROOT
 from bot.feedback_cues import wants_feedback
-from tests.action_helpers import responses
+from tests.helpers.trackers import responses
 
 DOMAIN = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
 LANGUAGES = ("sv", "en", "ar", "fa", "so", "ti", "pl", "uk", "fi")

@@ -3,12 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
 import socket
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -22,10 +17,10 @@ from bot.core.profile import Profile, load_profile
 from bot.core.settings import PROJECT_ROOT, Settings
 from bot.store.db import create_engine, session_factory
 from bot.store.migrate import upgrade
-from tools.bench.services import create_database, drop_database, free_port
-
-PG_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/test"
-"""The machine's PostgreSQL (trust auth); each test run makes its own database on it."""
+from tests.helpers.ports import free_port
+from tests.helpers.postgres import create_database, drop_database, sqlalchemy_url
+from tests.helpers.ready import StackExited, wait_listening
+from tests.helpers.stack import stack_env, stack_url, start_stack, stop_stack
 
 
 @pytest.fixture(scope="session")
@@ -49,13 +44,13 @@ def sqlite_url(tmp_path: Path) -> str:
 def pg_url() -> Iterator[str]:
     """A fresh, migrated PostgreSQL database for this test session, dropped afterwards."""
     name = f"kommun_test_{uuid.uuid4().hex[:12]}"
-    asyncio.run(create_database(name, PG_ADMIN_DSN))
-    url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
+    asyncio.run(create_database(name))
+    url = sqlalchemy_url(name)
     try:
         upgrade(url)
         yield url
     finally:
-        asyncio.run(drop_database(name, PG_ADMIN_DSN))
+        asyncio.run(drop_database(name))
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -133,36 +128,16 @@ def stack(tmp_path_factory):
     profile_data["widget"] = {"allowed_origins": [f"http://127.0.0.1:{embed_port}"]}
     profile_path = data_dir / "profile.yml"
     profile_path.write_text(yaml.safe_dump(profile_data, allow_unicode=True), encoding="utf-8")
-    env = {
-        **os.environ,
-        "KOMMUN_DATA_DIR": str(data_dir),
-        "KOMMUN_PROFILE": str(profile_path),
-        "KOMMUN_PORT": str(free_port()),
-        "KOMMUN_RASA_PORT": str(free_port()),
-        "KOMMUN_ACTION_PORT": str(free_port()),
-    }
-    env.pop("DATABASE_URL", None)
-    env.pop("REDIS_URL", None)
-    log = (data_dir / "supervisor.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "run"], cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
-    )
-    url = f"http://127.0.0.1:{env['KOMMUN_PORT']}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:  # the web app is up long before Rasa
-        try:
-            with socket.create_connection(("127.0.0.1", int(env["KOMMUN_PORT"])), timeout=1):
-                break
-        except OSError:
-            if process.poll() is not None:
-                pytest.fail((data_dir / "supervisor.log").read_text())
-            time.sleep(0.3)
-    yield {"url": url, "env": env, "process": process, "data_dir": data_dir, "embed_port": embed_port}
+    env = stack_env(data_dir, KOMMUN_PROFILE=str(profile_path))
+    process = start_stack(env)
+    try:  # the web app is up long before Rasa: the tests wait for Rasa themselves
+        wait_listening(int(env["KOMMUN_PORT"]), process)
+    except StackExited:
+        pytest.fail((data_dir / "supervisor.log").read_text())
+    yield {"url": stack_url(env), "env": env, "process": process, "data_dir": data_dir, "embed_port": embed_port}
     # Ctrl-C stops every process: checked here, after the last test that uses the stack.
     assert process.poll() is None, "the supervisor died during the tests"
-    process.send_signal(signal.SIGINT)
-    assert process.wait(60) == 0
-    log.close()
+    assert stop_stack(process) == 0
     for port in ("KOMMUN_PORT", "KOMMUN_RASA_PORT", "KOMMUN_ACTION_PORT"):
         with socket.socket() as probe:
             assert probe.connect_ex(("127.0.0.1", int(env[port]))) != 0, f"{port} still open after Ctrl-C"

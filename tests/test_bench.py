@@ -232,7 +232,7 @@ def test_the_runtime_does_not_import_the_benchmarks_at_start():
 
 
 def test_every_runtime_name_the_benchmarks_import_exists():
-    """The benchmarks import parts of bot/ inside functions too: a module that moved fails here, not mid-run."""
+    """The benchmarks import parts of bot/ (and tests/helpers) inside functions too: a module that moved fails here."""
     import ast
     import importlib
     import importlib.util
@@ -241,7 +241,7 @@ def test_every_runtime_name_the_benchmarks_import_exists():
 
     for path in (PROJECT_ROOT / "tools").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] in ("bot", "tools"):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] in ("bot", "tests", "tools"):
                 module = importlib.import_module(node.module)
                 for alias in node.names:
                     assert hasattr(module, alias.name) or importlib.util.find_spec(f"{node.module}.{alias.name}"), (

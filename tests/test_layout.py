@@ -122,3 +122,23 @@ def test_no_class_over_200_lines():
             if isinstance(node, ast.ClassDef) and (size := node.end_lineno - node.lineno + 1) > MAX_CLASS_LINES:
                 long[f"{name}.{node.name}"] = size
     assert not long, f"classes over {MAX_CLASS_LINES} lines: {long}"
+
+
+def top_level_imports(path: Path) -> set[str]:
+    """The first part of every name a file imports, wherever the import stands."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and not node.level:
+            names.add((node.module or "").split(".")[0])
+    return names
+
+
+def test_shared_helpers_point_one_way():
+    """tools/ imports tests/helpers, never the other way round; bot/ and actions/ import neither tests/ nor helpers."""
+    for folder in ("bot", "actions"):
+        for path in (PROJECT_ROOT / folder).rglob("*.py"):
+            assert "tests" not in top_level_imports(path), path
+    for path in (PROJECT_ROOT / "tests" / "helpers").rglob("*.py"):
+        assert "tools" not in top_level_imports(path), path

@@ -14,7 +14,7 @@ from bot.core.catalog import Catalogs
 from bot.core.settings import Settings
 from bot.store.cases import NewCase, create_case
 from bot.store.models import Notification
-from tools.bench.services import free_port
+from tests.helpers.ports import free_port
 
 
 class Inbox:

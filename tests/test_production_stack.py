@@ -10,9 +10,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import subprocess
-import sys
-import time
 import uuid
 from pathlib import Path
 
@@ -20,10 +17,10 @@ import aiohttp
 import asyncpg
 import pytest
 
-from bot.core.settings import PROJECT_ROOT
-from tests.conftest import PG_ADMIN_DSN
-from tests.test_stack import Resident
-from tools.bench.services import create_database, drop_database, free_port
+from tests.helpers.chat import ChatClient
+from tests.helpers.postgres import create_database, drop_database, sqlalchemy_url
+from tests.helpers.ready import StackExited, wait_ready
+from tests.helpers.stack import stack_env, stack_url, start_stack, stop_stack
 
 pytestmark = pytest.mark.stack
 
@@ -33,47 +30,23 @@ READY_TIMEOUT = 300.0
 @pytest.fixture(scope="module")
 def production_stack(tmp_path_factory):
     name = f"kommun_prod_{uuid.uuid4().hex[:10]}"
-    asyncio.run(create_database(name, PG_ADMIN_DSN))
+    asyncio.run(create_database(name))
     data_dir = tmp_path_factory.mktemp("production")
-    env = {
-        **os.environ,
-        "KOMMUN_DATA_DIR": str(data_dir),
-        "DATABASE_URL": f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}",
-        "REDIS_URL": "redis://127.0.0.1:6379/3",
-        "KOMMUN_RASA_PROCESSES": "2",
-        "KOMMUN_PORT": str(free_port()),
-        "KOMMUN_RASA_PORT": str(free_port(2)),  # Rasa processes listen on consecutive ports
-        "KOMMUN_ACTION_PORT": str(free_port()),
-    }
-    log = (data_dir / "supervisor.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "run"], cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+    env = stack_env(  # two Rasa processes, on consecutive ports
+        data_dir, 2, DATABASE_URL=sqlalchemy_url(name), REDIS_URL="redis://127.0.0.1:6379/3"
     )
-    url = f"http://127.0.0.1:{env['KOMMUN_PORT']}"
-    yield {"url": url, "env": env, "process": process, "data_dir": data_dir, "database": name}
-    if process.poll() is None:
-        process.send_signal(signal.SIGINT)
-        process.wait(90)
-    log.close()
-    asyncio.run(drop_database(name, PG_ADMIN_DSN))
+    process = start_stack(env)
+    yield {"url": stack_url(env), "env": env, "process": process, "data_dir": data_dir, "database": name}
+    stop_stack(process, 90)
+    asyncio.run(drop_database(name))
 
 
 async def wait_until_ready(stack) -> dict:
-    deadline = time.monotonic() + READY_TIMEOUT
-    async with aiohttp.ClientSession() as http:
-        while time.monotonic() < deadline:
-            if stack["process"].poll() is not None:
-                pytest.fail((Path(stack["data_dir"]) / "supervisor.log").read_text())
-            try:
-                async with http.get(f"{stack['url']}/healthz") as response:
-                    if response.status == 200:
-                        return await response.json()
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(1)
-    pytest.fail(
-        "the production stack did not become ready:\n" + (Path(stack["data_dir"]) / "supervisor.log").read_text()
-    )
+    try:
+        return await wait_ready(stack["url"], READY_TIMEOUT, stack["process"], interval=1.0)
+    except (StackExited, TimeoutError) as exc:
+        log = (stack["data_dir"] / "supervisor.log").read_text()
+        pytest.fail(f"the production stack did not become ready ({exc}):\n{log}")
 
 
 def listening_pid(module: bytes, port: int) -> int:
@@ -97,9 +70,8 @@ async def test_conversations_use_both_rasa_processes_with_trackers_in_postgresql
     async with aiohttp.ClientSession() as http:
         for _ in range(6):
             async with http.ws_connect(f"{production_stack['url']}/ws/chat") as ws:
-                resident = Resident(ws)
-                await ws.send_json({"type": "hello", "language": "sv"})
-                await resident.next(lambda e: e["type"] == "welcome")
+                resident = ChatClient(ws)
+                await resident.hello("sv")
                 replies = await resident.say("när har ni öppet?")
                 assert any("08.00" in r["text"] for r in replies)
     connection = await asyncpg.connect(f"postgresql://postgres@127.0.0.1:5432/{production_stack['database']}")
@@ -116,9 +88,8 @@ async def test_killing_a_rasa_process_mid_form_the_form_goes_on_after_the_restar
     await wait_until_ready(production_stack)
     base_port = int(production_stack["env"]["KOMMUN_RASA_PORT"])
     async with aiohttp.ClientSession() as http, http.ws_connect(f"{production_stack['url']}/ws/chat") as ws:
-        resident = Resident(ws)
-        await ws.send_json({"type": "hello", "language": "sv"})
-        await resident.next(lambda e: e["type"] == "welcome")
+        resident = ChatClient(ws)
+        await resident.hello("sv")
         kind = await resident.say("jag vill lämna en synpunkt")  # names no kind: the form asks it
         assert kind[0]["text"] == "Vad vill du lämna?"
         area = await resident.say(kind[0]["buttons"][3]["payload"])  # praise
@@ -136,9 +107,8 @@ async def test_killing_a_rasa_process_mid_form_the_form_goes_on_after_the_restar
 async def test_killing_the_action_server_mid_form_the_resident_is_told_and_the_form_goes_on(production_stack):
     await wait_until_ready(production_stack)
     async with aiohttp.ClientSession() as http, http.ws_connect(f"{production_stack['url']}/ws/chat") as ws:
-        resident = Resident(ws)
-        await ws.send_json({"type": "hello", "language": "ar"})
-        await resident.next(lambda e: e["type"] == "welcome")
+        resident = ChatClient(ws)
+        await resident.hello("ar")
         kind = await resident.say("بدي قدم ملاحظة")  # "I want to give a remark": the form asks the kind
         assert kind[0]["buttons"]
         # The whole action server crashes (its main process and its Sanic workers).

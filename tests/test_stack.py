@@ -8,74 +8,29 @@ WebSocket; the cases then show in
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
-import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import aiohttp
 import pytest
 
 from bot.core.settings import PROJECT_ROOT
+from tests.helpers.browser import ARTIFACTS, CHROMIUM
+from tests.helpers.chat import ChatClient
+from tests.helpers.ready import wait_ready
 
 pytestmark = pytest.mark.stack
 
 READY_TIMEOUT = 240.0
 
 
-class Resident:
-    """A resident's browser tab, reduced to its socket."""
-
-    def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
-        self.ws = ws
-        self.events: list[dict] = []
-
-    async def next(self, predicate, timeout: float = 30.0) -> dict:
-        async def wait() -> dict:
-            while True:
-                event = await self.ws.receive_json()
-                self.events.append(event)
-                if predicate(event):
-                    return event
-
-        return await asyncio.wait_for(wait(), timeout)
-
-    async def say(self, text: str, timeout: float = 30.0) -> list[dict]:
-        """Send a message; return the bot's replies (until Rasa has answered it)."""
-        await self.ws.send_json({"type": "message", "text": text})
-        await self.next(lambda e: e["type"] == "typing" and not e["on"], timeout)
-        replies = []
-        try:
-            while True:
-                event = await asyncio.wait_for(self.ws.receive_json(), 1.0)
-                self.events.append(event)
-                if event["type"] == "message" and event["sender"] in ("bot", "system"):
-                    replies.append(event)
-        except asyncio.TimeoutError:
-            pass
-        return replies
-
-
-async def wait_until_ready(url: str) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT
-    async with aiohttp.ClientSession() as http:
-        while time.monotonic() < deadline:
-            async with http.get(f"{url}/healthz") as response:
-                if response.status == 200:
-                    return
-            await asyncio.sleep(1)
-    pytest.fail("the stack did not become ready")
-
-
 async def test_message_sent_while_starting_is_answered_once_ready(stack):
     async with aiohttp.ClientSession() as http, http.ws_connect(f"{stack['url']}/ws/chat") as ws:
-        resident = Resident(ws)
-        await ws.send_json({"type": "hello", "language": "sv"})
-        await resident.next(lambda e: e["type"] == "welcome")
+        resident = ChatClient(ws)
+        await resident.hello("sv")
         await ws.send_json({"type": "message", "text": "hej"})
         starting = await resident.next(lambda e: e.get("sender") == "system")
         assert "startar" in starting["text"]
@@ -87,11 +42,10 @@ DESCRIPTION = "Gatlampan utanför Storgatan 5 har varit trasig i två veckor."
 
 
 async def test_swedish_complaint_becomes_a_case_with_transcript(stack):
-    await wait_until_ready(stack["url"])
+    await wait_ready(stack["url"], READY_TIMEOUT)
     async with aiohttp.ClientSession() as http, http.ws_connect(f"{stack['url']}/ws/chat") as ws:
-        resident = Resident(ws)
-        await ws.send_json({"type": "hello", "language": "sv"})
-        await resident.next(lambda e: e["type"] == "welcome")
+        resident = ChatClient(ws)
+        await resident.hello("sv")
         hours = await resident.say("när har ni öppet?")
         assert "Torsdag: 08.00–18.00" in hours[0]["text"]
         contact = await resident.say("hur kontaktar jag kommunen")
@@ -161,11 +115,10 @@ async def test_swedish_complaint_becomes_a_case_with_transcript(stack):
 
 
 async def test_english_contact_language_switch_and_handoff(stack):
-    await wait_until_ready(stack["url"])
+    await wait_ready(stack["url"], READY_TIMEOUT)
     async with aiohttp.ClientSession() as http, http.ws_connect(f"{stack['url']}/ws/chat") as ws:
-        resident = Resident(ws)
-        await ws.send_json({"type": "hello", "language": "sv"})
-        welcome = await resident.next(lambda e: e["type"] == "welcome")
+        resident = ChatClient(ws)
+        welcome = await resident.hello("sv")
         english = next(b for b in welcome["history"][0]["buttons"] if b["title"] == "English")
         changed = await resident.say(english["payload"])
         assert changed[0]["text"].startswith("I will write in English now")
@@ -192,11 +145,10 @@ async def test_arabic_from_the_first_message_right_to_left(stack):
     from bot.core.catalog import Catalogs
 
     arabic = Catalogs().get("ar")
-    await wait_until_ready(stack["url"])
+    await wait_ready(stack["url"], READY_TIMEOUT)
     async with aiohttp.ClientSession() as http, http.ws_connect(f"{stack['url']}/ws/chat") as ws:
-        resident = Resident(ws)
-        await ws.send_json({"type": "hello"})  # the page's default language, Swedish
-        await resident.next(lambda e: e["type"] == "welcome")
+        resident = ChatClient(ws)
+        await resident.hello()  # the page's default language, Swedish
         hours = await resident.say("مرحبا، متى تفتح البلدية أبوابها؟")
         assert {"type": "language", "lang": "ar", "dir": "rtl"} in resident.events
         assert (hours[0]["lang"], hours[0]["dir"]) == ("ar", "rtl")
@@ -205,10 +157,6 @@ async def test_arabic_from_the_first_message_right_to_left(stack):
         understood = arabic.responses["utter_complaint_understood"]["text"].split("{")[0]
         assert replies[0]["text"].startswith(understood) and "الروضة والمدرسة" in replies[0]["text"]
         assert replies[-1]["text"] == arabic.responses["utter_ask_complaint_description"]["text"]
-
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 
 
 async def test_arabic_resident_and_case_officer_in_two_real_browsers(stack):
@@ -223,7 +171,7 @@ async def test_arabic_resident_and_case_officer_in_two_real_browsers(stack):
         [sys.executable, "-m", "bot", "staff", "add", "layla", "--name", "Layla Haddad", "--languages", "sv,en"],
         cwd=PROJECT_ROOT, env=stack["env"], input="a long test password\n", text=True, check=True, capture_output=True,
     )  # fmt: skip
-    await wait_until_ready(stack["url"])
+    await wait_ready(stack["url"], READY_TIMEOUT)
     ARTIFACTS.mkdir(exist_ok=True)
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
@@ -300,11 +248,10 @@ async def test_arabic_resident_and_case_officer_in_two_real_browsers(stack):
 
 
 async def test_goodbye_ends_a_waiting_chat_and_the_next_message_starts_over_with_the_bot(stack):
-    await wait_until_ready(stack["url"])
+    await wait_ready(stack["url"], READY_TIMEOUT)
     async with aiohttp.ClientSession() as http, http.ws_connect(f"{stack['url']}/ws/chat") as ws:
-        resident = Resident(ws)
-        await ws.send_json({"type": "hello", "language": "sv"})
-        await resident.next(lambda e: e["type"] == "welcome")
+        resident = ChatClient(ws)
+        await resident.hello("sv")
         handoff = await resident.say("jag vill prata med en människa")
         reference = re.search(r"SYN-\d{4}-\d{5}", handoff[0]["text"]).group(0)
         await ws.send_json({"type": "message", "text": "tack, hej då"})

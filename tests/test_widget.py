@@ -14,7 +14,6 @@ import asyncio
 import os
 import re
 import signal
-import time
 from pathlib import Path
 
 import aiohttp
@@ -23,7 +22,9 @@ from aiohttp import web
 
 from bot.core.catalog import Catalogs
 from bot.core.settings import PROJECT_ROOT
-from tests.test_stack import ARTIFACTS, CHROMIUM, wait_until_ready
+from tests.helpers.browser import ARTIFACTS, CHROMIUM
+from tests.helpers.ready import wait_ready
+from tests.test_stack import READY_TIMEOUT
 
 pytestmark = pytest.mark.stack
 
@@ -41,7 +42,7 @@ async def browser(stack):
     from playwright.async_api import async_playwright
 
     assert Path(CHROMIUM).exists(), "Chromium is missing: run `bash scripts/install-browser.sh` (make test does)"
-    await wait_until_ready(stack["url"])
+    await wait_ready(stack["url"], READY_TIMEOUT)
     ARTIFACTS.mkdir(exist_ok=True)
     async with async_playwright() as playwright:
         chromium = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
@@ -272,18 +273,10 @@ async def test_web_app_restart_with_a_message_typed_while_offline_loses_nothing(
     waiting = page.locator("#log li.resident.pending", has_text="hur kontaktar jag kommunen")
     await expect(waiting.locator(".state")).to_have_text(SV.ui["not_sent"])
     await page.screenshot(path=str(ARTIFACTS / "widget-offline.png"))
-    deadline = time.monotonic() + 90
-    async with aiohttp.ClientSession() as http:
-        while time.monotonic() < deadline:  # the supervisor starts the web app again
-            try:
-                async with http.get(f"{stack['url']}/healthz") as response:
-                    if response.status == 200:
-                        break
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.5)
-        else:
-            pytest.fail("the web app did not come back")
+    try:  # the supervisor starts the web app again
+        await wait_ready(stack["url"], 90)
+    except TimeoutError:
+        pytest.fail("the web app did not come back")
     assert web_app_pid(stack["process"].pid) != pid
     await expect(page.locator("#log li.bot")).to_have_count(before + 1, timeout=BOT_TIMEOUT)
     assert "0123-45 67 00" in await last_bot(page)

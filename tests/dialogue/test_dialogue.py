@@ -7,21 +7,14 @@ The sets in ``conversations/`` and ``triage/`` were written without looking at `
 from __future__ import annotations
 
 import asyncio
-import signal
 
 import pytest
 import yaml
 
 from actions.fields import normalize
 from bot.core.settings import PROJECT_ROOT
-from tools.bench.dialogue import (
-    figures,
-    load_sets,
-    report,
-    run_all,
-    start_stack,
-    wait_ready,
-)
+from tests.helpers.stack import embedded_stack
+from tools.bench.dialogue import figures, load_sets, report, run_all
 
 HERE = PROJECT_ROOT / "tests" / "dialogue"
 CONVERSATIONS = load_sets(HERE / "conversations")
@@ -86,13 +79,8 @@ def measured(tmp_path_factory):
     handoffs it makes stay out of the queue the other stack tests look at.
     """
     data_dir = tmp_path_factory.mktemp("dialogue")
-    process, url = start_stack(data_dir, PROJECT_ROOT)
-    try:
-        asyncio.run(wait_ready(url))
+    with embedded_stack(data_dir) as url:
         outcomes, results = asyncio.run(run_all(url, data_dir / "kommun.db", CONVERSATIONS, TRIAGE))
-    finally:
-        process.send_signal(signal.SIGINT)
-        process.wait(60)
     table = figures(outcomes, results)
     text = report(table, outcomes, results, verbose=True)
     print(text)

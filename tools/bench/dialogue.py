@@ -23,12 +23,8 @@ the assistant asked is told from its rendered text (:class:`tools.bench.response
 from __future__ import annotations
 
 import asyncio
-import os
 import re
-import signal
 import sqlite3
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterable
@@ -40,8 +36,9 @@ import aiohttp
 import yaml
 
 from bot.core.catalog import default_catalogs
+from tests.helpers.chat import ChatClient
+from tests.helpers.stack import embedded_stack
 from tools.bench.responses import ResponseMatcher
-from tools.bench.services import free_port
 
 TARGET_SUCCESS = 0.90
 TARGET_RECALL = 1.0
@@ -50,6 +47,8 @@ MAX_ASKS = 2
 """A question may be asked twice (once more after a hint); a third time fails the conversation."""
 MAX_TURNS = 30
 CONCURRENCY = 6
+SETTLE_S = 0.6
+"""After the assistant stops typing, how many quiet seconds end a turn."""
 
 QUESTIONS = {
     "utter_ask_complaint_kind": "kind",
@@ -132,36 +131,9 @@ def load_sets(folder: Path) -> dict[str, dict[str, Any]]:
     return {path.stem: yaml.safe_load(path.read_text(encoding="utf-8")) for path in sorted(folder.glob("*.yml"))}
 
 
-class Chat:
-    """One resident's chat over ``/ws/chat``: send a message, collect the replies with their response names."""
-
-    def __init__(self, ws: aiohttp.ClientWebSocketResponse, matcher: ResponseMatcher, language: str) -> None:
-        self.ws, self.matcher, self.language = ws, matcher, language
-
-    async def start(self) -> None:
-        """Say hello in the chat's language and wait for the welcome."""
-        await self.ws.send_json({"type": "hello", "language": self.language})
-        while (await self.ws.receive_json(timeout=60))["type"] != "welcome":
-            pass
-
-    async def say(self, text: str, timeout: float = 60.0) -> list[tuple[str, str]]:
-        """Send ``text``; ``[(response name, text), …]`` of the replies until the assistant stops typing."""
-        await self.ws.send_json({"type": "message", "text": text})
-        replies: list[tuple[str, str]] = []
-        typing_done = False
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                event = await self.ws.receive_json(timeout=0.6 if typing_done else timeout)
-            except asyncio.TimeoutError:
-                if typing_done:
-                    break
-                raise
-            if event["type"] == "typing" and not event["on"]:
-                typing_done = True
-            elif event["type"] == "message" and event["sender"] in ("bot", "system"):
-                replies.append((self.matcher.name(event["text"], self.language), event["text"]))
-        return replies
+async def say(chat: ChatClient, matcher: ResponseMatcher, language: str, text: str) -> list[tuple[str, str]]:
+    """Send ``text``; ``[(response name, text), …]`` of the replies until the assistant stops typing."""
+    return [(matcher.name(event["text"], language), event["text"]) for event in await chat.say(text, timeout=60)]
 
 
 def _case(database: Path, reference: str) -> dict[str, Any] | None:
@@ -188,8 +160,8 @@ async def converse(
     expect = conversation.get("expect") or {}
     asked: dict[str, int] = {}
     async with http.ws_connect(f"{url}/ws/chat") as ws:
-        chat = Chat(ws, matcher, language)
-        await chat.start()
+        chat = ChatClient(ws, settle=SETTLE_S)
+        await chat.hello(language)
         pending = [str(text).format(**filed) for text in conversation.get("says") or []]
         question: str | None = None
         while outcome.turns < MAX_TURNS:
@@ -208,7 +180,7 @@ async def converse(
                 asked[question] = asked.get(question, 0) + 1
                 text = answers[question]
             outcome.turns += 1
-            replies = await chat.say(text)
+            replies = await say(chat, matcher, language, text)
             names = [name for name, _ in replies]
             outcome.transcript.append(f"> {text}")
             outcome.transcript += [f"< [{name}] {reply}" for name, reply in replies]
@@ -252,12 +224,12 @@ async def triage_one(
 ) -> TriageResult:
     """Send ``text`` as the first message (``way="first"``) or as the form's description (``"description"``)."""
     async with http.ws_connect(f"{url}/ws/chat") as ws:
-        chat = Chat(ws, matcher, language)
-        await chat.start()
+        chat = ChatClient(ws, settle=SETTLE_S)
+        await chat.hello(language)
         if way == "description":
             for step in ("/file_complaint", '/inform{"choice":"complaint"}', '/inform{"choice":"general"}'):
-                await chat.say(step)
-        replies = await chat.say(text)
+                await chat.say(step, timeout=60)
+        replies = await say(chat, matcher, language, text)
     return TriageResult(language, group, way, text, [name for name, _ in replies])
 
 
@@ -355,43 +327,6 @@ def report(table: Iterable[Figures], outcomes: list[Outcome], results: list[Tria
     return "\n".join(lines)
 
 
-def start_stack(data_dir: Path, project_root: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """``python -m bot run`` with SQLite in ``data_dir`` on free ports; the process and the web app's URL."""
-    env = {
-        **os.environ,
-        "KOMMUN_DATA_DIR": str(data_dir),
-        "KOMMUN_PORT": str(free_port()),
-        "KOMMUN_RASA_PORT": str(free_port()),
-        "KOMMUN_ACTION_PORT": str(free_port()),
-    }
-    env.pop("DATABASE_URL", None)
-    env.pop("REDIS_URL", None)
-    with (data_dir / "supervisor.log").open("wb") as log:  # the child keeps its own copy of the descriptor
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "run"], cwd=project_root, env=env, stdout=log, stderr=subprocess.STDOUT
-        )
-    return process, f"http://127.0.0.1:{env['KOMMUN_PORT']}"
-
-
-async def wait_ready(url: str, timeout: float = 300.0) -> None:
-    """Wait until ``/healthz`` answers 200.
-
-    Raises:
-        TimeoutError: not ready within ``timeout`` seconds.
-    """
-    deadline = time.monotonic() + timeout
-    async with aiohttp.ClientSession() as http:
-        while time.monotonic() < deadline:
-            try:
-                async with http.get(f"{url}/healthz") as response:
-                    if response.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(1)
-    raise TimeoutError(f"{url} not ready after {timeout:.0f} s")
-
-
 def main(project_root: Path, languages: list[str] | None = None, verbose: bool = False) -> int:
     """Start the stack, run both sets, print the table; exit code 1 when a target is missed."""
     folder = project_root / "tests" / "dialogue"
@@ -400,16 +335,10 @@ def main(project_root: Path, languages: list[str] | None = None, verbose: bool =
     if languages:
         conversations = {k: v for k, v in conversations.items() if k in languages}
         triage = {k: v for k, v in triage.items() if k in languages}
-    with tempfile.TemporaryDirectory(prefix="bench-dialogue-") as tmp:
-        process, url = start_stack(Path(tmp), project_root)
-        try:
-            asyncio.run(wait_ready(url))
-            started = time.monotonic()
-            outcomes, results = asyncio.run(run_all(url, Path(tmp) / "kommun.db", conversations, triage))
-            elapsed = time.monotonic() - started
-        finally:
-            process.send_signal(signal.SIGINT)
-            process.wait(60)
+    with tempfile.TemporaryDirectory(prefix="bench-dialogue-") as tmp, embedded_stack(Path(tmp), project_root) as url:
+        started = time.monotonic()
+        outcomes, results = asyncio.run(run_all(url, Path(tmp) / "kommun.db", conversations, triage))
+        elapsed = time.monotonic() - started
     table = figures(outcomes, results)
     print(report(table, outcomes, results, verbose))
     print(f"\n{len(outcomes)} conversations and {len(results)} triage messages in {elapsed:.0f} s")

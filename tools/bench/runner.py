@@ -17,7 +17,6 @@ import os
 import random
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable
@@ -28,6 +27,10 @@ from typing import Any
 import aiohttp
 
 from bot.core.settings import Settings
+from tests.helpers.ports import free_port
+from tests.helpers.postgres import ADMIN_DSN, create_database, drop_database, sqlalchemy_url
+from tests.helpers.ready import StackExited, wait_ready
+from tests.helpers.stack import stack_env, stack_url, start_stack
 from tools.bench.channels import Channel, RestChannel, StackChannel
 from tools.bench.responses import ResponseMatcher
 from tools.bench.sampler import (
@@ -37,18 +40,10 @@ from tools.bench.sampler import (
     log_problems,
     popen,
     stop_process,
-    wait_healthy,
     web_metrics,
 )
 from tools.bench.scenario import Pacer, Script, resident
-from tools.bench.services import (
-    DEFAULT_PG_ADMIN_DSN,
-    REDIS_KEY_PATTERN,
-    create_database,
-    drop_database,
-    free_port,
-    redis_keys,
-)
+from tools.bench.services import REDIS_KEY_PATTERN, redis_keys
 from tools.bench.stats import RunResult, RunStats
 
 STOP_TIMEOUT_S = 60.0
@@ -68,7 +63,7 @@ class BenchOptions:
     turn_timeout: float = 30.0
     baseline: bool = True
     rasa_processes: int | None = None
-    pg_admin_dsn: str = DEFAULT_PG_ADMIN_DSN
+    pg_admin_dsn: str = ADMIN_DSN
     redis_url: str = "redis://127.0.0.1:6379"
     redis_db: int = DEFAULT_REDIS_DB
     seed: int = 1
@@ -165,26 +160,16 @@ async def run_stack(options: BenchOptions, settings: Settings, profile: str, wor
     data_dir = workdir / profile
     data_dir.mkdir(parents=True, exist_ok=True)
     processes = 1
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "KOMMUN_RASA_TOKEN")}
-    env.pop("KOMMUN_RASA_PROCESSES", None)
     database = redis_url = None
+    production: dict[str, str] = {}
     if profile == "production":
         processes = options.rasa_processes or os.cpu_count() or 1
         database = f"kommun_bench_{uuid.uuid4().hex[:10]}"
         redis_url = f"{options.redis_url.rstrip('/')}/{options.redis_db}"
-        env.update(
-            DATABASE_URL=f"postgresql+asyncpg://postgres@127.0.0.1:5432/{database}",
-            REDIS_URL=redis_url,
-            KOMMUN_RASA_PROCESSES=str(processes),
-        )
-    rasa_port = free_port(processes)
-    env.update(
-        KOMMUN_DATA_DIR=str(data_dir),
-        KOMMUN_PORT=str(free_port()),
-        KOMMUN_RASA_PORT=str(rasa_port),
-        KOMMUN_ACTION_PORT=str(free_port()),
-    )
-    url = f"http://127.0.0.1:{env['KOMMUN_PORT']}"
+        production = {"DATABASE_URL": sqlalchemy_url(database), "REDIS_URL": redis_url}
+    env = stack_env(data_dir, processes, **production)
+    rasa_port = int(env["KOMMUN_RASA_PORT"])
+    url = stack_url(env)
     result = RunResult(profile, options.users, options.duration, options.rate, None, processes)
     stats = RunStats()
     script = _script(settings, stats)
@@ -197,12 +182,13 @@ async def run_stack(options: BenchOptions, settings: Settings, profile: str, wor
             prepared = True
         print(f">> {profile}: starting python -m bot run (data: {data_dir})", flush=True)
         started = time.perf_counter()
-        process = popen([sys.executable, "-m", "bot", "run"], env, settings.project_root, data_dir / "supervisor.log")
+        process = start_stack(env, settings.project_root, new_session=True)
         names = {rasa_port + i: f"Rasa server {i + 1}" if processes > 1 else "Rasa server" for i in range(processes)}
         sampler = MemorySampler([process.pid], names)
         try:
-            result.ready_s = await wait_healthy(url, process, started)
-        except RuntimeError as exc:
+            await wait_ready(url, READY_TIMEOUT_S, process, interval=0.25)
+            result.ready_s = time.perf_counter() - started
+        except (StackExited, TimeoutError) as exc:
             tail = (data_dir / "supervisor.log").read_text(errors="replace").splitlines()[-15:]
             raise RuntimeError(f"{profile}: {exc}. Last lines of its output:\n" + "\n".join(tail)) from exc
         print(

@@ -238,22 +238,3 @@ async def web_metrics(http: aiohttp.ClientSession, url: str) -> dict[str, float]
             with contextlib.suppress(ValueError):
                 values[parts[0]] = float(parts[1])
     return values
-
-
-async def wait_healthy(url: str, process: subprocess.Popen[bytes], started: float) -> float:
-    """Seconds from ``started`` until ``/healthz`` answers 200.
-
-    Raises:
-        RuntimeError: the supervisor exited, or the stack was not ready in time.
-    """
-    async with aiohttp.ClientSession() as http:
-        while time.perf_counter() - started < READY_TIMEOUT_S:
-            if process.poll() is not None:
-                raise RuntimeError(f"python -m bot run exited with {process.returncode} before it was ready")
-            with contextlib.suppress(aiohttp.ClientError, asyncio.TimeoutError):
-                # A generous timeout: a client that gives up makes the web app log "Error handling request".
-                async with http.get(f"{url}/healthz", timeout=aiohttp.ClientTimeout(total=15)) as response:
-                    if response.status == 200:
-                        return time.perf_counter() - started
-            await asyncio.sleep(0.25)
-    raise RuntimeError(f"the stack was not ready within {READY_TIMEOUT_S:.0f} s")

@@ -1,0 +1,13 @@
+"""What the tests and the tools under ``tools/`` share: the machine's services and a running stack.
+
+- :mod:`~tests.helpers.ports`: free TCP ports on loopback;
+- :mod:`~tests.helpers.postgres`: the PostgreSQL administrator (create and drop a database);
+- :mod:`~tests.helpers.ready`: waiting until the web app listens, or until the whole stack is ready;
+- :mod:`~tests.helpers.stack`: the environment of ``python -m bot run`` on free ports, started and stopped;
+- :mod:`~tests.helpers.chat`: a resident's chat WebSocket (``/ws/chat``);
+- :mod:`~tests.helpers.trackers`: inline trackers for custom actions (tests only);
+- :mod:`~tests.helpers.browser`: where Chromium is and where screenshots go (tests only).
+
+Dependencies point one way: ``tools/`` imports these helpers; nothing here imports ``tools/``, and
+nothing in ``bot/`` or ``actions/`` imports ``tests/``.
+"""

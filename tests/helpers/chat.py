@@ -1,0 +1,80 @@
+"""A resident's browser tab reduced to its socket: the chat WebSocket ``/ws/chat`` (README, Chat protocol)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import Any
+
+import aiohttp
+
+Event = dict[str, Any]
+
+
+class ChatClient:
+    """One resident's chat over ``/ws/chat``; every event received is kept in :attr:`events`.
+
+    ``settle``: after the assistant stops typing, how many quiet seconds end a turn.
+    """
+
+    def __init__(self, ws: aiohttp.ClientWebSocketResponse, settle: float = 1.0) -> None:
+        self.ws = ws
+        self.settle = settle
+        self.events: list[Event] = []
+
+    async def receive(self, timeout: float | None = None) -> Event:
+        """The next event (kept in :attr:`events`).
+
+        Raises:
+            asyncio.TimeoutError: none within ``timeout`` seconds.
+        """
+        event = await self.ws.receive_json(timeout=timeout)
+        self.events.append(event)
+        return event
+
+    async def next(self, predicate: Callable[[Event], bool], timeout: float = 30.0) -> Event:
+        """The next event for which ``predicate`` is true (the ones before it are only kept).
+
+        Raises:
+            asyncio.TimeoutError: none within ``timeout`` seconds.
+        """
+
+        async def wait() -> Event:
+            while not predicate(event := await self.receive()):
+                pass
+            return event
+
+        return await asyncio.wait_for(wait(), timeout)
+
+    async def hello(self, language: str | None = None, timeout: float = 60.0) -> Event:
+        """Open the chat (in ``language``, else the page's default); the welcome.
+
+        Raises:
+            asyncio.TimeoutError: no welcome within ``timeout`` seconds.
+        """
+        await self.ws.send_json({"type": "hello", **({"language": language} if language else {})})
+        return await self.next(lambda e: e["type"] == "welcome", timeout)
+
+    async def say(self, text: str, timeout: float = 30.0) -> list[Event]:
+        """Send ``text``; the assistant's (and the system's) messages until it stops typing and all is quiet.
+
+        Raises:
+            asyncio.TimeoutError: the assistant did not stop typing within ``timeout`` seconds.
+        """
+        await self.ws.send_json({"type": "message", "text": text})
+        replies: list[Event] = []
+        typing_done = False
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                event = await self.receive(self.settle if typing_done else timeout)
+            except asyncio.TimeoutError:
+                if typing_done:
+                    break
+                raise
+            if event["type"] == "typing" and not event["on"]:
+                typing_done = True
+            elif event["type"] == "message" and event["sender"] in ("bot", "system"):
+                replies.append(event)
+        return replies

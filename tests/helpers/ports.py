@@ -1,0 +1,28 @@
+"""Free TCP ports on loopback."""
+
+from __future__ import annotations
+
+import socket
+
+
+def free_port(consecutive: int = 1) -> int:
+    """A free TCP port ``p`` on loopback such that ``p … p + consecutive - 1`` are all free.
+
+    Raises:
+        RuntimeError: no such run of ports found in 100 tries.
+    """
+    for _ in range(100):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        if port + consecutive > 65535:
+            continue
+        ok = True
+        for other in range(port + 1, port + consecutive):
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", other)) == 0:
+                    ok = False
+                    break
+        if ok:
+            return port
+    raise RuntimeError(f"no {consecutive} consecutive free ports")

@@ -1,7 +1,7 @@
 """Table definitions of the case store.
 
 The schema itself is owned by the alembic migrations (``bot/store/migrations``); these classes must
-match them (``tests/test_store.py`` compares the two).
+match them (``tests/app/test_store.py`` compares the two).
 """
 
 from __future__ import annotations

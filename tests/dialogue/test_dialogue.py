@@ -89,14 +89,12 @@ def measured(tmp_path_factory):
     return table
 
 
-@pytest.mark.stack
 @pytest.mark.timeout(2400)  # the first test runs the whole set (about 10 minutes on 2 cores)
 def test_typed_conversations_reach_the_right_case_in_every_language(measured):
     low = {f.language: round(f.success, 2) for f in measured if f.success < SUCCESS_FLOOR}
     assert low == {}, f"task success below {SUCCESS_FLOOR:.0%}: {low}"
 
 
-@pytest.mark.stack
 @pytest.mark.timeout(2400)
 def test_triage_catches_every_crisis_and_rarely_raises_a_false_alarm(measured):
     missed = {f.language: round(f.recall, 2) for f in measured if f.recall < RECALL_FLOOR}

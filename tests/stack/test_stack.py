@@ -15,14 +15,11 @@ import sys
 from pathlib import Path
 
 import aiohttp
-import pytest
 
 from bot.core.settings import PROJECT_ROOT
 from tests.helpers.browser import ARTIFACTS, CHROMIUM
 from tests.helpers.chat import ChatClient
 from tests.helpers.ready import wait_ready
-
-pytestmark = pytest.mark.stack
 
 READY_TIMEOUT = 240.0
 
@@ -266,16 +263,3 @@ async def test_goodbye_ends_a_waiting_chat_and_the_next_message_starts_over_with
     )  # fmt: skip
     case = next(c for c in json.loads(listing.stdout) if c["reference"] == reference)
     assert case["status"] == "received"  # out of the live queue, still a case to acknowledge
-
-
-def test_rasa_gets_a_token_that_starts_with_a_dash(tmp_path):
-    """A random token can start with "-"; Rasa's argument parser must still take it as the value."""
-    from bot.core.settings import Settings
-    from bot.ops.supervisor import build_children
-
-    settings = Settings.from_env({"KOMMUN_DATA_DIR": str(tmp_path)}).with_overrides(rasa_token="-abc")
-    rasa = next(child for child in build_children(settings, tmp_path / "model.tar.gz") if child.name == "Rasa server")
-    from rasa.__main__ import create_argument_parser
-
-    arguments = create_argument_parser().parse_args(rasa.argv[3:])  # after "python -m rasa"
-    assert arguments.auth_token == "-abc"

@@ -22,8 +22,6 @@ from tests.helpers.postgres import create_database, drop_database, sqlalchemy_ur
 from tests.helpers.ready import StackExited, wait_ready
 from tests.helpers.stack import stack_env, stack_url, start_stack, stop_stack
 
-pytestmark = pytest.mark.stack
-
 READY_TIMEOUT = 300.0
 
 

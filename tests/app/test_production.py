@@ -22,7 +22,7 @@ from bot.store.cases import NewCase
 from bot.store.db import create_engine, session_factory
 from bot.store.staff import add_staff, hash_password
 from bot.web.app import create_app
-from tests.test_staff_web import csrf_of, receive
+from tests.app.test_staff_web import csrf_of, receive
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 PASSWORD = "a-long-enough-password"

@@ -24,9 +24,7 @@ from bot.core.catalog import Catalogs
 from bot.core.settings import PROJECT_ROOT
 from tests.helpers.browser import ARTIFACTS, CHROMIUM
 from tests.helpers.ready import wait_ready
-from tests.test_stack import READY_TIMEOUT
-
-pytestmark = pytest.mark.stack
+from tests.stack.test_stack import READY_TIMEOUT
 
 AXE = PROJECT_ROOT / "node_modules" / "axe-core" / "axe.min.js"
 CATALOGS = Catalogs()

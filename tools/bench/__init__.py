@@ -7,7 +7,8 @@ The load benchmark (``python -m bot bench``), one module per part:
 - :mod:`~tools.bench.channels`: the stack's chat WebSocket and bare Rasa's REST webhook, turn by turn;
 - :mod:`~tools.bench.stats`: the bookkeeping of a run (turns, latencies, errors, lost messages);
 - :mod:`~tools.bench.sampler`: the processes of a run (started, RSS and CPU sampled, stopped);
-- :mod:`~tools.bench.services`: free ports, the PostgreSQL administrator, Redis keys;
+- :mod:`~tools.bench.services`: the production profile's Redis keys (free ports, the PostgreSQL
+  administrator, the stack's start and readiness and the chat socket client: ``tests/helpers``);
 - :mod:`~tools.bench.runner`: one run (a stack profile, or bare ``rasa run``);
 - :mod:`~tools.bench.report`: the targets and the reports;
 - :mod:`~tools.bench.load`: the command (every run, the report, the files written).
@@ -20,4 +21,6 @@ The others: understanding per language (``bench-nlu``, :mod:`tools.bench.nlu`), 
 (``bench-dialogue``, :mod:`tools.bench.dialogue`).
 
 Nothing here is imported by the runtime (``bot/``, ``actions/``): the commands import it when they run.
+The helpers shared with the tests live in ``tests/helpers`` and are imported from there (never the
+other way round: nothing in ``tests/`` imports ``tools/`` but the tests of the benchmarks themselves).
 """

@@ -3,11 +3,12 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install browser run train test lint validate story-test pytest bench-nlu bench-langid bench-dialogue bench clean
+.PHONY: help install browser run train test test-fast lint validate story-test pytest bench-nlu bench-langid bench-dialogue bench clean
 
 help:
 	@echo "make run    - install if needed, train if needed, start the assistant on http://127.0.0.1:8080"
 	@echo "make test   - ruff, pytest, rasa data validate and the story tests"
+	@echo "make test-fast - the tests that need no stack and no trained model (pytest -m \"not stack\", under 2 minutes)"
 	@echo "make train  - train the model if its inputs changed (cached by their hash)"
 	@echo "make bench-nlu, make bench-langid - accuracy per language of understanding and language detection"
 	@echo "make bench-dialogue - typed conversations (task success) and safety triage per language, on the stack"
@@ -40,6 +41,9 @@ pytest: install train browser
 	$(PY) -m pytest
 
 test: lint validate story-test pytest
+
+test-fast: install
+	$(PY) -m pytest -m "not stack"
 
 bench-nlu: install train
 	$(PY) -m bot bench-nlu

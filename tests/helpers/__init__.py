@@ -4,8 +4,9 @@
 - :mod:`~tests.helpers.postgres`: the PostgreSQL administrator (create and drop a database);
 - :mod:`~tests.helpers.ready`: waiting until the web app listens, or until the whole stack is ready;
 - :mod:`~tests.helpers.stack`: the environment of ``python -m bot run`` on free ports, started and stopped;
-- :mod:`~tests.helpers.chat`: a resident's chat WebSocket (``/ws/chat``);
+- :mod:`~tests.helpers.chat`: a resident's chat WebSocket (``/ws/chat``), opened with :func:`~tests.helpers.chat.open_chat`;
 - :mod:`~tests.helpers.trackers`: inline trackers for custom actions (tests only);
+- :mod:`~tests.helpers.fakes`: an in-process ``/healthz`` and ``/ws/chat`` (tests only);
 - :mod:`~tests.helpers.browser`: where Chromium is and where screenshots go (tests only).
 
 Dependencies point one way: ``tools/`` imports these helpers; nothing here imports ``tools/``, and

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager, nullcontext
 from typing import Any
 
 import aiohttp
@@ -22,6 +23,7 @@ class ChatClient:
         self.ws = ws
         self.settle = settle
         self.events: list[Event] = []
+        self.welcome: Event = {}
 
     async def receive(self, timeout: float | None = None) -> Event:
         """The next event (kept in :attr:`events`).
@@ -54,7 +56,12 @@ class ChatClient:
             asyncio.TimeoutError: no welcome within ``timeout`` seconds.
         """
         await self.ws.send_json({"type": "hello", **({"language": language} if language else {})})
-        return await self.next(lambda e: e["type"] == "welcome", timeout)
+        self.welcome = await self.next(lambda e: e["type"] == "welcome", timeout)
+        return self.welcome
+
+    async def send(self, text: str) -> None:
+        """Send ``text`` without waiting for anything."""
+        await self.ws.send_json({"type": "message", "text": text})
 
     async def say(self, text: str, timeout: float = 30.0) -> list[Event]:
         """Send ``text``; the assistant's (and the system's) messages until it stops typing and all is quiet.
@@ -62,7 +69,7 @@ class ChatClient:
         Raises:
             asyncio.TimeoutError: the assistant did not stop typing within ``timeout`` seconds.
         """
-        await self.ws.send_json({"type": "message", "text": text})
+        await self.send(text)
         replies: list[Event] = []
         typing_done = False
         deadline = time.monotonic() + timeout
@@ -78,3 +85,21 @@ class ChatClient:
             elif event["type"] == "message" and event["sender"] in ("bot", "system"):
                 replies.append(event)
         return replies
+
+
+@asynccontextmanager
+async def open_chat(
+    url: str, language: str | None = None, http: aiohttp.ClientSession | None = None, settle: float = 1.0
+) -> AsyncIterator[ChatClient]:
+    """A resident's chat with the web app at ``url``, opened in ``language`` (its welcome in ``.welcome``).
+
+    ``http``: the client session to connect through (default: one of its own, closed at the end).
+
+    Raises:
+        asyncio.TimeoutError: no welcome within a minute.
+    """
+    async with aiohttp.ClientSession() if http is None else nullcontext(http) as session:
+        async with session.ws_connect(f"{url}/ws/chat") as ws:
+            chat = ChatClient(ws, settle)
+            await chat.hello(language)
+            yield chat

@@ -13,11 +13,10 @@ import signal
 import uuid
 from pathlib import Path
 
-import aiohttp
 import asyncpg
 import pytest
 
-from tests.helpers.chat import ChatClient
+from tests.helpers.chat import open_chat
 from tests.helpers.postgres import create_database, drop_database, sqlalchemy_url
 from tests.helpers.ready import StackExited, wait_ready
 from tests.helpers.stack import stack_env, stack_url, start_stack, stop_stack
@@ -65,13 +64,10 @@ async def test_conversations_use_both_rasa_processes_with_trackers_in_postgresql
     health = await wait_until_ready(production_stack)
     assert health["rasa"]["ok"] and health["database"]["detail"] == "postgresql"
     senders = []
-    async with aiohttp.ClientSession() as http:
-        for _ in range(6):
-            async with http.ws_connect(f"{production_stack['url']}/ws/chat") as ws:
-                resident = ChatClient(ws)
-                await resident.hello("sv")
-                replies = await resident.say("när har ni öppet?")
-                assert any("08.00" in r["text"] for r in replies)
+    for _ in range(6):
+        async with open_chat(production_stack["url"], "sv") as resident:
+            replies = await resident.say("när har ni öppet?")
+            assert any("08.00" in r["text"] for r in replies)
     connection = await asyncpg.connect(f"postgresql://postgres@127.0.0.1:5432/{production_stack['database']}")
     try:
         senders = await connection.fetch("SELECT DISTINCT sender_id FROM events")
@@ -85,9 +81,7 @@ async def test_conversations_use_both_rasa_processes_with_trackers_in_postgresql
 async def test_killing_a_rasa_process_mid_form_the_form_goes_on_after_the_restart(production_stack):
     await wait_until_ready(production_stack)
     base_port = int(production_stack["env"]["KOMMUN_RASA_PORT"])
-    async with aiohttp.ClientSession() as http, http.ws_connect(f"{production_stack['url']}/ws/chat") as ws:
-        resident = ChatClient(ws)
-        await resident.hello("sv")
+    async with open_chat(production_stack["url"], "sv") as resident:
         kind = await resident.say("jag vill lämna en synpunkt")  # names no kind: the form asks it
         assert kind[0]["text"] == "Vad vill du lämna?"
         area = await resident.say(kind[0]["buttons"][3]["payload"])  # praise
@@ -95,7 +89,7 @@ async def test_killing_a_rasa_process_mid_form_the_form_goes_on_after_the_restar
         # Kill whichever Rasa process holds this conversation: both, one after the other, is simplest.
         for port in (base_port, base_port + 1):
             os.kill(listening_pid(b"rasa", port), signal.SIGKILL)
-        await ws.send_json({"type": "message", "text": area[0]["buttons"][0]["payload"]})
+        await resident.send(area[0]["buttons"][0]["payload"])
         told = await resident.next(lambda e: e.get("sender") == "system", timeout=30)
         assert "Assistenten svarar inte just nu" in told["text"]
         answer = await resident.next(lambda e: e.get("sender") == "bot", timeout=READY_TIMEOUT)
@@ -104,14 +98,12 @@ async def test_killing_a_rasa_process_mid_form_the_form_goes_on_after_the_restar
 
 async def test_killing_the_action_server_mid_form_the_resident_is_told_and_the_form_goes_on(production_stack):
     await wait_until_ready(production_stack)
-    async with aiohttp.ClientSession() as http, http.ws_connect(f"{production_stack['url']}/ws/chat") as ws:
-        resident = ChatClient(ws)
-        await resident.hello("ar")
+    async with open_chat(production_stack["url"], "ar") as resident:
         kind = await resident.say("بدي قدم ملاحظة")  # "I want to give a remark": the form asks the kind
         assert kind[0]["buttons"]
         # The whole action server crashes (its main process and its Sanic workers).
         os.killpg(listening_pid(b"rasa_sdk", int(production_stack["env"]["KOMMUN_ACTION_PORT"])), signal.SIGKILL)
-        await ws.send_json({"type": "message", "text": kind[0]["buttons"][0]["payload"]})
+        await resident.send(kind[0]["buttons"][0]["payload"])
         try:
             told = await resident.next(lambda e: e.get("sender") == "system", timeout=60)
         except asyncio.TimeoutError:

@@ -14,21 +14,17 @@ import subprocess
 import sys
 from pathlib import Path
 
-import aiohttp
-
 from bot.core.settings import PROJECT_ROOT
 from tests.helpers.browser import ARTIFACTS, CHROMIUM
-from tests.helpers.chat import ChatClient
+from tests.helpers.chat import open_chat
 from tests.helpers.ready import wait_ready
 
 READY_TIMEOUT = 240.0
 
 
 async def test_message_sent_while_starting_is_answered_once_ready(stack):
-    async with aiohttp.ClientSession() as http, http.ws_connect(f"{stack['url']}/ws/chat") as ws:
-        resident = ChatClient(ws)
-        await resident.hello("sv")
-        await ws.send_json({"type": "message", "text": "hej"})
+    async with open_chat(stack["url"], "sv") as resident:
+        await resident.send("hej")
         starting = await resident.next(lambda e: e.get("sender") == "system")
         assert "startar" in starting["text"]
         greeting = await resident.next(lambda e: e.get("sender") == "bot", timeout=READY_TIMEOUT)
@@ -40,9 +36,7 @@ DESCRIPTION = "Gatlampan utanför Storgatan 5 har varit trasig i två veckor."
 
 async def test_swedish_complaint_becomes_a_case_with_transcript(stack):
     await wait_ready(stack["url"], READY_TIMEOUT)
-    async with aiohttp.ClientSession() as http, http.ws_connect(f"{stack['url']}/ws/chat") as ws:
-        resident = ChatClient(ws)
-        await resident.hello("sv")
+    async with open_chat(stack["url"], "sv") as resident:
         hours = await resident.say("när har ni öppet?")
         assert "Torsdag: 08.00–18.00" in hours[0]["text"]
         contact = await resident.say("hur kontaktar jag kommunen")
@@ -113,10 +107,8 @@ async def test_swedish_complaint_becomes_a_case_with_transcript(stack):
 
 async def test_english_contact_language_switch_and_handoff(stack):
     await wait_ready(stack["url"], READY_TIMEOUT)
-    async with aiohttp.ClientSession() as http, http.ws_connect(f"{stack['url']}/ws/chat") as ws:
-        resident = ChatClient(ws)
-        welcome = await resident.hello("sv")
-        english = next(b for b in welcome["history"][0]["buttons"] if b["title"] == "English")
+    async with open_chat(stack["url"], "sv") as resident:
+        english = next(b for b in resident.welcome["history"][0]["buttons"] if b["title"] == "English")
         changed = await resident.say(english["payload"])
         assert changed[0]["text"].startswith("I will write in English now")
         assert any(e["type"] == "language" and e["lang"] == "en" for e in resident.events)
@@ -125,7 +117,7 @@ async def test_english_contact_language_switch_and_handoff(stack):
         handoff = await resident.say("I want to talk to a person")
         assert "Your case number is SYN-" in handoff[0]["text"]
         assert any(e["type"] == "mode" and e["mode"] == "waiting" for e in resident.events)
-        await ws.send_json({"type": "message", "text": "are you there?"})
+        await resident.send("are you there?")
         waiting = await resident.next(lambda e: e.get("sender") == "system")
         assert waiting["text"] == "Your message is saved. A case officer will read it."
 
@@ -143,9 +135,7 @@ async def test_arabic_from_the_first_message_right_to_left(stack):
 
     arabic = Catalogs().get("ar")
     await wait_ready(stack["url"], READY_TIMEOUT)
-    async with aiohttp.ClientSession() as http, http.ws_connect(f"{stack['url']}/ws/chat") as ws:
-        resident = ChatClient(ws)
-        await resident.hello()  # the page's default language, Swedish
+    async with open_chat(stack["url"]) as resident:  # the page's default language, Swedish
         hours = await resident.say("مرحبا، متى تفتح البلدية أبوابها؟")
         assert {"type": "language", "lang": "ar", "dir": "rtl"} in resident.events
         assert (hours[0]["lang"], hours[0]["dir"]) == ("ar", "rtl")
@@ -246,12 +236,10 @@ async def test_arabic_resident_and_case_officer_in_two_real_browsers(stack):
 
 async def test_goodbye_ends_a_waiting_chat_and_the_next_message_starts_over_with_the_bot(stack):
     await wait_ready(stack["url"], READY_TIMEOUT)
-    async with aiohttp.ClientSession() as http, http.ws_connect(f"{stack['url']}/ws/chat") as ws:
-        resident = ChatClient(ws)
-        await resident.hello("sv")
+    async with open_chat(stack["url"], "sv") as resident:
         handoff = await resident.say("jag vill prata med en människa")
         reference = re.search(r"SYN-\d{4}-\d{5}", handoff[0]["text"]).group(0)
-        await ws.send_json({"type": "message", "text": "tack, hej då"})
+        await resident.send("tack, hej då")
         ended = await resident.next(lambda e: e.get("sender") == "system" and reference in e.get("text", ""))
         assert ended["text"].startswith("Tack för att du hörde av dig. Chatten är avslutad.")
         assert (await resident.next(lambda e: e["type"] == "mode"))["mode"] == "closed"

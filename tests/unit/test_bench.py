@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import math
 import random
 from datetime import datetime
@@ -11,6 +10,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from tests.helpers.fakes import fake_gateway
 from tools.bench import scenario
 from tools.bench.channels import StackChannel
 from tools.bench.report import cpu_ms_per_turn, evaluate_targets, render_markdown, render_table
@@ -166,36 +166,9 @@ def test_soak_targets_want_flat_memory():
     assert targets["embedded: 0 errors"].met is True and targets["embedded: 0 lost messages"].met is True
 
 
-async def _fake_gateway(request: web.Request) -> web.WebSocketResponse:
-    """The gateway's side of the protocol, reduced: echo, ack, typing on/off, replies (one delivered twice)."""
-    ws = web.WebSocketResponse()
-    await ws.prepare(request)
-    next_id = 100
-    async for frame in ws:
-        event = frame.json()
-        if event["type"] == "hello":
-            await ws.send_json({"type": "welcome", "token": "t", "language": "sv", "mode": "bot", "history": []})
-            continue
-        next_id += 1
-        echo = {"type": "message", "id": next_id, "sender": "resident", "text": event["text"]}
-        await ws.send_json(echo)
-        await ws.send_json({"type": "ack", "client_id": event["client_id"], "id": next_id})
-        if event["text"] == "silence":
-            continue
-        await ws.send_json({"type": "typing", "on": True})
-        await asyncio.sleep(0.05)
-        await ws.send_json({"type": "typing", "on": False})
-        for text in ("Vad vill du lämna?", "second message"):
-            next_id += 1
-            await ws.send_json({"type": "message", "id": next_id, "sender": "bot", "text": text, "lang": "sv"})
-        if event["text"] == "twice":
-            await ws.send_json({"type": "message", "id": next_id, "sender": "bot", "text": "again", "lang": "sv"})
-    return ws
-
-
 async def test_stack_channel_turns_lost_messages_and_duplicates(catalogs):
     app = web.Application()
-    app.router.add_get("/ws/chat", _fake_gateway)
+    app.router.add_get("/ws/chat", fake_gateway)
     stats = RunStats()
     async with TestServer(app) as server:
         import aiohttp

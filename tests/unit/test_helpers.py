@@ -1,7 +1,6 @@
 """The shared helpers (tests/helpers) on fakes: the stack tests and the benchmarks rely on them.
 
-The web app is reduced to an in-process aiohttp server on loopback: ``/healthz`` that is ready on the
-third ask, and ``/ws/chat`` that answers every message with typing on/off and two replies.
+The web app is reduced to an in-process aiohttp server on loopback (:mod:`tests.helpers.fakes`).
 """
 
 from __future__ import annotations
@@ -13,47 +12,13 @@ import sys
 
 import aiohttp
 import pytest
-from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from tests.helpers.chat import ChatClient
+from tests.helpers.chat import ChatClient, open_chat
+from tests.helpers.fakes import REPLIES, fake_web_app
 from tests.helpers.ports import free_port
 from tests.helpers.ready import StackExited, wait_listening, wait_ready
 from tests.helpers.stack import NOT_INHERITED, stack_env, stack_url
-
-
-async def _chat(request: web.Request) -> web.WebSocketResponse:
-    ws = web.WebSocketResponse()
-    await ws.prepare(request)
-    async for frame in ws:
-        event = frame.json()
-        if event["type"] == "hello":
-            await ws.send_json({"type": "welcome", "language": event.get("language", "sv"), "history": []})
-            continue
-        await ws.send_json({"type": "message", "sender": "resident", "text": event["text"]})
-        if event["text"] == "silence":
-            continue
-        await ws.send_json({"type": "typing", "on": True})
-        await asyncio.sleep(0.05)
-        await ws.send_json({"type": "typing", "on": False})
-        for text in ("first", "second"):
-            await ws.send_json({"type": "message", "sender": "bot", "text": text})
-    return ws
-
-
-def _fake_web_app() -> web.Application:
-    asked = []
-
-    async def healthz(request: web.Request) -> web.Response:
-        asked.append(1)
-        if len(asked) < 3:
-            return web.json_response({"rasa": {"ok": False}}, status=503)
-        return web.json_response({"rasa": {"ok": True}})
-
-    app = web.Application()
-    app.router.add_get("/healthz", healthz)
-    app.router.add_get("/ws/chat", _chat)
-    return app
 
 
 def test_free_ports_are_free_and_consecutive():
@@ -77,7 +42,7 @@ def test_a_stack_gets_its_own_ports_and_databases(monkeypatch, tmp_path):
 
 
 async def test_wait_ready_asks_until_healthy_and_gives_the_body():
-    async with TestServer(_fake_web_app()) as server:
+    async with TestServer(fake_web_app()) as server:
         body = await wait_ready(str(server.make_url("")).rstrip("/"), timeout=10, interval=0.05)
     assert body == {"rasa": {"ok": True}}
 
@@ -94,12 +59,25 @@ async def test_wait_ready_gives_up_or_sees_the_supervisor_exit():
 
 
 async def test_chat_client_collects_the_replies_of_a_turn():
-    async with TestServer(_fake_web_app()) as server, aiohttp.ClientSession() as http:
+    async with TestServer(fake_web_app()) as server, aiohttp.ClientSession() as http:
         async with http.ws_connect(str(server.make_url("/ws/chat"))) as ws:
             chat = ChatClient(ws, settle=0.2)
             assert (await chat.hello("ar"))["language"] == "ar"
             replies = await chat.say("hej")
-            assert [r["text"] for r in replies] == ["first", "second"]
+            assert tuple(r["text"] for r in replies) == REPLIES
             assert {"type": "typing", "on": True} in chat.events  # every event is kept
             with pytest.raises(asyncio.TimeoutError):  # the assistant never stopped typing
                 await chat.say("silence", timeout=0.3)
+
+
+async def test_open_chat_in_a_session_of_its_own_or_a_borrowed_one():
+    async with TestServer(fake_web_app()) as server:
+        url = str(server.make_url("")).rstrip("/")
+        async with open_chat(url, "fi") as chat:
+            assert chat.welcome["language"] == "fi"
+            await chat.send("silence")
+            assert (await chat.next(lambda e: e.get("sender") == "resident"))["text"] == "silence"
+        async with aiohttp.ClientSession() as http:
+            async with open_chat(url, http=http, settle=0.2) as chat:
+                assert chat.welcome["language"] == "sv" and len(await chat.say("hej")) == 2
+            assert not http.closed  # borrowed: still open for the next chat

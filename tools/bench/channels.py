@@ -194,11 +194,7 @@ class StackChannel(_ChannelBase):
         hello: dict[str, Any] = {"type": "hello"}
         if plan.phrases.announce:
             hello["language"] = plan.phrases.language
-        try:
-            await self._ws.send_json(hello)
-        except (ConnectionError, RuntimeError) as exc:
-            self._stats.error("socket closed", f"hello: {exc!r}")
-            await self._settle_socket()
+        if not await self._send(hello, "hello"):
             return False
         deadline = time.perf_counter() + self._timeout
         while (item := await self._next(deadline)) is not None:
@@ -214,6 +210,17 @@ class StackChannel(_ChannelBase):
         await self._settle_socket()
         return False
 
+    async def _send(self, frame: dict[str, Any], what: str) -> bool:
+        """Send one frame; False (the error counted, the socket settled) when the socket is closed."""
+        assert self._ws is not None
+        try:
+            await self._ws.send_json(frame)
+        except (ConnectionError, RuntimeError) as exc:
+            self._stats.error("socket closed", f"{what}: {exc!r}")
+            await self._settle_socket()
+            return False
+        return True
+
     async def say(self, text: str, display: str | None = None) -> Reply | None:
         """Send one message and wait until the reply is complete (see the module docstring)."""
         if self._ws is None:
@@ -225,11 +232,7 @@ class StackChannel(_ChannelBase):
         if display:
             frame["display"] = display
         started = time.perf_counter()
-        try:
-            await self._ws.send_json(frame)
-        except (ConnectionError, RuntimeError) as exc:
-            self._stats.error("socket closed", f"send: {exc!r}")
-            await self._settle_socket()
+        if not await self._send(frame, "send"):
             return None
         self._ledger.on_send(client_id)
         deadline = started + self._timeout

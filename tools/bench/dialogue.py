@@ -36,7 +36,7 @@ import aiohttp
 import yaml
 
 from bot.core.catalog import default_catalogs
-from tests.helpers.chat import ChatClient
+from tests.helpers.chat import ChatClient, open_chat
 from tests.helpers.stack import embedded_stack
 from tools.bench.responses import ResponseMatcher
 
@@ -159,9 +159,7 @@ async def converse(
     answers = {key: str(value).format(**filed) for key, value in (conversation.get("answers") or {}).items()}
     expect = conversation.get("expect") or {}
     asked: dict[str, int] = {}
-    async with http.ws_connect(f"{url}/ws/chat") as ws:
-        chat = ChatClient(ws, settle=SETTLE_S)
-        await chat.hello(language)
+    async with open_chat(url, language, http, SETTLE_S) as chat:
         pending = [str(text).format(**filed) for text in conversation.get("says") or []]
         question: str | None = None
         while outcome.turns < MAX_TURNS:
@@ -223,9 +221,7 @@ async def triage_one(
     http: aiohttp.ClientSession, url: str, matcher: ResponseMatcher, language: str, group: str, way: str, text: str
 ) -> TriageResult:
     """Send ``text`` as the first message (``way="first"``) or as the form's description (``"description"``)."""
-    async with http.ws_connect(f"{url}/ws/chat") as ws:
-        chat = ChatClient(ws, settle=SETTLE_S)
-        await chat.hello(language)
+    async with open_chat(url, language, http, SETTLE_S) as chat:
         if way == "description":
             for step in ("/file_complaint", '/inform{"choice":"complaint"}', '/inform{"choice":"general"}'):
                 await chat.say(step, timeout=60)

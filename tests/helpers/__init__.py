@@ -4,7 +4,7 @@
 - :mod:`~tests.helpers.postgres`: the PostgreSQL administrator (create and drop a database);
 - :mod:`~tests.helpers.ready`: waiting until the web app listens, or until the whole stack is ready;
 - :mod:`~tests.helpers.stack`: the environment of ``python -m bot run`` on free ports, started and stopped;
-- :mod:`~tests.helpers.chat`: a resident's chat WebSocket (``/ws/chat``), opened with :func:`~tests.helpers.chat.open_chat`;
+- :mod:`~tests.helpers.chat`: a resident's chat WebSocket (``/ws/chat``) and :func:`~tests.helpers.chat.open_chat`;
 - :mod:`~tests.helpers.trackers`: inline trackers for custom actions (tests only);
 - :mod:`~tests.helpers.fakes`: an in-process ``/healthz`` and ``/ws/chat`` (tests only);
 - :mod:`~tests.helpers.browser`: where Chromium is and where screenshots go (tests only).

@@ -32,11 +32,13 @@ from actions.fields import (
     parse_event_date,
 )
 from actions.forms import (
+    CLEAR_ALARM,
     DONT_KNOW,
     FAILURES_SLOT,
     HINT_SLOT,
     REQUESTED_SLOT,
     SKIPPED,
+    URGENT,
     GuidedFormValidation,
     answer_languages,
     ask_actions,
@@ -117,6 +119,8 @@ it, a short message in letters is the name ("Ewa Kaminska" was a language change
 Karlsson" a request for a person at 0.31)."""
 MISREAD_AT_FREE_TEXT = ("change_language", "request_human", "cancel")
 """Intents the slot mappings of name and contact leave to their rules; read here when they are answers."""
+KINDS_WITHOUT_ALARM = ("praise", "suggestion")
+"""Kinds whose description is read as an alarm only when the triage classifier is sure (``CLEAR_ALARM``)."""
 MIN_VOLUNTEERED_DESCRIPTION_WORDS = 8
 """A message before the description question becomes the description when it has this many words and
 names the kind or the area ("I want to complain that my bins have not been emptied for two weeks")."""
@@ -233,13 +237,23 @@ class ValidateComplaintForm(GuidedFormValidation):
 
         See :data:`MIN_VOLUNTEERED_DESCRIPTION_WORDS`. At its own question the slot's mapping reads the
         text, except a long message classified as a language change or cancel, which is taken here, and
-        one classified as an emergency: 112 is said first (``utter_emergency``) and the text is kept.
+        one classified as an emergency: 112 is said first (``utter_emergency``) and the text is kept, and
+        praise or a suggestion that the triage classifier is unsure of (:data:`KINDS_WITHOUT_ALARM`).
         """
         asked = self.answer_to(tracker, DESCRIPTION)
         if asked is not None and intent_of(tracker) == "emergency" and not asked.startswith("/"):
             # Where to get help at once comes first; what the resident wrote is kept as the description
             # (a pothole where a child fell is a fault report; a real emergency also gets 112 first).
             dispatcher.utter_message(response="utter_emergency")
+            return {DESCRIPTION: asked}
+        if (
+            asked is not None
+            and intent_of(tracker) in URGENT
+            and tracker.get_slot(KIND) in KINDS_WITHOUT_ALARM
+            and intent_confidence(tracker) < CLEAR_ALARM
+            and not asked.startswith("/")
+        ):
+            # Praise of the home-care staff "who are always patient with mum" is no abuse in care.
             return {DESCRIPTION: asked}
         if asked is not None and intent_of(tracker) in ("change_language", "cancel"):
             # "…والعربيات بتخبط فيها" (the cars hit it) is not a wish to speak Arabic: a long message at this

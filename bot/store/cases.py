@@ -80,12 +80,18 @@ _CODE_TOKEN = re.compile(r"(?<![A-Za-z0-9])(?=([A-Za-z0-9]{4}[\s\-–—_.]?[A-Z
 
 
 def find_check_code(text: str) -> str | None:
-    """The first substring of ``text`` that is a well-formed check code, normalised, else ``None``."""
-    for match in _CODE_TOKEN.finditer(text or ""):
+    """The check code in ``text`` (a typed sentence), normalised, else ``None``.
+
+    Of the well-formed candidates, one written as a single token ("AXEQ-S9FC", "axeqs9fc") beats two
+    words of four letters ("they gave"), one with a digit beats one without, and then the first wins.
+    """
+    candidates = []
+    for position, match in enumerate(_CODE_TOKEN.finditer(text or "")):
         code = normalize_check_code(match.group(1))
         if code:
-            return code
-    return None
+            split = any(c.isspace() for c in match.group(1))
+            candidates.append((split, not any(c.isdigit() for c in code), position, code))
+    return min(candidates)[3] if candidates else None
 
 
 def hash_check_code(code: str) -> str:

@@ -320,3 +320,13 @@ def test_a_check_code_is_found_after_a_word_of_four_letters():
     from bot.store.cases import find_check_code
 
     assert find_check_code("kod mam taki AXEQ-S9FC") == "AXEQ-S9FC"
+    assert find_check_code("the code they gave me was 484T-UAD8") == "484T-UAD8"  # not "THEY-GAVE"
+    assert find_check_code("min kod: abcd efgh") == "ABCD-EFGH"
+
+
+async def test_praise_is_no_alarm_unless_the_triage_is_sure():
+    text = "personalen i hemtjänsten är alltid så tålmodiga med mamma och hjälper henne med allt"
+    slots, _ = await answer(text, "care_abuse", c.DESCRIPTION, slots={c.KIND: "praise"}, confidence=0.45)
+    assert slots[c.DESCRIPTION] == text
+    slots, _ = await answer(text, "care_abuse", c.DESCRIPTION, slots={c.KIND: "complaint"}, confidence=0.45)
+    assert c.DESCRIPTION not in slots  # a complaint's alarm goes to its rule

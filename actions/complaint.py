@@ -415,19 +415,15 @@ class ValidateComplaintForm(GuidedFormValidation):
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         """Complaint, fault report, suggestion or praise (button or typed word, any language)."""
-        kind = self.chosen(tracker, slot_value, kind_options(tracker))
-        if kind is None:
-            return self.reject(dispatcher, tracker, KIND, "utter_complaint_kind_invalid")
-        return self.accept(tracker, KIND, kind)
+        options = kind_options(tracker)
+        return self.accept_choice(dispatcher, tracker, KIND, slot_value, options, "utter_complaint_kind_invalid")
 
     async def validate_complaint_area(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         """A department of the municipality profile (button or its name typed)."""
-        area = self.chosen(tracker, slot_value, area_options(tracker))
-        if area is None:
-            return self.reject(dispatcher, tracker, AREA, "utter_complaint_area_invalid")
-        return self.accept(tracker, AREA, area)
+        options = area_options(tracker)
+        return self.accept_choice(dispatcher, tracker, AREA, slot_value, options, "utter_complaint_area_invalid")
 
     async def validate_complaint_description(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -529,10 +525,9 @@ class ValidateComplaintForm(GuidedFormValidation):
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         """E-mail or phone."""
-        channel = self.chosen(tracker, slot_value, channel_options(tracker))
-        if channel is None:
-            return self.reject(dispatcher, tracker, REPLY_CHANNEL, "utter_complaint_reply_channel_invalid")
-        return self.accept(tracker, REPLY_CHANNEL, channel)
+        options = channel_options(tracker)
+        invalid = "utter_complaint_reply_channel_invalid"
+        return self.accept_choice(dispatcher, tracker, REPLY_CHANNEL, slot_value, options, invalid)
 
     async def validate_complaint_consent(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

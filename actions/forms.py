@@ -176,6 +176,21 @@ class GuidedFormValidation(FormValidationAction):
             return False
         return None
 
+    def accept_choice(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        slot: str,
+        value: Any,
+        options: dict[str, list[str]],
+        invalid_response: str,
+    ) -> dict[str, Any]:
+        """Accept the option ``value`` picks (:meth:`chosen`), else reject it with ``invalid_response``."""
+        choice = self.chosen(tracker, value, options)
+        if choice is None:
+            return self.reject(dispatcher, tracker, slot, invalid_response)
+        return self.accept(tracker, slot, choice)
+
     def chosen(self, tracker: Tracker, value: Any, options: dict[str, list[str]]) -> str | None:
         """The option picked by a button (``choice`` entity) or typed (read against ``options``'s words)."""
         entity = choice_entity(tracker)

@@ -110,10 +110,7 @@ async def file_case(
         fields["check_code_hash"] = await loop.run_in_executor(None, hash_check_code, check_code)
     try:
         async with unit_of_work() as session:
-            conversation = await get_conversation(session, tracker.sender_id)
-            new = NewCase(
-                language=language_of(tracker), conversation_id=conversation.id if conversation else None, **fields
-            )
+            new = await _new_case(session, tracker, fields)
             case = await create_case(session, profile(), new)
             if check_code is not None:
                 await queue_receipt(session, case, check_code, catalogs(), profile())
@@ -124,19 +121,22 @@ async def file_case(
         return None
 
 
+async def _new_case(session: AsyncSession, tracker: Tracker, fields: dict[str, Any]) -> NewCase:
+    """The case to store for this conversation: ``fields`` with its language and conversation."""
+    conversation = await get_conversation(session, tracker.sender_id)
+    return NewCase(language=language_of(tracker), conversation_id=conversation.id if conversation else None, **fields)
+
+
 async def hand_off(dispatcher: CollectingDispatcher, tracker: Tracker, **fields: Any) -> tuple[Case, int, int] | None:
     """Put this conversation in the staff queue; returns ``(case, queue position, estimated wait in minutes)``.
 
     ``fields`` are those of :class:`~bot.store.cases.NewCase`. The conversation's open handoff case
-    is reused when there is one (:func:`bot.store.handoff.start_handoff`). On a database error the
+    is reused when there is one (:func:`bot.store.queue.start_handoff`). On a database error the
     resident is told how else to reach the municipality and ``None`` is returned.
     """
     try:
         async with unit_of_work() as session:
-            conversation = await get_conversation(session, tracker.sender_id)
-            new = NewCase(
-                language=language_of(tracker), conversation_id=conversation.id if conversation else None, **fields
-            )
+            new = await _new_case(session, tracker, fields)
             case = await start_handoff(session, profile(), new)
             position = await queue_position(session, case)
             wait = await estimated_wait_minutes(session, profile(), position)

@@ -93,6 +93,24 @@ def _cmd_bench_dialogue(args: argparse.Namespace, settings: Settings) -> int:
     return bench(settings.project_root, languages, verbose=args.verbose)
 
 
+# The bench options whose command-line argument has the same name and needs no conversion.
+_BENCH_PASSED_AS_IS = (
+    "profile",
+    "users",
+    "duration",
+    "warmup",
+    "rate",
+    "turn_timeout",
+    "baseline",
+    "rasa_processes",
+    "pg_admin_dsn",
+    "redis_url",
+    "redis_db",
+    "seed",
+    "keep",
+)
+
+
 def _cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     from pathlib import Path
 
@@ -100,21 +118,9 @@ def _cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     from tools.bench.runner import BenchOptions
 
     options = BenchOptions(
-        profile=args.profile,
-        users=args.users,
-        duration=args.duration,
-        warmup=args.warmup,
-        rate=args.rate,
-        turn_timeout=args.turn_timeout,
-        baseline=args.baseline,
-        rasa_processes=args.rasa_processes,
-        pg_admin_dsn=args.pg_admin_dsn,
-        redis_url=args.redis_url,
-        redis_db=args.redis_db,
-        seed=args.seed,
+        **{name: getattr(args, name) for name in _BENCH_PASSED_AS_IS},
         markdown=Path(args.markdown) if args.markdown else None,
         json_path=Path(args.json) if args.json else None,
-        keep=args.keep,
         command=command_line(sys.argv[1:]),
     )
     return main(options, settings)

@@ -26,6 +26,12 @@ def aware(moment: datetime | None) -> datetime | None:
     return moment
 
 
+class NumberedRow:
+    """Mixin: an integer primary key ``id`` that the database numbers, the first column of the table."""
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+
+
 class Conversation(Base):
     """One resident's chat. ``id`` is also the Rasa sender id.
 
@@ -46,7 +52,7 @@ class Conversation(Base):
     anonymised_at = Column(DateTime(timezone=True), nullable=True)
 
 
-class Message(Base):
+class Message(NumberedRow, Base):
     """One message of a conversation's transcript.
 
     ``sender`` is ``resident``, ``bot``, ``staff`` or ``system``. ``payload`` holds buttons or other
@@ -59,7 +65,6 @@ class Message(Base):
     __tablename__ = "message"
     __table_args__ = (Index("ix_message_conversation_client", "conversation_id", "client_id", unique=True),)
 
-    id = Column(Integer, primary_key=True, autoincrement=True)
     conversation_id = Column(String(36), ForeignKey("conversation.id", ondelete="CASCADE"), nullable=False, index=True)
     sender = Column(String(16), nullable=False)
     staff_member_id = Column(Integer, nullable=True)
@@ -70,7 +75,7 @@ class Message(Base):
     client_id = Column(String(64), nullable=True)
 
 
-class Case(Base):
+class Case(NumberedRow, Base):
     """A case (ärende): a complaint or other feedback, or a handoff to a person.
 
     ``kind`` is ``complaint``, ``fault_report``, ``suggestion``, ``praise`` or ``question``;
@@ -90,7 +95,6 @@ class Case(Base):
 
     __tablename__ = "case"
 
-    id = Column(Integer, primary_key=True, autoincrement=True)
     reference = Column(String(32), nullable=False, unique=True)
     check_code_hash = Column(String(128), nullable=True)
     kind = Column(String(20), nullable=False)
@@ -124,12 +128,11 @@ class Case(Base):
     anonymised_at = Column(DateTime(timezone=True), nullable=True)
 
 
-class CaseEvent(Base):
+class CaseEvent(NumberedRow, Base):
     """Audit trail of a case: ``kind`` (``created``, ``status_changed``, ``note``, …), who, when."""
 
     __tablename__ = "case_event"
 
-    id = Column(Integer, primary_key=True, autoincrement=True)
     case_id = Column(Integer, ForeignKey("case.id", ondelete="CASCADE"), nullable=False, index=True)
     kind = Column(String(32), nullable=False)
     actor = Column(String(64), nullable=False)
@@ -146,7 +149,7 @@ class ReferenceCounter(Base):
     last = Column(Integer, nullable=False)
 
 
-class StaffMember(Base):
+class StaffMember(NumberedRow, Base):
     """A case officer (handläggare) or other staff member who can log in to the staff console.
 
     ``languages`` lists the language codes the person can handle a case in (e.g. ``["sv", "ar"]``);
@@ -156,7 +159,6 @@ class StaffMember(Base):
 
     __tablename__ = "staff_member"
 
-    id = Column(Integer, primary_key=True, autoincrement=True)
     username = Column(String(64), nullable=False, unique=True)
     display_name = Column(Text, nullable=False)
     password_hash = Column(String(256), nullable=False)
@@ -168,7 +170,7 @@ class StaffMember(Base):
     last_login_at = Column(DateTime(timezone=True), nullable=True)
 
 
-class Notification(Base):
+class Notification(NumberedRow, Base):
     """Outbox of messages to residents (the receipt of a case), sent by :mod:`bot.cases.outbox`.
 
     ``status`` is ``queued`` (waiting; also when SMTP is not configured), ``sending`` (claimed by one
@@ -178,7 +180,6 @@ class Notification(Base):
 
     __tablename__ = "notification"
 
-    id = Column(Integer, primary_key=True, autoincrement=True)
     case_id = Column(Integer, ForeignKey("case.id", ondelete="CASCADE"), nullable=True, index=True)
     kind = Column(String(32), nullable=False)
     channel = Column(String(16), nullable=False)
@@ -194,12 +195,11 @@ class Notification(Base):
     sent_at = Column(DateTime(timezone=True), nullable=True)
 
 
-class StatusLookup(Base):
+class StatusLookup(NumberedRow, Base):
     """One attempt of a resident to look a case up by reference and check code (for throttling)."""
 
     __tablename__ = "status_lookup"
 
-    id = Column(Integer, primary_key=True, autoincrement=True)
     conversation_id = Column(String(36), nullable=False, index=True)
     success = Column(Boolean, nullable=False)
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)

@@ -112,13 +112,10 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
 
 async def _http_client(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
-    http = aiohttp.ClientSession()
-    app[HTTP] = http
-    app[RASA] = [RasaClient(http, url, settings.rasa_token, settings.rasa_timeout) for url in settings.rasa_urls]
-    try:
+    async with aiohttp.ClientSession() as http:  # closed on leaving, also if the Rasa clients fail
+        app[HTTP] = http
+        app[RASA] = [RasaClient(http, url, settings.rasa_token, settings.rasa_timeout) for url in settings.rasa_urls]
         yield
-    finally:
-        await http.close()
 
 
 async def _hub(app: web.Application) -> AsyncIterator[None]:

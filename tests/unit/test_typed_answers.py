@@ -272,6 +272,20 @@ def test_the_triage_classifier_decides_the_alarm_intents(tmp_path):
     assert classified("läraren svarar inte", "file_complaint", ["file_complaint"]) == "file_complaint"
 
 
+def test_the_alarm_leads_the_ranking_so_that_the_fallback_does_not_read_it_as_ambiguous():
+    from bot.triage import ranked
+
+    chosen = {"name": "care_abuse", "confidence": 0.45}
+    ranking = [{"name": "file_complaint", "confidence": 0.82}, {"name": "care_abuse", "confidence": 0.1}]
+    ranking.append({"name": "greet", "confidence": 0.08})
+    result = ranked(chosen, ranking)
+    assert [entry["name"] for entry in result] == ["care_abuse", "file_complaint", "greet"]
+    confidences = [entry["confidence"] for entry in result]
+    assert confidences == sorted(confidences, reverse=True)  # FallbackClassifier: first minus second ≥ 0
+    assert sum(confidences) <= 1.0 + 1e-9
+    assert ranked(chosen, [chosen]) == [chosen]
+
+
 def test_an_unsure_intent_with_a_kind_word_starts_the_form_but_never_an_unsure_alarm():
     assert wants_feedback("haluun antaa kehuja", "fi", "cancel", 0.3)  # "I wanna give praise"
     assert not wants_feedback("avbryt klagomålet", "sv", "cancel", 0.9)

@@ -153,7 +153,7 @@ def test_receipt_email_renders_with_every_placeholder_filled(catalogs, profile):
 def test_area_buttons_come_from_the_profile(catalogs, profile):
     rendered = catalogs.response("utter_ask_complaint_area", "so", {}, profile)
     assert rendered["buttons"][0]["payload"] == '/inform{"choice": "streets_parks"}'
-    assert rendered["buttons"][0]["title"] == "Waddooyinka iyo beeraha"
+    assert rendered["buttons"][0]["title"] == "Waddooyinka iyo beeraha nasashada"
     with pytest.raises(CatalogError):
         catalogs.response("utter_ask_complaint_area", "so", {})
 

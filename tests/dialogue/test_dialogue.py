@@ -20,13 +20,12 @@ HERE = PROJECT_ROOT / "tests" / "dialogue"
 CONVERSATIONS = load_sets(HERE / "conversations")
 TRIAGE = load_sets(HERE / "triage")
 # Floors under which a change fails, per language, one conversation or a message or two below the figures
-# measured when the suite was written (docs/benchmarks.md, 2026-12-03, run 2): task success 70–90 %, triage
-# recall 83–100 %, false alarms 6–14 %.
-# The targets (tools.bench.dialogue.TARGET_*: 90 %, 100 %, 5 %) are not reached yet; `make bench-dialogue`
-# prints both and exits 1 while they are missed.
-SUCCESS_FLOOR = 0.6
-RECALL_FLOOR = 0.78
-FALSE_ALARMS_CEILING = 0.18
+# measured when they were last raised (docs/benchmarks.md, 2026-12-03, run 4): task success 90–100 %, triage
+# recall 92–100 %, false alarms 3–11 %. The targets (tools.bench.dialogue.TARGET_*: 90 %, 100 %, 5 %)
+# are reached for task success only; `make bench-dialogue` prints both and exits 1 while one is missed.
+SUCCESS_FLOOR = 0.8
+RECALL_FLOOR = 0.88
+FALSE_ALARMS_CEILING = 0.15
 SCENARIOS = (
     "school-complaint",
     "street-fault",

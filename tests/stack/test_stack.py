@@ -68,7 +68,8 @@ async def test_swedish_complaint_becomes_a_case_with_transcript(stack):
         assert "Mejl: anna.berg@example.se" in summary[0]["text"]
         done = await resident.say("/affirm")
         assert done[0]["text"].startswith("Tack! Ditt ärende har nummer SYN-")
-        assert "Gator och parker bekräftar senast" in done[0]["text"] and "att vi har fått ditt ärende" in done[0]["text"]
+        assert "Gator och parker bekräftar senast" in done[0]["text"]
+        assert "att vi har fått ditt ärende" in done[0]["text"]
         reference = done[0]["text"].split("nummer ")[1].split(" ")[0]
         code = done[0]["text"].split("din kod är ")[1].split(".")[0]
         lookup = await resident.say("hur går det med mitt ärende?")

@@ -24,7 +24,6 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.training_data.message import Message
 
 from actions.answers import area_words, kind_words, read_choice
-from actions.fields import match_choice
 from bot.core.catalog import default_catalogs
 from bot.core.profile import Profile, load_profile
 from bot.core.settings import Settings
@@ -77,7 +76,7 @@ def _names_a_kind(text: str, languages: list[str]) -> bool:
         kind: [*words, *(cats.term(language, "case_kind", kind) for language in languages)]
         for kind, words in kind_words(languages).items()
     }
-    return match_choice(text, options) is not None or read_choice(text, options, languages) is not None
+    return read_choice(text, options, languages) is not None
 
 
 def wants_feedback(text: str, language: str | None, intent: str | None, confidence: float = 1.0) -> bool:

@@ -60,10 +60,6 @@ class ActionHandoff(Action):
             return []
         case, position, wait = handed
         dispatcher.utter_message(json_message={"gateway": {"mode": "waiting", "reference": case.reference}})
-        if interpreter:
-            dispatcher.utter_message(
-                response="utter_interpreter_noted", interpreter=foreign_name(interpreter, language)
-            )
         if is_open(profile().opening_hours, local_now()):
             dispatcher.utter_message(
                 response="utter_handoff", reference=case.reference, position=position, wait_minutes=wait
@@ -73,5 +69,9 @@ class ActionHandoff(Action):
                 response="utter_handoff_closed",
                 reference=case.reference,
                 acknowledgement_due=catalogs().format_date(case.acknowledgement_due, language),
+            )
+        if interpreter:
+            dispatcher.utter_message(
+                response="utter_interpreter_noted", interpreter=foreign_name(interpreter, language)
             )
         return [*cleared_form(), SlotSet("case_reference", case.reference), ConversationPaused()]

@@ -59,7 +59,7 @@ def _amharic_or_tigrinya(text: str, words: list[str]) -> str | None:
     """
     tigrinya = len(_TIGRINYA_LETTERS.findall(text)) + sum(w in _TIGRINYA_WORDS for w in words)
     spelled = sum(w.startswith("አ") for w in words)
-    worded = sum(w in _AMHARIC_WORDS or w.endswith(_AMHARIC_ENDINGS) or _AMHARIC_NEGATION.match(w) for w in words)
+    worded = sum(bool(w in _AMHARIC_WORDS or w.endswith(_AMHARIC_ENDINGS) or _AMHARIC_NEGATION.match(w)) for w in words)
     return "am" if tigrinya == 0 and (worded or spelled >= 2) else None
 
 

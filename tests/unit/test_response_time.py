@@ -7,16 +7,17 @@ from dataclasses import replace
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.faq import ActionFaqResponseTime
+from bot.core.catalog import reply_days_range
 from tests.helpers.trackers import responses, tracker
 
 DOMAIN: dict = {"slots": {"language": {}, "complaint_area": {}}, "forms": {}}
 
 
 def test_the_answer_names_the_range_over_departments(catalogs, profile):
-    assert catalogs.reply_days_range(profile, "sv") == "5–15"  # waste 5, school and building 15
-    assert catalogs.reply_days_range(profile, "fa") == "5 تا 15"
+    assert reply_days_range(profile) == "5–15"  # waste 5, school and building 15
+    assert catalogs.profile_values(profile, "fa")["reply_days_range"] == "5 تا 15"
     same = replace(profile, departments=tuple(replace(d, reply_working_days=None) for d in profile.departments))
-    assert catalogs.reply_days_range(same, "sv") == str(profile.reply_working_days)
+    assert reply_days_range(same) == str(profile.reply_working_days)
     values = catalogs.profile_values(profile, "sv")
     for code in catalogs.languages:
         text = catalogs.response("utter_faq_response_time", code, catalogs.profile_values(profile, code))["text"]

@@ -18,7 +18,7 @@ from bot.cases.desk import Desk
 from bot.chat.delivery import Delivery
 from bot.chat.notify import Notifier, message_event
 from bot.chat.rasa_client import RasaUnavailable
-from bot.core.langid import MIN_CHARS_FOR_TEXT_LANGUAGE, decide, text_language
+from bot.core.langid import MIN_CHARS_FOR_TEXT_LANGUAGE, decide, foreign_language, text_language
 from bot.store import conversations as convs
 from bot.store.models import Conversation, Message
 
@@ -67,6 +67,11 @@ class Intake:
         (:func:`bot.core.langid.text_language`) in ``payload.written_in``, passed to Rasa as
         ``metadata.written_in`` (a complaint's description keeps its original language).
 
+        A message in a language we do not speak (:func:`bot.core.langid.decide` on the first message,
+        :func:`bot.core.langid.foreign_language` with strong evidence on later ones, in mode ``bot``) is not
+        sent to Rasa, which would answer it in the nearest supported language: the resident gets the
+        interpreter offer (:meth:`bot.chat.notify.Notifier.interpreter_offer`).
+
         ``client_id`` is the widget's id of the message: a message the widget sends again (after a
         reconnect, it did not see the acknowledgement) is recognised, not stored or answered twice;
         the stored message is returned.
@@ -89,8 +94,15 @@ class Intake:
             decision, language = await loop.run_in_executor(None, decide, text, conversation.language)
             if decision == "switch" and not notify.catalogs.supports(language):
                 decision, language = "keep", conversation.language
+            if decision == "foreign" and conversation.mode in workflow.LIVE_MODES:  # a person reads it
+                decision, language = "keep", conversation.language
         elif not text.startswith("/") and len(text) >= MIN_CHARS_FOR_TEXT_LANGUAGE:
-            written_in = await loop.run_in_executor(None, text_language, text, conversation.language)
+            if conversation.mode == workflow.BOT:
+                found = await loop.run_in_executor(None, foreign_language, text, True)
+                if found is not None and found.language:
+                    decision, language = "foreign", found.language
+            if decision != "foreign":
+                written_in = await loop.run_in_executor(None, text_language, text, conversation.language)
         try:
             async with self._sessions() as session, session.begin():
                 if decision == "switch":
@@ -102,8 +114,9 @@ class Intake:
                     payload["rasa_text"] = text
                 mode = conversation.mode
                 live = mode in workflow.LIVE_MODES
+                foreign = decision == "foreign"  # never sent to Rasa: marked delivered
                 message = await convs.add_message(
-                    session, conversation_id, "resident", display or text, payload, live, client_id
+                    session, conversation_id, "resident", display or text, payload, live or foreign, client_id
                 )
         except IntegrityError:  # the same message, sent again at the same moment on another socket
             async with self._sessions() as session:
@@ -116,6 +129,9 @@ class Intake:
             await notify.broadcast(conversation_id, {"type": "language", **notify.lang_payload(language)})
         elif decision == "ask":
             await notify.bot_message(conversation_id, "utter_choose_language", language)
+        elif decision == "foreign":
+            await notify.interpreter_offer(conversation_id, language, conversation.language)
+            return message
         if not live:  # bot, or closed (the next message starts over with the bot)
             self._delivery.spawn(conversation_id)
         elif await self._is_goodbye(conversation_id, text):

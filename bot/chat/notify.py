@@ -8,12 +8,14 @@ showing the queue to refresh it (:mod:`bot.chat.hub`). Messages the assistant it
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from sqlalchemy.orm import sessionmaker
 
 from bot.chat.hub import QUEUE, Hub, Push, resident_topic, staff_topic
 from bot.core.catalog import Catalogs
+from bot.core.foreign import language_name
 from bot.core.profile import Profile
 from bot.store import conversations as convs
 from bot.store.models import Message
@@ -103,3 +105,25 @@ class Notifier:
         """Store and push a catalog response as the bot's own message (no Rasa turn)."""
         text, payload = self.render(response, language)
         await self.store_and_push(conversation_id, "bot", text, payload)
+
+    async def interpreter_offer(self, conversation_id: str, foreign: str, current: str) -> None:
+        """Store and push the answer to a message in ``foreign``, a language we do not speak.
+
+        The text (system ``interpreter_offer``: the languages the assistant speaks, each in its own name, and
+        that the municipality books an interpreter free of charge, förvaltningslagen (2017:900) 13 §) comes in
+        Swedish and English, and in the conversation's language ``current`` when that is another. Buttons:
+        ``interpreter_button`` (payload ``/request_interpreter{"interpreter_language": foreign}``: a case for
+        a person, interpreter needed) and one per supported language.
+        """
+        shown = list(dict.fromkeys(["sv", "en", current]))
+        speaks = ", ".join(self.catalogs.get(code).name for code in self.catalogs.languages)
+        text = "\n\n".join(
+            self.catalogs.system(
+                "interpreter_offer", code, {"language": language_name(foreign, code), "languages": speaks}
+            )
+            for code in shown
+        )
+        title = " / ".join(self.catalogs.system("interpreter_button", code) for code in shown)
+        payload = "/request_interpreter" + json.dumps({"interpreter_language": foreign})
+        buttons = [{"title": title, "payload": payload}, *self.catalogs.language_buttons()]
+        await self.store_and_push(conversation_id, "bot", text, {"buttons": buttons, "lang": "sv", "dir": "ltr"})

@@ -87,6 +87,18 @@ def render_text(text: str, values: Mapping[str, Any], isolate: bool = False) -> 
     return text.format_map(_Placeholders(kept))
 
 
+def reply_days_range(profile: Profile, pattern: str = "{first}–{last}") -> str:
+    """The reply deadlines over the profile's departments in working days: ``5–15``, or ``10`` when all agree.
+
+    Each department's own deadline, else the profile default (:meth:`Profile.reply_days_for`); ``pattern`` is
+    the language's range format (``format.day_range``: ``{first}–{last}``, ``{first} تا {last}``).
+    """
+    days = sorted({profile.reply_days_for(dep.id) for dep in profile.departments} or {profile.reply_working_days})
+    if len(days) == 1:
+        return str(days[0])
+    return pattern.format(first=days[0], last=days[-1])
+
+
 class Catalogs:
     """All language catalogs, loaded from a directory of ``<code>.yml`` files.
 
@@ -272,6 +284,7 @@ class Catalogs:
             "opening_hours": self.format_opening_hours(profile, language),
             "acknowledgement_days": str(profile.acknowledgement_working_days),
             "reply_days": str(profile.reply_working_days),
+            "reply_days_range": reply_days_range(profile, self.get(language).format["day_range"]),
             "area_general": profile.general_department.display_name(language),
             "areas": "\n".join(f"• {dep.display_name(language)}" for dep in profile.departments),
             "suicide_line": profile.suicide_line,

@@ -17,6 +17,10 @@ Swedish municipal terms (``bot/locales/swedish-terms.txt``) are left out first, 
 sidee loo helaa" stays Somali and "hemtjänst для бабусі" Ukrainian.
 
 A result below :data:`CONFIDENCE_THRESHOLD` means "ask the resident" rather than guess.
+
+Languages we do not speak (:mod:`bot.core.foreign`) are recognised by :func:`foreign_language` on
+messages long enough to tell: the gateway then offers an interpreter instead of answering in the
+nearest supported language (:func:`decide`).
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from langdetect import DetectorFactory, detect_langs
 from langdetect.lang_detect_exception import LangDetectException
 
 from bot.core.catalog import LOCALES_DIR, default_catalogs
+from bot.core.foreign import FOREIGN, LINGUA_FOREIGN, interpreter_languages, rule_language
 
 LATIN = ("sv", "en", "so", "pl", "fi")
 """The supported languages written in Latin letters (the candidates of a Latin-script message)."""
@@ -178,23 +183,37 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+def _cleaned(text: str) -> str:
+    return without_swedish_terms(_NOISE.sub(" ", text).strip())
+
+
+def main_script(text: str) -> tuple[str, float]:
+    """The script ``text`` is in and its share of the letters (in [0, 1]); ``("", 0.0)`` without letters.
+
+    A non-Latin script with at least :data:`NON_LATIN_SHARE` of the letters wins (its share doubled, capped
+    at 1), even when Swedish words make up the rest.
+    """
+    counts = script_counts(text)
+    letters = sum(counts.values())
+    if not letters:
+        return "", 0.0
+    non_latin = {k: v for k, v in counts.items() if k in ("ethiopic", "arabic", "cyrillic")}
+    if non_latin and max(non_latin.values()) / letters >= NON_LATIN_SHARE:
+        script = max(non_latin, key=non_latin.get)
+        return script, min(1.0, 2 * non_latin[script] / letters)
+    script, count = max(counts.items(), key=lambda item: item[1])
+    return script, count / letters
+
+
 def detect(text: str) -> Detection:
     """The language of ``text`` among the supported languages (``SUPPORTED``), with a confidence.
 
     Addresses, numbers and punctuation are ignored; text without letters gives ``Detection(None, 0)``.
     """
-    cleaned = without_swedish_terms(_NOISE.sub(" ", text).strip())
-    counts = script_counts(cleaned)
-    letters = sum(counts.values())
-    if not letters:
+    cleaned = _cleaned(text)
+    script, share = main_script(cleaned)
+    if not script:
         return Detection(None, 0.0, "no letters")
-    non_latin = {k: v for k, v in counts.items() if k in ("ethiopic", "arabic", "cyrillic")}
-    if non_latin and max(non_latin.values()) / letters >= NON_LATIN_SHARE:
-        script = max(non_latin, key=non_latin.get)
-        share = min(1.0, 2 * non_latin[script] / letters)
-    else:
-        script, share = max(counts.items(), key=lambda item: item[1])
-        share = share / letters
     if script == "ethiopic":
         return Detection("ti", 0.99 * share, "script")
     if script == "arabic":
@@ -223,13 +242,63 @@ KEEP_CURRENT_SCORE = 0.1
 """When detection is unsure, the conversation's current language is kept if it scores at least this."""
 
 
+FOREIGN_MIN_WORDS = 3
+"""A message is called foreign only from this many words on: "hej", "salam", "tack så mycket" never are."""
+FOREIGN_MIN_LETTERS = 12
+FOREIGN_CONFIDENCE = 0.8
+"""Lingua's confidence in the foreign language (times the script's share) needed to call a message foreign."""
+STRONG_FOREIGN_MIN_WORDS = 5
+STRONG_FOREIGN_CONFIDENCE = 0.9
+"""Once the resident has chosen a language (later messages), only this much evidence makes a message foreign."""
+
+
+def foreign_language(text: str, strong: bool = False) -> Detection | None:
+    """The language we do not speak (one of :data:`bot.core.foreign.FOREIGN`) ``text`` is written in, else ``None``.
+
+    Decided only on messages of :data:`FOREIGN_MIN_WORDS` words and :data:`FOREIGN_MIN_LETTERS` letters
+    (``strong``: :data:`STRONG_FOREIGN_MIN_WORDS` words and :data:`STRONG_FOREIGN_CONFIDENCE`), after Swedish
+    municipal terms are left out. Letter rules decide Pashto, Sorani, Amharic and Kurmanji
+    (:func:`bot.core.foreign.rule_language`); Lingua decides among the supported and foreign languages of the
+    script (Bosnian, Croatian and Serbian scored together: one interpreter serves them, see
+    :data:`bot.core.foreign.SAME_INTERPRETER`); a Cyrillic message with Ukrainian letters (і ї є ґ) is never
+    foreign, nor is Arabic chat alphabet.
+    """
+    cleaned = _cleaned(text)
+    words = len(cleaned.split())
+    letters = sum(script_counts(cleaned).values())
+    if words < (STRONG_FOREIGN_MIN_WORDS if strong else FOREIGN_MIN_WORDS) or letters < FOREIGN_MIN_LETTERS:
+        return None
+    script, share = main_script(cleaned)
+    if script == "latin" and _ARABIZI.search(_ADDRESSES.sub(" ", text)):
+        return None
+    ruled = rule_language(cleaned, script)
+    if ruled:
+        return Detection(ruled, 0.95 * share, "rule")
+    if script == "cyrillic" and any(c in _UKRAINIAN_ONLY for c in cleaned.lower()):
+        return None
+    own = {"latin": LATIN, "cyrillic": ("uk",)}.get(script)
+    if own is None:
+        return None
+    scores = _lingua_scores(cleaned, own + LINGUA_FOREIGN[script])
+    grouped = {code: sum(scores.get(c, 0.0) for c in interpreter_languages(code)) for code in scores}
+    best = max(grouped, key=grouped.get, default=None)
+    needed = STRONG_FOREIGN_CONFIDENCE if strong else FOREIGN_CONFIDENCE
+    if best in FOREIGN and grouped[best] * share >= needed:
+        return Detection(best, grouped[best] * share, "lingua", scores)
+    return None
+
+
 def decide(text: str, current: str) -> tuple[str, str]:
     """What the gateway does with a conversation's first free-text message.
 
-    Returns ``("switch", code)`` when another language is detected with confidence,
-    ``("ask", current)`` when detection is unsure and the current language is implausible (the
-    resident is asked to choose), or ``("keep", current)``.
+    Returns ``("foreign", code)`` when it is written in a language we do not speak
+    (:func:`foreign_language`; the gateway offers an interpreter), ``("switch", code)`` when another
+    supported language is detected with confidence, ``("ask", current)`` when detection is unsure and
+    the current language is implausible (the resident is asked to choose), or ``("keep", current)``.
     """
+    unsupported = foreign_language(text)
+    if unsupported is not None and unsupported.language:
+        return "foreign", unsupported.language
     found = detect(text)
     if found.language is None or found.language == current:
         return "keep", current
@@ -257,6 +326,13 @@ def text_language(text: str, current: str) -> str:
 
 
 def warm_up() -> None:
-    """Load the detectors' models now (about 3 s and 250 MB) instead of on the first resident message."""
+    """Load the detectors' models now (about 5 s and 500 MB) instead of on the first resident message.
+
+    The foreign-language detectors too (:func:`foreign_language`: about 190 MB of the 500 for the Latin
+    and Cyrillic languages we do not speak; Lingua's low accuracy mode would save it but calls short
+    Ukrainian and English sentences foreign).
+    """
     detect("Hej, jag vill lämna en synpunkt om snöröjningen.")
     detect("مرحبا")
+    foreign_language("Hej, jag vill lämna en synpunkt om snöröjningen.")
+    foreign_language("Добрый день, хочу оставить отзыв")

@@ -73,6 +73,10 @@ ACTION_SAMPLES = {
     "wait_minutes": "10",
     "name": "Anna Berg",
     "understood": "klagomål, Avfall och återvinning",
+    "language": "turkiska",
+    "languages": "Svenska, English, العربية, فارسی, Soomaali, ትግርኛ, Polski, Українська, Suomi",
+    "interpreter": "turkiska",
+    "area_name": "Avfall och återvinning",
 }
 """Sample values of the placeholders that actions fill (every such placeholder must be listed here)."""
 

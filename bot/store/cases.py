@@ -134,7 +134,9 @@ class NewCase:
     unless ``reply_language`` says otherwise); ``description_language`` the language the description
     was written in (default ``language``); ``area`` a department id of the profile;
     ``reply_channel`` one of :data:`REPLY_CHANNELS`; ``check_code_hash`` from :func:`hash_check_code`;
-    ``consent_at`` when the resident accepted that the case becomes a public record.
+    ``consent_at`` when the resident accepted that the case becomes a public record;
+    ``interpreter_language`` a language we do not speak (:data:`bot.core.foreign.FOREIGN`) the resident
+    wrote in and needs an interpreter for: it becomes the description language and flags the case.
     """
 
     kind: str
@@ -154,6 +156,7 @@ class NewCase:
     consent_at: datetime | None = None
     check_code_hash: str | None = None
     status: str = "received"
+    interpreter_language: str | None = None
 
 
 def local_today(profile: Profile, now: datetime | None = None) -> date:
@@ -167,7 +170,8 @@ async def create_case(session: AsyncSession, profile: Profile, new: NewCase, now
     Acknowledgement and reply due dates are counted in working days from today (municipality time),
     using the profile's deadlines (the area's own reply deadline where it has one). The case is
     flagged ``interpreter_needed`` when it is not in Swedish and no active staff member speaks its
-    language. A case without any contact detail is anonymous.
+    language, or when it has an ``interpreter_language`` (förvaltningslagen (2017:900) 13 §: the authority
+    uses an interpreter when needed). A case without any contact detail is anonymous.
 
     Raises:
         ValueError: unknown ``kind``, ``status`` or ``reply_channel``.
@@ -181,7 +185,8 @@ async def create_case(session: AsyncSession, profile: Profile, new: NewCase, now
     now = now or utcnow()
     today = local_today(profile, now)
     anonymous = new.anonymous if new.anonymous is not None else not (new.contact_email or new.contact_phone)
-    language = new.description_language or new.language
+    language = new.interpreter_language or new.description_language or new.language
+    interpreter = bool(new.interpreter_language) or await needs_interpreter(session, new.reply_language or new.language)
     case = Case(
         reference=await next_reference(session, today.year),
         check_code_hash=new.check_code_hash,
@@ -200,7 +205,7 @@ async def create_case(session: AsyncSession, profile: Profile, new: NewCase, now
         consent_at=new.consent_at,
         status=new.status,
         conversation_id=new.conversation_id,
-        interpreter_needed=await needs_interpreter(session, new.reply_language or new.language),
+        interpreter_needed=interpreter,
         acknowledgement_due=add_working_days(today, profile.acknowledgement_working_days),
         reply_due=add_working_days(today, profile.reply_days_for(new.area)),
         created_at=now,

@@ -17,6 +17,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cases import workflow
+from bot.core.foreign import FOREIGN
 from bot.core.profile import Profile
 from bot.store import desk
 from bot.store.cases import WORKING_LANGUAGE, NewCase, create_case
@@ -67,6 +68,9 @@ async def start_handoff(session: AsyncSession, profile: Profile, new: NewCase, n
             case.kind = new.kind
         if new.area and not case.area:
             case.area = new.area
+        if new.interpreter_language:
+            case.interpreter_needed = True
+            case.description_language = new.interpreter_language
         await desk.record_event(session, case.id, "handoff", "assistant", {"reopened": True})
     if new.conversation_id:
         await session.execute(
@@ -132,7 +136,9 @@ class QueueEntry:
 
     ``waiting_seconds`` since the handoff; ``speakers`` are display names of active staff who speak
     the conversation's language; ``interpreter_needed`` is decided now (not Swedish and nobody active
-    speaks it), so adding a staff member who speaks the language clears it.
+    speaks it), so adding a staff member who speaks the language clears it; ``interpreter_language`` is a
+    language we do not speak that the resident wrote in (the case's description language, one of
+    :data:`bot.core.foreign.FOREIGN`): then an interpreter is always needed.
     """
 
     reference: str
@@ -143,6 +149,7 @@ class QueueEntry:
     handoff_at: datetime
     waiting_seconds: int
     speakers: tuple[str, ...]
+    interpreter_language: str | None = None
 
 
 async def waiting_queue(session: AsyncSession, now: datetime | None = None) -> list[QueueEntry]:
@@ -158,16 +165,18 @@ async def waiting_queue(session: AsyncSession, now: datetime | None = None) -> l
     for case, conversation in rows:
         handed = aware(case.handoff_at)
         speakers = tuple(m.display_name for m in staff if conversation.language in (m.languages or []))
+        foreign = case.description_language if case.description_language in FOREIGN else None
         entries.append(
             QueueEntry(
                 reference=case.reference,
                 language=conversation.language,
                 kind=case.kind,
                 area=case.area,
-                interpreter_needed=conversation.language != WORKING_LANGUAGE and not speakers,
+                interpreter_needed=bool(foreign) or (conversation.language != WORKING_LANGUAGE and not speakers),
                 handoff_at=handed,  # type: ignore[arg-type]
                 waiting_seconds=max(0, int((now - handed).total_seconds())),  # type: ignore[operator]
                 speakers=speakers,
+                interpreter_language=foreign,
             )
         )
     return entries

@@ -11,6 +11,8 @@ from aiohttp import web
 from aiohttp_session import get_session
 
 from bot.cases import workflow
+from bot.core.foreign import FOREIGN
+from bot.core.foreign import language_name as foreign_name
 from bot.store.cases import CASE_KINDS
 from bot.store.models import aware
 from bot.web.keys import CATALOGS, PROFILE, SETTINGS, TEMPLATES
@@ -74,7 +76,14 @@ async def render(request: web.Request, template: str, status: int = 200, **conte
                 catalogs.term(language, "case_status", status) if status in workflow.CASE_STATUSES else status
             ),
             area_name=area_name,
-            language_name=lambda code: catalogs.get(code).name if catalogs.supports(code) else (code or "–"),
+            foreign_languages=FOREIGN,
+            language_name=lambda code: (
+                catalogs.get(code).name
+                if catalogs.supports(code)
+                else foreign_name(code, language)
+                if code in FOREIGN
+                else (code or "–")
+            ),
             **context,
         )
     )

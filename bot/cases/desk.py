@@ -24,6 +24,9 @@ from bot.store.models import Case, Conversation, Message, StaffMember
 
 CASE_CHANGED = {"type": "case_changed"}
 
+WORKING_LANGUAGE = "sv"
+"""The language case officers write in (Swedish, the language of Swedish public authorities, språklagen 10 §)."""
+
 
 class Desk:
     """Case officers' operations on cases and their live chats (one instance per web app process)."""
@@ -72,10 +75,12 @@ class Desk:
         return case
 
     async def staff_message(self, reference: str, member: StaffMember, text: str) -> Message:
-        """Store and deliver a case officer's chat message (shown with their display name).
+        """Store and deliver a case officer's own chat message (shown with their display name).
 
-        Its ``lang``/``dir`` are those of the language it is written in (detected when ≥ 20
-        characters), else the conversation's. Raises:
+        Its ``lang``/``dir`` are those of the language it is written in: detected when ≥ 20 characters,
+        else the conversation's language when ``member`` speaks it, else Swedish (the working language,
+        språklagen 10 §). Swedish text to a resident of another language carries the catalog's mark
+        "written in Swedish" in the resident's language (``note``). Raises:
             bot.cases.workflow.StaleCase: ``member`` is not chatting live on this case.
             ValueError: empty text.
         """
@@ -84,14 +89,48 @@ class Desk:
             raise ValueError("empty message")
         async with self._sessions() as session:
             _, conversation = await self._live_case(session, reference, member)
-        language = conversation.language
+        language = conversation.language if conversation.language in (member.languages or []) else WORKING_LANGUAGE
         if len(text) >= MIN_CHARS_FOR_TEXT_LANGUAGE:
             detected = await asyncio.get_running_loop().run_in_executor(None, text_language, text, language)
             if self._notifier.catalogs.supports(detected):
                 language = detected
+        payload: dict[str, Any] = self._notifier.lang_payload(language)
+        if language == WORKING_LANGUAGE and conversation.language != WORKING_LANGUAGE:
+            catalogs = self._notifier.catalogs
+            payload["note"] = catalogs.written_in_swedish(conversation.language)
+            payload["note_lang"] = conversation.language
+            payload["note_dir"] = catalogs.get(conversation.language).direction
+        return await self._deliver_staff(reference, member, text, payload)
+
+    async def staff_phrase(self, reference: str, member: StaffMember, key: str) -> Message:
+        """Send a phrasebook reply (issue 17): the resident gets it in the conversation's language.
+
+        The message is delivered like :meth:`staff_message` and keeps the phrase's key in
+        ``payload.phrase``, so the console shows the case officer which phrase was sent. Placeholders:
+        ``name`` (the case officer's display name), ``reference``, and the profile's values. Raises:
+            KeyError: ``key`` is not a phrase in every catalog.
+            bot.cases.workflow.StaleCase: ``member`` is not chatting live on this case.
+        """
+        catalogs = self._notifier.catalogs
+        if not catalogs.has_phrase(key):
+            raise KeyError(key)
+        async with self._sessions() as session:
+            case, conversation = await self._live_case(session, reference, member)
+        language = conversation.language
+        values = {
+            **catalogs.profile_values(self._notifier.profile, language),
+            "name": member.display_name,
+            "reference": case.reference,
+        }
+        text = catalogs.phrase(key, language, values)
+        payload = {**self._notifier.lang_payload(language), "phrase": key}
+        return await self._deliver_staff(reference, member, text, payload)
+
+    async def _deliver_staff(self, reference: str, member: StaffMember, text: str, payload: dict[str, Any]) -> Message:
+        """Store a case officer's message (if still live with ``member``) and push it to the chat's sockets."""
         async with self._sessions() as session, session.begin():
             case, conversation = await self._live_case(session, reference, member)
-            payload = {**self._notifier.lang_payload(language), "name": member.display_name}
+            payload = {**payload, "name": member.display_name}
             message = await convs.add_message(session, conversation.id, "staff", text, payload, delivered=True)
             message.staff_member_id = member.id
             await desk.note_staff_reply(session, case, member)

@@ -12,7 +12,10 @@ One YAML file per language in ``bot/locales/<code>.yml`` with the same keys in e
   labels of the complaint summary, yes/no);
 - ``email``: subject and body of the e-mails sent to residents (the receipt of a case);
 - ``system``: messages the gateway itself sends (assistant starting, message too long, …);
-- ``ui``: labels of the chat page.
+- ``ui``: labels of the chat page;
+- ``phrasebook``: ready replies a case officer sends in a live chat (``phrases``: key → text) and the
+  mark ``written_in_swedish`` of a case officer's own text (issue 17);
+- ``public_figures``: the public key-figures page (:mod:`bot.web.public_figures`).
 
 Text uses ``{name}`` placeholders filled by :func:`render_text`.
 """
@@ -23,7 +26,7 @@ import json
 import logging
 import string
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, time
 from functools import lru_cache
 from pathlib import Path
@@ -57,6 +60,8 @@ class LanguageCatalog:
     ui: dict[str, str]
     terms: dict[str, Any]
     email: dict[str, str]
+    phrasebook: dict[str, Any] = field(default_factory=dict)
+    public_figures: dict[str, str] = field(default_factory=dict)
 
 
 class _Placeholders(dict):
@@ -110,6 +115,8 @@ class Catalogs:
                 ui=data.get("ui", {}),
                 terms=data.get("terms", {}),
                 email=data.get("email", {}),
+                phrasebook=data.get("phrasebook", {}),
+                public_figures=data.get("public_figures", {}),
             )
 
     @property
@@ -219,6 +226,42 @@ class Catalogs:
         """All chat-page labels of ``language``, rendered (values isolated in right-to-left languages)."""
         cat = self.get(language)
         return {key: render_text(text, values, cat.direction == "rtl") for key, text in cat.ui.items()}
+
+    def phrase(self, key: str, language: str, values: Mapping[str, Any]) -> str:
+        """A phrasebook reply in ``language`` (values isolated in right-to-left languages).
+
+        Raises:
+            CatalogError: unknown language or phrase key.
+        """
+        cat = self.get(language)
+        try:
+            text = cat.phrasebook["phrases"][key]
+        except KeyError:
+            raise CatalogError(f"phrase {key!r} is missing from the {language!r} catalog") from None
+        return render_text(text, values, cat.direction == "rtl")
+
+    def has_phrase(self, key: str) -> bool:
+        """True when every catalog has the phrasebook reply ``key``."""
+        return all(key in cat.phrasebook.get("phrases", {}) for cat in self._by_code.values())
+
+    def written_in_swedish(self, language: str) -> str:
+        """The mark on a case officer's own text, which is written in Swedish, in ``language``.
+
+        Raises:
+            CatalogError: unknown language, or its catalog lacks ``phrasebook.written_in_swedish``.
+        """
+        try:
+            return str(self.get(language).phrasebook["written_in_swedish"])
+        except KeyError:
+            raise CatalogError(f"phrasebook.written_in_swedish is missing from the {language!r} catalog") from None
+
+    def public_figures(self, language: str) -> dict[str, str]:
+        """The public key-figures page's texts in ``language``, unrendered (``{placeholders}`` kept).
+
+        Raises:
+            CatalogError: unknown language.
+        """
+        return dict(self.get(language).public_figures)
 
     # -- formatting of facts -------------------------------------------------------------------
 

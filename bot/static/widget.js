@@ -207,6 +207,12 @@
     var time = el("time", { datetime: msg.time || new Date().toISOString(), text: clock(msg.time) });
     li.appendChild(el("p", { "class": "meta" }, [label, document.createTextNode(" "), time]));
     li.appendChild(el("p", { "class": "text", text: msg.text }));
+    if (msg.note) {              // a case officer's own text in Swedish: "written in Swedish", in our language
+      var note = el("p", { "class": "note", text: msg.note });
+      if (msg.note_lang) { note.lang = msg.note_lang; }
+      if (msg.note_dir) { note.dir = msg.note_dir; }
+      li.appendChild(note);
+    }
     if (msg.buttons && msg.buttons.length) {
       var box = el("div", { "class": "buttons" });
       msg.buttons.forEach(function (b) {

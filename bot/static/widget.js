@@ -86,6 +86,7 @@
       ])
     ]),
     part("p", "intro", { "class": "intro" }),
+    el("p", { "class": "figures" }, [part("a", "figures-link", { target: "_blank", rel: "noopener" })]),
     part("p", "status", { "class": "status", role: "status" }),
     part("div", "log-region", { "class": "log-region", role: "log", "aria-labelledby": "heading", tabindex: "0" }, [
       part("ol", "log", { "class": "log" })
@@ -150,6 +151,8 @@
     R["privacy-link"].textContent = t("privacy_link");
     R["privacy-link"].href = ui.privacy_url;
     R["privacy-ok"].textContent = t("privacy_ok");
+    R["figures-link"].textContent = ui.figures_link || "";
+    R["figures-link"].href = server + (ui.figures_url || "/key-figures");
     if (launcher) {
       R["launcher-label"].textContent = t("open_chat");
       R.close.setAttribute("aria-label", t("close_chat"));

@@ -119,7 +119,7 @@ async def test_the_public_page_needs_no_login_hides_small_cells_and_shows_nothin
     assert response.status == 200  # no login, no redirect
     html = await response.text()
     assert "Hur snabbt" in html and '<html lang="sv" dir="ltr">' in html
-    month = re.search(r'<section aria-labelledby="(m\d{4}-\d{2})">(.*?)</section>', html, re.S)
+    month = re.search(r'<section class="month">\s*<h2 id="(m\d{4}-\d{2})">(.*?)</section>', html, re.S)
     assert month, "no month on the page"
     section = month.group(2)
     assert f'id="{month.group(1)}-chats">7<' in section

@@ -17,15 +17,14 @@ from sqlalchemy.orm import sessionmaker
 from bot.cases import workflow
 from bot.chat.delivery import Delivery
 from bot.chat.notify import Notifier, message_event
+from bot.core import phrasebook
 from bot.core.langid import MIN_CHARS_FOR_TEXT_LANGUAGE, text_language
+from bot.core.phrasebook import WORKING_LANGUAGE
 from bot.store import conversations as convs
 from bot.store import desk, queue
 from bot.store.models import Case, Conversation, Message, StaffMember
 
 CASE_CHANGED = {"type": "case_changed"}
-
-WORKING_LANGUAGE = "sv"
-"""The language case officers write in (Swedish, the language of Swedish public authorities, språklagen 10 §)."""
 
 
 class Desk:
@@ -77,12 +76,9 @@ class Desk:
     async def staff_message(self, reference: str, member: StaffMember, text: str) -> Message:
         """Store and deliver a case officer's own chat message (shown with their display name).
 
-        Its ``lang``/``dir`` are those of the language it is written in: detected when ≥ 20 characters,
-        else the conversation's language when ``member`` speaks it, else Swedish (the working language,
-        språklagen 10 §). Swedish text to a resident of another language carries the catalog's mark
-        "written in Swedish" in the resident's language (``note``). Raises:
-            bot.cases.workflow.StaleCase: ``member`` is not chatting live on this case.
-            ValueError: empty text.
+        Its language: detected when ≥ 20 characters, else the resident's when ``member`` speaks it, else
+        Swedish (marked for others: :func:`bot.core.phrasebook.own_text_payload`). Raises:
+            bot.cases.workflow.StaleCase: ``member`` is not chatting live on this case. ValueError: empty text.
         """
         text = text.strip()
         if not text:
@@ -94,37 +90,22 @@ class Desk:
             detected = await asyncio.get_running_loop().run_in_executor(None, text_language, text, language)
             if self._notifier.catalogs.supports(detected):
                 language = detected
-        payload: dict[str, Any] = self._notifier.lang_payload(language)
-        if language == WORKING_LANGUAGE and conversation.language != WORKING_LANGUAGE:
-            catalogs = self._notifier.catalogs
-            payload["note"] = catalogs.written_in_swedish(conversation.language)
-            payload["note_lang"] = conversation.language
-            payload["note_dir"] = catalogs.get(conversation.language).direction
+        payload = phrasebook.own_text_payload(self._notifier.catalogs, language, conversation.language)
         return await self._deliver_staff(reference, member, text, payload)
 
     async def staff_phrase(self, reference: str, member: StaffMember, key: str) -> Message:
-        """Send a phrasebook reply (issue 17): the resident gets it in the conversation's language.
+        """Send the phrasebook reply ``key`` in the resident's language (:mod:`bot.core.phrasebook`, issue 17).
 
-        The message is delivered like :meth:`staff_message` and keeps the phrase's key in
-        ``payload.phrase``, so the console shows the case officer which phrase was sent. Placeholders:
-        ``name`` (the case officer's display name), ``reference``, and the profile's values. Raises:
-            KeyError: ``key`` is not a phrase in every catalog.
-            bot.cases.workflow.StaleCase: ``member`` is not chatting live on this case.
+        Delivered like :meth:`staff_message`; ``payload.phrase`` keeps the key. Raises:
+            bot.core.catalog.CatalogError (a KeyError): no such phrase. StaleCase: not live with ``member``.
         """
-        catalogs = self._notifier.catalogs
-        if not catalogs.has_phrase(key):
-            raise KeyError(key)
+        notifier = self._notifier
         async with self._sessions() as session:
             case, conversation = await self._live_case(session, reference, member)
         language = conversation.language
-        values = {
-            **catalogs.profile_values(self._notifier.profile, language),
-            "name": member.display_name,
-            "reference": case.reference,
-        }
-        text = catalogs.phrase(key, language, values)
-        payload = {**self._notifier.lang_payload(language), "phrase": key}
-        return await self._deliver_staff(reference, member, text, payload)
+        values = {**notifier.catalogs.profile_values(notifier.profile, language), "name": member.display_name}
+        text = phrasebook.phrase(notifier.catalogs, key, language, {**values, "reference": case.reference})
+        return await self._deliver_staff(reference, member, text, {**notifier.lang_payload(language), "phrase": key})
 
     async def _deliver_staff(self, reference: str, member: StaffMember, text: str, payload: dict[str, Any]) -> Message:
         """Store a case officer's message (if still live with ``member``) and push it to the chat's sockets."""

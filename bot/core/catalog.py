@@ -17,6 +17,8 @@ One YAML file per language in ``bot/locales/<code>.yml`` with the same keys in e
   mark ``written_in_swedish`` of a case officer's own text (issue 17);
 - ``public_figures``: the public key-figures page (:mod:`bot.web.public_figures`).
 
+The phrasebook's functions are in :mod:`bot.core.phrasebook`.
+
 Text uses ``{name}`` placeholders filled by :func:`render_text`.
 """
 
@@ -226,42 +228,6 @@ class Catalogs:
         """All chat-page labels of ``language``, rendered (values isolated in right-to-left languages)."""
         cat = self.get(language)
         return {key: render_text(text, values, cat.direction == "rtl") for key, text in cat.ui.items()}
-
-    def phrase(self, key: str, language: str, values: Mapping[str, Any]) -> str:
-        """A phrasebook reply in ``language`` (values isolated in right-to-left languages).
-
-        Raises:
-            CatalogError: unknown language or phrase key.
-        """
-        cat = self.get(language)
-        try:
-            text = cat.phrasebook["phrases"][key]
-        except KeyError:
-            raise CatalogError(f"phrase {key!r} is missing from the {language!r} catalog") from None
-        return render_text(text, values, cat.direction == "rtl")
-
-    def has_phrase(self, key: str) -> bool:
-        """True when every catalog has the phrasebook reply ``key``."""
-        return all(key in cat.phrasebook.get("phrases", {}) for cat in self._by_code.values())
-
-    def written_in_swedish(self, language: str) -> str:
-        """The mark on a case officer's own text, which is written in Swedish, in ``language``.
-
-        Raises:
-            CatalogError: unknown language, or its catalog lacks ``phrasebook.written_in_swedish``.
-        """
-        try:
-            return str(self.get(language).phrasebook["written_in_swedish"])
-        except KeyError:
-            raise CatalogError(f"phrasebook.written_in_swedish is missing from the {language!r} catalog") from None
-
-    def public_figures(self, language: str) -> dict[str, str]:
-        """The public key-figures page's texts in ``language``, unrendered (``{placeholders}`` kept).
-
-        Raises:
-            CatalogError: unknown language.
-        """
-        return dict(self.get(language).public_figures)
 
     # -- formatting of facts -------------------------------------------------------------------
 

@@ -57,7 +57,7 @@ async def key_figures_page(request: web.Request) -> web.Response:
     catalogs, profile = app[CATALOGS], app[PROFILE]
     language = _language(request)
     values = catalogs.profile_values(profile, language)
-    texts = {k: render_text(v, values) for k, v in catalogs.public_figures(language).items()}
+    texts = {k: render_text(v, values) for k, v in catalogs.get(language).public_figures.items()}
     async with app[SESSIONS]() as db:
         months = await trends.monthly_by_department(db, profile, MONTHS_SHOWN)
     while months and not (months[-1].period.chats or months[-1].period.figures.cases):

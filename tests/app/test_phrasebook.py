@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.core import phrasebook
 from bot.store.staff import add_staff, hash_password
 from tests.app.test_staff_web import PASSWORD, csrf, login, receive, waiting_resident
 
@@ -47,7 +48,7 @@ async def test_a_phrase_reaches_an_arabic_resident_in_arabic_and_the_officer_see
     assert (await send(client, reference, token, phrase="interpreter_call"))["ok"] is True
 
     seen = await receive(resident, from_staff)
-    assert seen["text"] == "سنتصل بكم مع مترجم." == catalogs.phrase("interpreter_call", "ar", {})
+    assert seen["text"] == "سنتصل بكم مع مترجم." == phrasebook.phrase(catalogs, "interpreter_call", "ar", {})
     assert seen["lang"] == "ar" and seen["dir"] == "rtl" and seen["name"] == "Bo Ek" and seen["note"] is None
     watched = await receive(staff_ws, from_staff)
     assert watched["phrase"] == "interpreter_call" and watched["text"] == seen["text"]

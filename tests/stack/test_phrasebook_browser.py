@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from bot.core import phrasebook
 from bot.core.catalog import Catalogs
 from bot.core.settings import PROJECT_ROOT
 from tests.helpers.browser import ARTIFACTS, CHROMIUM
@@ -58,7 +59,7 @@ async def test_a_case_officer_uses_the_phrasebook_and_the_arabic_resident_reads_
             await expect(staff.locator("#phrasebook")).to_be_visible()
 
             await staff.click('#phrasebook button[data-phrase="interpreter_call"]')
-            arabic_phrase = CATALOGS.phrase("interpreter_call", "ar", {})
+            arabic_phrase = phrasebook.phrase(CATALOGS, "interpreter_call", "ar", {})
             from_staff = resident.locator("#log li.staff")
             await expect(from_staff.filter(has_text=arabic_phrase)).to_be_visible(timeout=15_000)
             assert await from_staff.last.get_attribute("lang") == "ar"
@@ -68,7 +69,8 @@ async def test_a_case_officer_uses_the_phrasebook_and_the_arabic_resident_reads_
             await staff.fill("#message", "Hej!")
             await staff.press("#message", "Enter")
             own = from_staff.filter(has_text="Hej!")
-            await expect(own.locator(".note")).to_have_text(CATALOGS.written_in_swedish("ar"), timeout=15_000)
+            mark = phrasebook.written_in_swedish(CATALOGS, "ar")
+            await expect(own.locator(".note")).to_have_text(mark, timeout=15_000)
             assert await own.locator(".note").get_attribute("lang") == "ar"
             await expect(staff.locator("#log li.staff .phrase-sent").last).to_have_text("märkt ”skrivet på svenska”")
 

@@ -2,8 +2,8 @@
 
 A case officer (Swedish only) claims an Arabic resident's chat, sends a phrasebook reply and a line of
 their own text; the resident reads the phrase in Arabic and the own text marked "written in Swedish" in
-Arabic. axe-core finds nothing on the case page with the phrasebook, nor on the public key-figures page,
-which opens without a login from the widget's link in the resident's language.
+Arabic. axe-core finds nothing on the case page with the phrasebook, on the resident's chat, nor on the
+public key-figures page, which opens without a login from the widget's link in the resident's language.
 """
 
 from __future__ import annotations
@@ -75,6 +75,7 @@ async def test_a_case_officer_uses_the_phrasebook_and_the_arabic_resident_reads_
             await expect(staff.locator("#log li.staff .phrase-sent").last).to_have_text("märkt ”skrivet på svenska”")
 
             assert await axe_violations(staff) == []
+            assert await axe_violations(resident) == []  # the marked message and the key-figures link
             await staff.screenshot(path=str(ARTIFACTS / "staff-phrasebook.png"), full_page=True)
             await resident.screenshot(path=str(ARTIFACTS / "resident-phrasebook-ar.png"), full_page=True)
 

@@ -17,7 +17,9 @@ from sqlalchemy.orm import sessionmaker
 from bot.cases import workflow
 from bot.chat.delivery import Delivery
 from bot.chat.notify import Notifier, message_event
+from bot.core import phrasebook
 from bot.core.langid import MIN_CHARS_FOR_TEXT_LANGUAGE, text_language
+from bot.core.phrasebook import WORKING_LANGUAGE
 from bot.store import conversations as convs
 from bot.store import desk, queue
 from bot.store.models import Case, Conversation, Message, StaffMember
@@ -72,26 +74,44 @@ class Desk:
         return case
 
     async def staff_message(self, reference: str, member: StaffMember, text: str) -> Message:
-        """Store and deliver a case officer's chat message (shown with their display name).
+        """Store and deliver a case officer's own chat message (shown with their display name).
 
-        Its ``lang``/``dir`` are those of the language it is written in (detected when ≥ 20
-        characters), else the conversation's. Raises:
-            bot.cases.workflow.StaleCase: ``member`` is not chatting live on this case.
-            ValueError: empty text.
+        Its language: detected when ≥ 20 characters, else the resident's when ``member`` speaks it, else
+        Swedish (marked for others: :func:`bot.core.phrasebook.own_text_payload`). Raises:
+            bot.cases.workflow.StaleCase: ``member`` is not chatting live on this case. ValueError: empty text.
         """
         text = text.strip()
         if not text:
             raise ValueError("empty message")
         async with self._sessions() as session:
             _, conversation = await self._live_case(session, reference, member)
-        language = conversation.language
+        language = conversation.language if conversation.language in (member.languages or []) else WORKING_LANGUAGE
         if len(text) >= MIN_CHARS_FOR_TEXT_LANGUAGE:
             detected = await asyncio.get_running_loop().run_in_executor(None, text_language, text, language)
             if self._notifier.catalogs.supports(detected):
                 language = detected
+        payload = phrasebook.own_text_payload(self._notifier.catalogs, language, conversation.language)
+        return await self._deliver_staff(reference, member, text, payload)
+
+    async def staff_phrase(self, reference: str, member: StaffMember, key: str) -> Message:
+        """Send the phrasebook reply ``key`` in the resident's language (:mod:`bot.core.phrasebook`, issue 17).
+
+        Delivered like :meth:`staff_message`; ``payload.phrase`` keeps the key. Raises:
+            bot.core.catalog.CatalogError (a KeyError): no such phrase. StaleCase: not live with ``member``.
+        """
+        notifier = self._notifier
+        async with self._sessions() as session:
+            case, conversation = await self._live_case(session, reference, member)
+        language = conversation.language
+        values = {**notifier.catalogs.profile_values(notifier.profile, language), "name": member.display_name}
+        text = phrasebook.phrase(notifier.catalogs, key, language, {**values, "reference": case.reference})
+        return await self._deliver_staff(reference, member, text, {**notifier.lang_payload(language), "phrase": key})
+
+    async def _deliver_staff(self, reference: str, member: StaffMember, text: str, payload: dict[str, Any]) -> Message:
+        """Store a case officer's message (if still live with ``member``) and push it to the chat's sockets."""
         async with self._sessions() as session, session.begin():
             case, conversation = await self._live_case(session, reference, member)
-            payload = {**self._notifier.lang_payload(language), "name": member.display_name}
+            payload = {**payload, "name": member.display_name}
             message = await convs.add_message(session, conversation.id, "staff", text, payload, delivered=True)
             message.staff_member_id = member.id
             await desk.note_staff_reply(session, case, member)

@@ -22,9 +22,11 @@ from bot.store.models import Message
 
 
 def message_event(message: Message) -> dict[str, Any]:
-    """The socket event for a stored message: ``{type, id, sender, text, buttons, lang, dir, name, time}``.
+    """The socket event for a stored message: ``{type, id, sender, text, buttons, lang, dir, name, time, …}``.
 
-    ``name`` is the case officer's display name on staff messages (never the username).
+    ``name`` is the case officer's display name on staff messages (never the username). A case
+    officer's message may also carry ``phrase`` (the phrasebook key it was sent from) or ``note`` (the
+    mark "written in Swedish" in the resident's language, with ``note_lang``/``note_dir``), else ``None``.
     """
     payload = message.payload or {}
     return {
@@ -38,6 +40,10 @@ def message_event(message: Message) -> dict[str, Any]:
         "client_id": message.client_id or payload.get("client_id"),
         "name": payload.get("name") if message.sender == "staff" else None,
         "time": message.created_at.isoformat() if message.created_at else None,
+        "phrase": payload.get("phrase"),
+        "note": payload.get("note"),
+        "note_lang": payload.get("note_lang"),
+        "note_dir": payload.get("note_dir"),
     }
 
 

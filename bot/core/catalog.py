@@ -12,7 +12,12 @@ One YAML file per language in ``bot/locales/<code>.yml`` with the same keys in e
   labels of the complaint summary, yes/no);
 - ``email``: subject and body of the e-mails sent to residents (the receipt of a case);
 - ``system``: messages the gateway itself sends (assistant starting, message too long, …);
-- ``ui``: labels of the chat page.
+- ``ui``: labels of the chat page;
+- ``phrasebook``: ready replies a case officer sends in a live chat (``phrases``: key → text) and the
+  mark ``written_in_swedish`` of a case officer's own text (issue 17);
+- ``public_figures``: the public key-figures page (:mod:`bot.web.public_figures`).
+
+The phrasebook's functions are in :mod:`bot.core.phrasebook`.
 
 Text uses ``{name}`` placeholders filled by :func:`render_text`.
 """
@@ -23,7 +28,7 @@ import json
 import logging
 import string
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, time
 from functools import lru_cache
 from pathlib import Path
@@ -57,6 +62,8 @@ class LanguageCatalog:
     ui: dict[str, str]
     terms: dict[str, Any]
     email: dict[str, str]
+    phrasebook: dict[str, Any] = field(default_factory=dict)
+    public_figures: dict[str, str] = field(default_factory=dict)
 
 
 class _Placeholders(dict):
@@ -122,6 +129,8 @@ class Catalogs:
                 ui=data.get("ui", {}),
                 terms=data.get("terms", {}),
                 email=data.get("email", {}),
+                phrasebook=data.get("phrasebook", {}),
+                public_figures=data.get("public_figures", {}),
             )
 
     @property

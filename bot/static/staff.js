@@ -9,6 +9,7 @@
   var panel = document.getElementById("panel");
   var log = document.getElementById("log");
   var composer = document.getElementById("composer");
+  var phrasebook = document.getElementById("phrasebook");
   var reference = body.dataset.watch;
   var backoff = 1000;
   if (!live) { return; }  // not logged in
@@ -55,8 +56,26 @@
     text.textContent = ev.text;
     li.appendChild(who); li.appendChild(document.createTextNode(" ")); li.appendChild(time);
     li.appendChild(document.createTextNode(" ")); li.appendChild(text);
+    var sent = phraseNote(ev);
+    if (sent) { li.appendChild(sent); }
     log.appendChild(li);
     li.scrollIntoView({ block: "end" });
+  }
+
+  // Under a case officer's message: the phrase it was sent from, or the "written in Swedish" mark (issue 17).
+  function phraseNote(ev) {
+    if (!phrasebook || (!ev.phrase && !ev.note)) { return null; }
+    var span = document.createElement("span");
+    span.className = "phrase-sent";
+    span.lang = phrasebook.dataset.lang;
+    span.dir = "ltr";
+    if (ev.phrase) {
+      var button = phrasebook.querySelector('button[data-phrase="' + CSS.escape(ev.phrase) + '"]');
+      span.textContent = phrasebook.dataset.sent.replace("{phrase}", button ? button.textContent : ev.phrase);
+    } else {
+      span.textContent = phrasebook.dataset.marked;
+    }
+    return span;
   }
 
   function connect() {
@@ -101,6 +120,25 @@
     });
     area.addEventListener("keydown", function (e) {
       if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); composer.requestSubmit(); }
+    });
+  }
+  if (phrasebook) {
+    var phraseError = document.getElementById("phrasebook-error");
+    phrasebook.addEventListener("submit", function (e) {
+      e.preventDefault();
+      var button = e.submitter;
+      if (!button || !button.value) { return; }
+      var data = new FormData(phrasebook);
+      data.set("phrase", button.value);
+      button.disabled = true;
+      fetch(phrasebook.action, { method: "POST", body: new URLSearchParams(data), credentials: "same-origin",
+                                 headers: { "X-Requested-With": "fetch" } })
+        .then(function (r) { return r.json(); })
+        .then(function (result) {
+          if (result.ok) { phraseError.hidden = true; }
+          else { phraseError.textContent = result.error; phraseError.hidden = false; }
+        })
+        .finally(function () { button.disabled = false; button.focus(); });
     });
   }
   connect();

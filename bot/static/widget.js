@@ -86,6 +86,7 @@
       ])
     ]),
     part("p", "intro", { "class": "intro" }),
+    el("p", { "class": "figures" }, [part("a", "figures-link", { target: "_blank", rel: "noopener" })]),
     part("p", "status", { "class": "status", role: "status" }),
     part("div", "log-region", { "class": "log-region", role: "log", "aria-labelledby": "heading", tabindex: "0" }, [
       part("ol", "log", { "class": "log" })
@@ -150,6 +151,8 @@
     R["privacy-link"].textContent = t("privacy_link");
     R["privacy-link"].href = ui.privacy_url;
     R["privacy-ok"].textContent = t("privacy_ok");
+    R["figures-link"].textContent = ui.figures_link || "";
+    R["figures-link"].href = server + (ui.figures_url || "/key-figures");
     if (launcher) {
       R["launcher-label"].textContent = t("open_chat");
       R.close.setAttribute("aria-label", t("close_chat"));
@@ -207,6 +210,12 @@
     var time = el("time", { datetime: msg.time || new Date().toISOString(), text: clock(msg.time) });
     li.appendChild(el("p", { "class": "meta" }, [label, document.createTextNode(" "), time]));
     li.appendChild(el("p", { "class": "text", text: msg.text }));
+    if (msg.note) {              // a case officer's own text in Swedish: "written in Swedish", in our language
+      var note = el("p", { "class": "note", text: msg.note });
+      if (msg.note_lang) { note.lang = msg.note_lang; }
+      if (msg.note_dir) { note.dir = msg.note_dir; }
+      li.appendChild(note);
+    }
     if (msg.buttons && msg.buttons.length) {
       var box = el("div", { "class": "buttons" });
       msg.buttons.forEach(function (b) {

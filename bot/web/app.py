@@ -32,7 +32,7 @@ from bot.core.profile import Profile, load_profile
 from bot.core.settings import Settings
 from bot.store.db import create_engine, session_factory
 from bot.store.retention import DAY, run_once
-from bot.web import resident
+from bot.web import public_figures, resident
 from bot.web.health import healthz
 from bot.web.keys import (
     CATALOGS,
@@ -209,6 +209,7 @@ def create_app(settings: Settings, profile: Profile | None = None, catalogs: Cat
     app.router.add_get("/ws/chat", resident.chat_socket)
     app.router.add_get("/api/ui", resident.ui_preferred)
     app.router.add_get("/api/ui/{language}", resident.ui_strings)
+    app.router.add_get("/key-figures", public_figures.key_figures_page)  # public, no login (issue 17)
     app.router.add_post("/nlg", nlg)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics_endpoint)

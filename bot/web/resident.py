@@ -28,6 +28,9 @@ def _ui(app: web.Application, language: str) -> dict[str, Any]:
         "strings": catalogs.ui(language, catalogs.profile_values(profile, language)),
         "languages": [{"code": code, "name": catalogs.get(code).name} for code in catalogs.languages],
         "privacy_url": profile.privacy_url,
+        # the public key figures (issue 17), linked from the widget
+        "figures_url": f"/key-figures?lang={language}",
+        "figures_link": cat.public_figures.get("link", ""),
     }
 
 

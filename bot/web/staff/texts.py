@@ -48,3 +48,23 @@ class Texts:
     def has(self, key: str) -> bool:
         """True when the catalog has ``key``."""
         return key in self._texts
+
+
+@lru_cache(maxsize=8)
+def staff_phrasebook(language: str) -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
+    """The phrasebook's buttons in the console's ``language``: ``((group title, ((key, label), …)), …)``.
+
+    Labels are what the case officer reads (issue 17); the resident gets the phrase ``key`` from their
+    own catalog. Raises:
+        FileNotFoundError: no staff catalog for that language.
+    """
+    data = yaml.safe_load((STAFF_LOCALES / f"{language}.yml").read_text(encoding="utf-8"))
+    return tuple(
+        (str(group["title"]), tuple((str(k), str(v)) for k, v in group["phrases"].items()))
+        for group in (data.get("phrasebook") or {}).values()
+    )
+
+
+def phrase_label(language: str, key: str) -> str | None:
+    """The console's label of the phrase ``key`` (``None`` when the phrasebook has no such phrase)."""
+    return next((label for _, phrases in staff_phrasebook(language) for k, label in phrases if k == key), None)

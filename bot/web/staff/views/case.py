@@ -14,6 +14,7 @@ from bot.store.models import Conversation, StaffMember
 from bot.web.keys import DESK, SESSIONS, SETTINGS
 from bot.web.staff.auth import staff_only
 from bot.web.staff.render import act_on_case, back, flash, render, texts_of, wants_json
+from bot.web.staff.texts import phrase_label, staff_phrasebook
 
 NOTE_MAX_CHARS = 4000
 
@@ -43,6 +44,9 @@ async def _case_context(request: web.Request, reference: str, audit: bool) -> di
         "mode": mode,
         "assigned": people.get(case.assigned_staff_id) if case.assigned_staff_id else None,
         "statuses": workflow.STAFF_STATUSES,
+        # the phrasebook (issue 17)
+        "phrasebook": staff_phrasebook(request.app[SETTINGS].staff_language),
+        "phrase_label": lambda key: phrase_label(request.app[SETTINGS].staff_language, key),
     }
 
 
@@ -59,24 +63,35 @@ async def case_page(request: web.Request) -> web.Response:
 
 @staff_only
 async def send_message(request: web.Request) -> web.StreamResponse:
-    """A case officer's chat message to the resident (from the form or the page's script)."""
+    """A case officer's chat message to the resident (from the form or the page's script).
+
+    Own text comes in ``text``; a phrasebook reply in ``phrase`` (its key, issue 17), which the resident
+    gets in their language.
+    """
     reference = request.match_info["reference"]
     text = request["form"].get("text", "").strip()
+    phrase = request["form"].get("phrase", "").strip()[:64]
     settings = request.app[SETTINGS]
     error = None
-    if not text:
+    if not text and not phrase:
         error = "empty_text"
     elif len(text) > settings.max_message_chars:
         text = text[: settings.max_message_chars]
     if error is None:
+        desk_ = request.app[DESK]
         try:
-            await request.app[DESK].staff_message(reference, request["staff"], text)
+            if phrase:
+                await desk_.staff_phrase(reference, request["staff"], phrase)
+            else:
+                await desk_.staff_message(reference, request["staff"], text)
+        except KeyError:
+            error = "phrase_unknown"
         except (workflow.StaleCase, LookupError):
             error = "not_your_chat"
     if wants_json(request):
         return web.json_response({"ok": error is None, "error": texts_of(request)(error) if error else None})
     await flash(request, error or "message_sent")
-    raise back(reference, "#composer")
+    raise back(reference, "#phrasebook" if phrase else "#composer")
 
 
 @staff_only

@@ -20,7 +20,9 @@ from bot.store.models import Message
 
 
 def message_event(message: Message) -> dict[str, Any]:
-    """The socket event for a stored message: ``{type, id, sender, text, buttons, lang, dir, name, time}``.
+    """The socket event for a stored message: ``{type, id, sender, text, buttons, lang, dir, name, time, …}``.
+
+    ``photo`` (a photo's id) and ``position`` are set on what the resident sent with :mod:`bot.web.uploads`.
 
     ``name`` is the case officer's display name on staff messages (never the username).
     """
@@ -36,6 +38,8 @@ def message_event(message: Message) -> dict[str, Any]:
         "client_id": message.client_id or payload.get("client_id"),
         "name": payload.get("name") if message.sender == "staff" else None,
         "time": message.created_at.isoformat() if message.created_at else None,
+        "photo": payload.get("photo"),  # a photo the resident sent (its id; bot.web.uploads)
+        "position": payload.get("position"),  # a position the resident shared
     }
 
 

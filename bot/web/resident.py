@@ -12,7 +12,9 @@ from typing import Any
 from aiohttp import web
 
 from bot.chat.notify import message_event
+from bot.core.images import MAX_BYTES
 from bot.store import conversations as convs
+from bot.store.photos import MAX_PENDING_PHOTOS
 from bot.web.keys import CATALOGS, DESK, INTAKE, NOTIFIER, PROFILE, SESSIONS, SETTINGS, SOCKETS, TEMPLATES
 from bot.web.sockets import json_events, pusher
 
@@ -28,6 +30,7 @@ def _ui(app: web.Application, language: str) -> dict[str, Any]:
         "strings": catalogs.ui(language, catalogs.profile_values(profile, language)),
         "languages": [{"code": code, "name": catalogs.get(code).name} for code in catalogs.languages],
         "privacy_url": profile.privacy_url,
+        "photos": {"max": MAX_PENDING_PHOTOS, "max_bytes": MAX_BYTES, "position": profile.map_area is not None},
     }
 
 

@@ -14,6 +14,7 @@ from bot.store.models import Conversation, StaffMember
 from bot.web.keys import DESK, SESSIONS, SETTINGS
 from bot.web.staff.auth import staff_only
 from bot.web.staff.render import act_on_case, back, flash, render, texts_of, wants_json
+from bot.web.staff.views.photos import case_media
 
 NOTE_MAX_CHARS = 4000
 
@@ -31,6 +32,7 @@ async def _case_context(request: web.Request, reference: str, audit: bool) -> di
         transcript = await convs.transcript(db, case.conversation_id) if case.conversation_id else []
         events = await desk.case_events(db, case.id)
         people = await desk.staff_names(db)
+        media = await case_media(db, request, case)  # photos and positions the resident sent (issue 20)
     mode = conversation.mode if conversation else None
     return {
         "case": case,
@@ -43,6 +45,7 @@ async def _case_context(request: web.Request, reference: str, audit: bool) -> di
         "mode": mode,
         "assigned": people.get(case.assigned_staff_id) if case.assigned_staff_id else None,
         "statuses": workflow.STAFF_STATUSES,
+        **media,
     }
 
 

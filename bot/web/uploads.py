@@ -69,7 +69,9 @@ def _refusal(request: web.Request, language: str, problem: UploadProblem) -> web
     catalogs = request.app[CATALOGS]
     values = {**catalogs.profile_values(request.app[PROFILE], language), **LIMITS}
     message = catalogs.system(problem.key, language, values)
-    return _answer(request, language, problem.status, {"ok": False, "code": problem.key, "message": message})
+    response = _answer(request, language, problem.status, {"ok": False, "code": problem.key, "message": message})
+    response.force_close()  # the rest of a refused body may be unread: this connection is not reused
+    return response
 
 
 def _request_language(request: web.Request) -> str:

@@ -24,7 +24,7 @@ from typing import Any
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 MAX_BYTES = 10 * 1024 * 1024
-"""Largest file taken, in bytes (10 MiB): a phone photo is 2–6 MB."""
+"""Largest file taken, in bytes (10 MiB): a phone photo is 2–6 MB. The catalogs' ``photo_too_large`` names it."""
 MAX_PIXELS = 64_000_000
 """Largest image taken, in pixels (width × height; 64 MP). Beyond: a decompression bomb, refused unread."""
 MAX_SIDE = 2048

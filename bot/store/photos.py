@@ -18,7 +18,7 @@ from bot.core.images import Photo as ProcessedPhoto
 from bot.store.models import GeoPosition, Photo, PhotoBlob, utcnow
 
 MAX_PENDING_PHOTOS = 3
-"""Photos one report may carry (the widget offers as many): enough to show a fault and where it is."""
+"""Photos one report may carry (the widget offers as many; ``photo_limit`` and ``photos_hint`` name it)."""
 POSITION_SOURCES = ("device", "photo")
 
 

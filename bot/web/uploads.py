@@ -33,8 +33,6 @@ logger = logging.getLogger(__name__)
 PHOTO_WORKERS = 2
 """Photos decoded at the same time (each in a worker thread; one core stays free for the chat)."""
 CHUNK = 64 * 1024
-LIMITS = {"max_mb": MAX_BYTES // (1024 * 1024), "max_photos": photos.MAX_PENDING_PHOTOS}
-"""Values of the refusal texts (``{max_mb}``, ``{max_photos}``)."""
 
 
 class UploadProblem(Exception):
@@ -67,7 +65,7 @@ def _answer(request: web.Request, language: str, status: int, body: dict[str, An
 
 def _refusal(request: web.Request, language: str, problem: UploadProblem) -> web.Response:
     catalogs = request.app[CATALOGS]
-    values = {**catalogs.profile_values(request.app[PROFILE], language), **LIMITS}
+    values = catalogs.profile_values(request.app[PROFILE], language)  # the texts name 10 MB and 3 photos
     message = catalogs.system(problem.key, language, values)
     response = _answer(request, language, problem.status, {"ok": False, "code": problem.key, "message": message})
     response.force_close()  # the rest of a refused body may be unread: this connection is not reused

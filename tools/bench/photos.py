@@ -80,6 +80,7 @@ async def run() -> None:
             async with aiohttp.ClientSession() as http:
                 chat, _ = await _hello(http, base)
                 uploaders = [await _hello(http, base) for _ in range(UPLOADS)]
+                await _ack_latencies(chat, 1, "warm-up")  # the first free text loads language detection
                 before = await _ack_latencies(chat, 20, "before")
 
                 async def upload(token: str) -> int:

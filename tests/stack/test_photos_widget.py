@@ -20,11 +20,22 @@ from tests.helpers.browser import ARTIFACTS, CHROMIUM
 from tests.helpers.images import phone_jpeg
 from tests.helpers.ready import wait_ready
 from tests.stack.test_stack import READY_TIMEOUT
-from tests.stack.test_widget import PHONE, SV, accept_privacy, last_bot, say
+from tests.stack.test_widget import BOT_TIMEOUT, PHONE, SV, accept_privacy, last_bot
 
 HERE = {"latitude": 59.3293, "longitude": 18.0686, "accuracy": 15}
 DESCRIPTION = "Gatlampan vid busshållplatsen är trasig och blinkar hela natten."
 PASSWORD = "a long test password"
+
+
+async def say(page, text: str) -> None:
+    """Type a message and send it with Enter; wait until the bot has answered it (one or more messages)."""
+    from playwright.async_api import expect
+
+    before = await page.locator("#log li.bot").count()
+    await page.fill("#input", text)
+    await page.press("#input", "Enter")
+    await expect(page.locator("#log li.bot")).not_to_have_count(before, timeout=BOT_TIMEOUT)
+    await expect(page.locator("#typing")).to_be_hidden(timeout=BOT_TIMEOUT)
 
 
 async def test_a_resident_sends_a_photo_and_position_with_a_fault_report_and_staff_see_both(stack):
@@ -53,12 +64,12 @@ async def test_a_resident_sends_a_photo_and_position_with_a_fault_report_and_sta
             await say(page, "jag vill göra en felanmälan")
             if "Vad vill du lämna?" in await last_bot(page):
                 await page.locator("#log li.bot").last.locator("button", has_text="Felanmälan").click()
-                await expect(page.locator("#log li.bot .buttons button", has_text="Gator och parker")).to_be_visible(
-                    timeout=60_000
-                )
+            area = page.locator("#log li.bot .buttons button", has_text="Gator och parker").last
+            await expect(area).to_be_visible(timeout=BOT_TIMEOUT)
             before = await page.locator("#log li.bot").count()
-            await page.locator("#log li.bot").last.locator("button", has_text="Gator och parker").click()
-            await expect(page.locator("#log li.bot")).to_have_count(before + 1, timeout=60_000)
+            await area.click()
+            await expect(page.locator("#log li.bot")).not_to_have_count(before, timeout=BOT_TIMEOUT)
+            await expect(page.locator("#log li.bot").last).to_contain_text("Berätta", timeout=BOT_TIMEOUT)
 
             await page.set_input_files(
                 "#photo-input", files=[{"name": "IMG_0001.jpg", "mimeType": "image/jpeg", "buffer": phone_jpeg()}]

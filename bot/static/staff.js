@@ -55,6 +55,13 @@
     text.textContent = ev.text;
     li.appendChild(who); li.appendChild(document.createTextNode(" ")); li.appendChild(time);
     li.appendChild(document.createTextNode(" ")); li.appendChild(text);
+    if (ev.photo && reference) {  // a photo the resident just sent (issue 20); alt text from the page
+      var img = document.createElement("img");
+      img.src = "/staff/cases/" + encodeURIComponent(reference) + "/photos/" + encodeURIComponent(ev.photo);
+      img.alt = log.dataset.labelPhoto || "";
+      img.width = 160;
+      li.appendChild(img);
+    }
     log.appendChild(li);
     li.scrollIntoView({ block: "end" });
   }

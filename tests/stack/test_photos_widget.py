@@ -20,7 +20,7 @@ from tests.helpers.browser import ARTIFACTS, CHROMIUM
 from tests.helpers.images import phone_jpeg
 from tests.helpers.ready import wait_ready
 from tests.stack.test_stack import READY_TIMEOUT
-from tests.stack.test_widget import BOT_TIMEOUT, PHONE, SV, accept_privacy, last_bot
+from tests.stack.test_widget import BOT_TIMEOUT, PHONE, SV, accept_privacy, axe_violations, last_bot
 
 HERE = {"latitude": 59.3293, "longitude": 18.0686, "accuracy": 15}
 DESCRIPTION = "Gatlampan vid busshållplatsen är trasig och blinkar hela natten."
@@ -78,6 +78,8 @@ async def test_a_resident_sends_a_photo_and_position_with_a_fault_report_and_sta
             await expect(page.locator(".tray-item .remove-photo")).to_have_text(SV.ui["remove_photo"])
             assert await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
             await page.screenshot(path=str(ARTIFACTS / "photo-tray-360px.png"))
+            violations = await axe_violations(page)  # the picker, tray and position button are accessible
+            assert violations == [], violations
             await phone.grant_permissions(["geolocation"])  # the resident allows it when the browser asks
             await page.click("#share-position")
             shared = page.locator("#log li.resident", has_text=SV.ui["position_shared"])

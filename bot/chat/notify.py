@@ -24,6 +24,8 @@ from bot.store.models import Message
 def message_event(message: Message) -> dict[str, Any]:
     """The socket event for a stored message: ``{type, id, sender, text, buttons, lang, dir, name, time, …}``.
 
+    ``photo`` (a photo's id) and ``position`` are set on what the resident sent with :mod:`bot.web.uploads`.
+
     ``name`` is the case officer's display name on staff messages (never the username). A case
     officer's message may also carry ``phrase`` (the phrasebook key it was sent from) or ``note`` (the
     mark "written in Swedish" in the resident's language, with ``note_lang``/``note_dir``), else ``None``.
@@ -44,6 +46,8 @@ def message_event(message: Message) -> dict[str, Any]:
         "note": payload.get("note"),
         "note_lang": payload.get("note_lang"),
         "note_dir": payload.get("note_dir"),
+        "photo": payload.get("photo"),  # a photo the resident sent (its id; bot.web.uploads)
+        "position": payload.get("position"),  # a position the resident shared
     }
 
 

@@ -16,6 +16,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import yaml
 
+from bot.core.geo import MapArea, MapAreaError, parse_map_area
+
 DEFAULT_LANGUAGE = "sv"
 """Swedish: the language of a Swedish municipality and of its staff (språklagen 10 §). The default of
 ``KOMMUN_DEFAULT_LANGUAGE`` and ``KOMMUN_STAFF_LANGUAGE``, and the fallback of department names."""
@@ -98,6 +100,8 @@ class Profile:
     violence_line: str = "020-50 50 50"
     retention_days: int = 730
     widget_allowed_origins: tuple[str, ...] = ()
+    map_area: MapArea | None = None
+    """Section ``map``: where shared positions may lie and the staff's map link (:mod:`bot.core.geo`)."""
 
     def department(self, department_id: str) -> Department:
         """The department with this id.
@@ -236,6 +240,10 @@ def parse_profile(data: Any) -> Profile:
     if not isinstance(origins, list):
         raise ProfileError("profile: 'widget.allowed_origins' must be a list of web site origins")
     allowed = tuple(_origin(o, f"widget.allowed_origins[{i}]") for i, o in enumerate(origins))
+    try:
+        map_area = parse_map_area(data.get("map"))
+    except MapAreaError as exc:
+        raise ProfileError(str(exc)) from None
     return Profile(
         name=str(_require(data, "municipality.name")),
         short_name=str(data["municipality"].get("short_name") or data["municipality"]["name"]),
@@ -263,6 +271,7 @@ def parse_profile(data: Any) -> Profile:
         violence_line=str(crisis.get("violence") or "020-50 50 50"),
         retention_days=_positive_int(retention.get("closed_case_days", 730), "retention.closed_case_days", "days"),
         widget_allowed_origins=allowed,
+        map_area=map_area,
     )
 
 

@@ -58,6 +58,13 @@
     li.appendChild(document.createTextNode(" ")); li.appendChild(text);
     var sent = phraseNote(ev);
     if (sent) { li.appendChild(sent); }
+    if (ev.photo && reference) {  // a photo the resident just sent (issue 20); alt text from the page
+      var img = document.createElement("img");
+      img.src = "/staff/cases/" + encodeURIComponent(reference) + "/photos/" + encodeURIComponent(ev.photo);
+      img.alt = log.dataset.labelPhoto || "";
+      img.width = 160;
+      li.appendChild(img);
+    }
     log.appendChild(li);
     li.scrollIntoView({ block: "end" });
   }

@@ -95,6 +95,21 @@
       el("span", { "class": "dots", "aria-hidden": "true" }, [el("span"), el("span"), el("span")]),
       part("span", "typing-text", { "class": "typing-text" })
     ]),
+    // Photos and position (issue 20): chosen photos wait in the tray until the resident sends them.
+    part("div", "attach", { "class": "attach" }, [
+      part("ul", "tray", { "class": "tray", hidden: "" }),
+      part("label", "photo-position-row", { "class": "photo-position", hidden: "" }, [
+        part("input", "photo-position", { type: "checkbox" }),
+        part("span", "photo-position-text", {})
+      ]),
+      el("div", { "class": "attach-tools" }, [
+        part("button", "add-photo", { type: "button", "class": "add-photo", "aria-describedby": "photos-hint" }),
+        part("input", "photo-input", { type: "file", accept: "image/*", multiple: "", hidden: "", tabindex: "-1" }),
+        part("button", "share-position", { type: "button", "class": "share-position", hidden: "" }),
+        part("span", "photos-hint", { "class": "photos-hint" })
+      ]),
+      part("p", "attach-status", { "class": "attach-status", role: "status" })
+    ]),
     part("form", "composer", { "class": "composer", autocomplete: "off" }, [
       part("label", "input-label", { "for": "input", "class": "visually-hidden" }),
       part("textarea", "input", { rows: "2", maxlength: "2000" }),
@@ -167,6 +182,7 @@
       node.textContent = who(node.getAttribute("data-sender"), node.getAttribute("data-name"));
     });
     showStatus();                // also relabels the messages still waiting to be sent
+    applyAttachUi();
   }
 
   // The resident's own earlier choice first, then the browser's languages (a phone set to Arabic opens
@@ -209,12 +225,16 @@
     if (msg.name) { label.setAttribute("data-name", msg.name); }
     var time = el("time", { datetime: msg.time || new Date().toISOString(), text: clock(msg.time) });
     li.appendChild(el("p", { "class": "meta" }, [label, document.createTextNode(" "), time]));
-    li.appendChild(el("p", { "class": "text", text: msg.text }));
+    li.appendChild(el("p", { "class": "text", text: msg.text || attachmentText(msg) }));
     if (msg.note) {              // a case officer's own text in Swedish: "written in Swedish", in our language
       var note = el("p", { "class": "note", text: msg.note });
       if (msg.note_lang) { note.lang = msg.note_lang; }
       if (msg.note_dir) { note.dir = msg.note_dir; }
       li.appendChild(note);
+    }
+    if (msg.photo) {
+      li.setAttribute("data-photo", msg.photo);
+      if (thumbs[msg.photo]) { li.appendChild(thumbnail(thumbs[msg.photo])); }
     }
     if (msg.buttons && msg.buttons.length) {
       var box = el("div", { "class": "buttons" });
@@ -436,6 +456,121 @@
     R.input.focus();
   }
 
+  // -- photos and position (issue 20) ----------------------------------------------------------------
+  // Sent over HTTP with the session token, never over the socket. The server re-encodes every photo
+  // without metadata; a photo's own position is read only when the resident ticks the box. The
+  // browser's position is asked for only when the resident presses "share my position".
+
+  var tray = [];                 // {file, url, li, status} chosen, not yet stored
+  var thumbs = {};               // photo id → thumbnail of a photo sent from this page
+  var uploading = Promise.resolve();
+
+  function applyAttachUi() {
+    var limits = ui.photos || { max: 3, position: false };
+    R["add-photo"].textContent = t("add_photo");
+    R["share-position"].textContent = t("share_position");
+    R["share-position"].hidden = !limits.position;
+    R["photo-position-text"].textContent = t("photo_use_position");
+    R["photos-hint"].textContent = t("photos_hint");
+    R["photo-position-row"].hidden = !limits.position || !tray.length;
+    tray.forEach(function (item) { item.remove.textContent = t("remove_photo"); });
+  }
+
+  function attachmentText(msg) {
+    if (msg.photo) { return t("photo"); }
+    if (msg.position) {
+      var accuracy = msg.position.accuracy;
+      return t("position_shared") + (accuracy ? " (\u00b1" + Math.round(accuracy) + " m)" : "");
+    }
+    return "";
+  }
+
+  function thumbnail(url) { return el("img", { "class": "thumb", src: url, alt: t("photo") }); }
+
+  function removeFromTray(item) {
+    tray = tray.filter(function (other) { return other !== item; });
+    if (item.li.parentNode) { item.li.parentNode.removeChild(item.li); }
+    R.tray.hidden = !tray.length;
+    applyAttachUi();
+  }
+
+  function addToTray(file) {
+    var max = (ui.photos && ui.photos.max) || 3;
+    if (tray.length >= max) { R["attach-status"].textContent = t("photos_hint"); return; }
+    var item = { file: file, url: "", status: el("span", { "class": "photo-state", role: "alert" }) };
+    item.remove = el("button", { type: "button", "class": "remove-photo", text: t("remove_photo") });
+    item.li = el("li", { "class": "tray-item" }, [item.status, item.remove]);
+    item.remove.addEventListener("click", function () { removeFromTray(item); R["add-photo"].focus(); });
+    var reader = new FileReader();
+    reader.onload = function () { item.url = String(reader.result); item.li.insertBefore(thumbnail(item.url), item.status); };
+    reader.readAsDataURL(file);
+    tray.push(item);
+    R.tray.appendChild(item.li);
+    R.tray.hidden = false;
+    applyAttachUi();
+  }
+
+  function postJson(path, body, headers) {
+    var token = storage.get("token");
+    if (!token || !ready) { return Promise.resolve({ ok: false, message: t("not_sent") }); }
+    return fetch(server + path + "?lang=" + encodeURIComponent(ui.language), {
+      method: "POST", body: body, credentials: "omit",
+      headers: Object.assign({ Authorization: "Bearer " + token }, headers || {})
+    }).then(function (r) {
+      return r.json().catch(function () { return { ok: false }; });
+    }, function () { return { ok: false }; });
+  }
+
+  function uploadOne(item) {
+    if (tray.indexOf(item) < 0) { return Promise.resolve(); }   // removed, or stored by an earlier send
+    var body = new FormData();
+    body.append("photo", item.file, item.file.name || "photo");
+    if (R["photo-position"].checked) { body.append("use_position", "1"); }
+    item.li.classList.remove("failed");
+    item.status.textContent = t("photo_sending");
+    return postJson("/api/photos", body).then(function (answer) {
+      if (!answer.ok) {          // kept in the tray with the reason: nothing is lost
+        item.li.classList.add("failed");
+        item.status.textContent = answer.message || t("photo_failed");
+        return;
+      }
+      thumbs[answer.id] = item.url;
+      var shown = R.log.querySelector('li[data-photo="' + cssEscape(String(answer.id)) + '"]');
+      if (shown && !shown.querySelector("img")) { shown.appendChild(thumbnail(item.url)); }
+      removeFromTray(item);
+      if (answer.position_message) { render({ sender: "system", text: answer.position_message }); }
+    });
+  }
+
+  function uploadTray() {
+    tray.slice().forEach(function (item) { uploading = uploading.then(function () { return uploadOne(item); }); });
+    return uploading;
+  }
+
+  function sharePosition() {
+    if (!navigator.geolocation) { R["attach-status"].textContent = t("position_denied"); return; }
+    R["attach-status"].textContent = t("position_finding");
+    navigator.geolocation.getCurrentPosition(function (found) {
+      var body = JSON.stringify({
+        latitude: found.coords.latitude, longitude: found.coords.longitude, accuracy: found.coords.accuracy
+      });
+      postJson("/api/position", body, { "Content-Type": "application/json" }).then(function (answer) {
+        R["attach-status"].textContent = "";
+        if (!answer.ok) { render({ sender: "system", text: answer.message || t("position_denied") }); }
+      });
+    }, function () {
+      R["attach-status"].textContent = t("position_denied");
+    }, { enableHighAccuracy: true, timeout: 20000, maximumAge: 60000 });
+  }
+
+  R["add-photo"].addEventListener("click", function () { R["photo-input"].click(); });
+  R["photo-input"].addEventListener("change", function () {
+    R["attach-status"].textContent = "";
+    Array.prototype.forEach.call(R["photo-input"].files, addToTray);
+    R["photo-input"].value = "";
+  });
+  R["share-position"].addEventListener("click", sharePosition);
+
   // -- opening, closing, keyboard -----------------------------------------------------------------
 
   function open(focus) {
@@ -460,9 +595,10 @@
   R.composer.addEventListener("submit", function (e) {
     e.preventDefault();
     var text = R.input.value.trim();
-    if (!text) { return; }
+    if (!text && !tray.length) { return; }
     R.input.value = "";
-    send(text);
+    uploadTray();                // photos first, so they stand before the words that describe them
+    if (text) { send(text); }
   });
   R.input.addEventListener("keydown", function (e) {
     if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); R.composer.requestSubmit(); }

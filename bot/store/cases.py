@@ -22,6 +22,7 @@ from bot.cases.workflow import CASE_STATUSES
 from bot.core import passwords
 from bot.core.profile import DEFAULT_LANGUAGE, Profile
 from bot.core.workdays import add_working_days
+from bot.store import photos
 from bot.store.models import Case, CaseEvent, ReferenceCounter, StaffMember, StatusLookup, utcnow
 
 CASE_KINDS = ("complaint", "fault_report", "suggestion", "praise", "question")
@@ -171,7 +172,9 @@ async def create_case(session: AsyncSession, profile: Profile, new: NewCase, now
     using the profile's deadlines (the area's own reply deadline where it has one). The case is
     flagged ``interpreter_needed`` when it is not in Swedish and no active staff member speaks its
     language, or when it has an ``interpreter_language`` (förvaltningslagen (2017:900) 13 §: the authority
-    uses an interpreter when needed). A case without any contact detail is anonymous.
+    uses an interpreter when needed). A case without any contact detail is anonymous. Photos and positions
+    the resident sent in the conversation and no earlier case took are linked to it
+    (:func:`bot.store.photos.link_to_case`).
 
     Raises:
         ValueError: unknown ``kind``, ``status`` or ``reply_channel``.
@@ -214,6 +217,7 @@ async def create_case(session: AsyncSession, profile: Profile, new: NewCase, now
     session.add(case)
     await session.flush()
     session.add(CaseEvent(case_id=case.id, kind="created", actor="assistant", data={"status": case.status}))
+    await photos.link_to_case(session, case.conversation_id, case.id)  # photos and position the resident sent
     return case
 
 

@@ -8,7 +8,20 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, Boolean, Column, Date, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+)
 from sqlalchemy.orm import declarative_base
 
 Base = declarative_base()
@@ -202,4 +215,58 @@ class StatusLookup(NumberedRow, Base):
 
     conversation_id = Column(String(36), nullable=False, index=True)
     success = Column(Boolean, nullable=False)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+# -- photos and positions of fault reports (issue 20) -------------------------------------------------
+
+
+class PhotoBlob(Base):
+    """A stored photo's bytes, by content: ``sha256`` of the re-encoded JPEG (:mod:`bot.core.images`).
+
+    Kept in the case store (``bytea`` on PostgreSQL, ``BLOB`` on SQLite) so it is backed up, and removed,
+    in the same transaction as the case's other personal data. Removed when no :class:`Photo` uses it.
+    """
+
+    __tablename__ = "photo_blob"
+
+    sha256 = Column(String(64), primary_key=True)
+    data = Column(LargeBinary, nullable=False)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class Photo(NumberedRow, Base):
+    """A photo a resident sent in a conversation; ``case_id`` is set when a case is created from it.
+
+    ``message_id``: its place in the transcript. ``width``/``height`` in pixels, ``size`` in bytes (stored).
+    """
+
+    __tablename__ = "photo"
+
+    conversation_id = Column(String(36), ForeignKey("conversation.id", ondelete="CASCADE"), nullable=False, index=True)
+    case_id = Column(Integer, ForeignKey("case.id", ondelete="CASCADE"), nullable=True, index=True)
+    message_id = Column(Integer, nullable=True)
+    sha256 = Column(String(64), ForeignKey("photo_blob.sha256"), nullable=False, index=True)
+    width = Column(Integer, nullable=False)
+    height = Column(Integer, nullable=False)
+    size = Column(Integer, nullable=False)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class GeoPosition(NumberedRow, Base):
+    """A position the resident shared: WGS 84 degrees, ``accuracy_m`` (radius in metres, 68 %).
+
+    ``source`` is ``device`` (the browser's geolocation, after the resident pressed the button) or
+    ``photo`` (a photo's GPS tag, read only when the resident agreed). ``case_id`` as for :class:`Photo`.
+    """
+
+    __tablename__ = "geo_position"
+
+    conversation_id = Column(String(36), ForeignKey("conversation.id", ondelete="CASCADE"), nullable=False, index=True)
+    case_id = Column(Integer, ForeignKey("case.id", ondelete="CASCADE"), nullable=True, index=True)
+    message_id = Column(Integer, nullable=True)
+    latitude = Column(Float, nullable=False)
+    longitude = Column(Float, nullable=False)
+    accuracy_m = Column(Float, nullable=True)
+    source = Column(String(16), nullable=False)
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)

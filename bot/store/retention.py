@@ -8,6 +8,8 @@ still add up. A chat that never became a case is emptied the same number of days
 message. Source of the period: the municipality's records management plan (dokumenthanteringsplan,
 arkivlagen 1990:782; GDPR art. 5.1 e, storage limitation).
 
+Photos and shared positions of such cases and chats are deleted with them (:func:`bot.store.photos.forget`).
+
 ``python -m bot retention run`` runs it once; the web app runs :func:`run_once` daily.
 """
 
@@ -22,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import sessionmaker
 
 from bot.core.profile import Profile
+from bot.store import photos
 from bot.store.desk import record_event
 from bot.store.models import Case, CaseEvent, Conversation, Message, Notification, utcnow
 
@@ -44,6 +47,7 @@ async def _empty_transcript(session: AsyncSession, conversation_id: str, now: da
         update(Message).where(Message.conversation_id == conversation_id).values(text="", payload=None)
     )
     await session.execute(update(Conversation).where(Conversation.id == conversation_id).values(anonymised_at=now))
+    await photos.forget(session, conversation_ids=[conversation_id])  # photos and positions sent in the chat
 
 
 async def anonymise(session: AsyncSession, profile: Profile, now: datetime | None = None) -> RetentionResult:
@@ -76,6 +80,7 @@ async def anonymise(session: AsyncSession, profile: Profile, now: datetime | Non
         await record_event(session, case.id, "anonymised", "retention", {"days": profile.retention_days})
         if case.conversation_id:
             conversations.add(case.conversation_id)
+    await photos.forget(session, case_ids=[case.id for case in cases])  # the cases' photos and positions
     emptied = 0
     # A conversation is emptied once none of its cases still needs it.
     for conversation_id in conversations:

@@ -55,6 +55,7 @@ from bot.web.metrics import metrics_endpoint
 from bot.web.middleware import security_headers
 from bot.web.nlg import NLG_MAX_BODY, nlg
 from bot.web.staff.routes import setup_staff
+from bot.web.uploads import setup_uploads
 
 logger = logging.getLogger(__name__)
 
@@ -215,4 +216,5 @@ def create_app(settings: Settings, profile: Profile | None = None, catalogs: Cat
     app.router.add_get("/metrics", metrics_endpoint)
     app.router.add_static("/static/", BOT_DIR / "static", name="static")
     setup_staff(app, settings)
+    setup_uploads(app)  # resident photos and positions (issue 20)
     return app

@@ -7,6 +7,7 @@ catalogs, templates, sockets, metrics) and by its ``cleanup_ctx`` resources on s
 
 from __future__ import annotations
 
+import asyncio
 import weakref
 
 import aiohttp
@@ -44,3 +45,7 @@ NOTIFIER = web.AppKey("notifier", Notifier)
 DELIVERY = web.AppKey("delivery", Delivery)
 INTAKE = web.AppKey("intake", Intake)
 DESK = web.AppKey("desk", Desk)
+
+# -- photos (issue 20) -------------------------------------------------------------------------------
+PHOTO_SLOTS = web.AppKey("photo_slots", asyncio.Semaphore)
+"""How many photos are decoded at once (:mod:`bot.web.uploads`): uploads wait, the chat keeps answering."""

@@ -12,7 +12,9 @@ from typing import Any
 from aiohttp import web
 
 from bot.chat.notify import message_event
+from bot.core.images import MAX_BYTES
 from bot.store import conversations as convs
+from bot.store.photos import MAX_PENDING_PHOTOS
 from bot.web.keys import CATALOGS, DESK, INTAKE, NOTIFIER, PROFILE, SESSIONS, SETTINGS, SOCKETS, TEMPLATES
 from bot.web.sockets import json_events, pusher
 
@@ -31,6 +33,7 @@ def _ui(app: web.Application, language: str) -> dict[str, Any]:
         # the public key figures (issue 17), linked from the widget
         "figures_url": f"/key-figures?lang={language}",
         "figures_link": cat.public_figures.get("link", ""),
+        "photos": {"max": MAX_PENDING_PHOTOS, "max_bytes": MAX_BYTES, "position": profile.map_area is not None},
     }
 
 

@@ -7,7 +7,7 @@ from aiohttp import web
 from bot.core.settings import Settings
 from bot.web.staff.auth import setup_staff_sessions
 from bot.web.staff.socket import staff_socket
-from bot.web.staff.views import case, cases, figures, login, queue
+from bot.web.staff.views import case, cases, figures, login, photos, queue
 
 
 def setup_staff(app: web.Application, settings: Settings) -> None:
@@ -33,3 +33,4 @@ def setup_staff(app: web.Application, settings: Settings) -> None:
     app.router.add_post("/staff/cases/{reference}/close", case.close)
     app.router.add_post("/staff/cases/{reference}/handback", case.hand_back)
     app.router.add_get("/ws/staff", staff_socket)
+    app.router.add_get("/staff/cases/{reference}/photos/{photo_id}", photos.photo)  # issue 20

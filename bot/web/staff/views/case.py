@@ -15,6 +15,7 @@ from bot.web.keys import DESK, SESSIONS, SETTINGS
 from bot.web.staff.auth import staff_only
 from bot.web.staff.render import act_on_case, back, flash, render, texts_of, wants_json
 from bot.web.staff.texts import phrase_label, staff_phrasebook
+from bot.web.staff.views.photos import case_media
 
 NOTE_MAX_CHARS = 4000
 
@@ -32,6 +33,7 @@ async def _case_context(request: web.Request, reference: str, audit: bool) -> di
         transcript = await convs.transcript(db, case.conversation_id) if case.conversation_id else []
         events = await desk.case_events(db, case.id)
         people = await desk.staff_names(db)
+        media = await case_media(db, request, case)  # photos and positions the resident sent (issue 20)
     mode = conversation.mode if conversation else None
     return {
         "case": case,
@@ -47,6 +49,7 @@ async def _case_context(request: web.Request, reference: str, audit: bool) -> di
         # the phrasebook (issue 17)
         "phrasebook": staff_phrasebook(request.app[SETTINGS].staff_language),
         "phrase_label": lambda key: phrase_label(request.app[SETTINGS].staff_language, key),
+        **media,
     }
 
 

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from bot.cases import workflow
-from bot.store import desk, reporting
+from bot.store import desk, photos, reporting
 from bot.store.cases import CASE_KINDS
 from bot.store.models import StaffMember, aware
 from bot.web.keys import CATALOGS, PROFILE, SESSIONS
@@ -94,6 +94,7 @@ CSV_COLUMNS = (
     "closed_at",
 )  # fmt: skip
 """Columns of the CSV export: no description and no contact details (personal data stays in the case)."""
+CSV_COLUMNS = (*CSV_COLUMNS, "photos")  # how many photos the resident sent (issue 20); never the photos
 
 
 def _csv_cell(value: Any) -> str:
@@ -116,11 +117,13 @@ async def export_csv(request: web.Request) -> web.Response:
         cases, _ = await reporting.search_cases(db, request.app[PROFILE], filters, limit=EXPORT_LIMIT)
         for case in cases:
             await desk.record_event(db, case.id, "exported", desk.staff_actor(me), {"staff_id": me.id})
+        photo_counts = await photos.photo_counts(db, [case.id for case in cases])
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(CSV_COLUMNS)
     for case in cases:
         row = {**{c: getattr(case, c, None) for c in CSV_COLUMNS}, "language": case.reply_language}
+        row["photos"] = photo_counts.get(case.id, 0)
         writer.writerow([_csv_cell(row[c]) for c in CSV_COLUMNS])
     return web.Response(
         body=("\ufeff" + buffer.getvalue()).encode("utf-8"),

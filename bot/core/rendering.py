@@ -27,6 +27,7 @@ from __future__ import annotations
 import logging
 import re
 import string
+import unicodedata
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
@@ -103,9 +104,21 @@ def isolate_literals(text: str) -> str:
     return LTR_RUN.sub(lambda m: f"{LRI}{m.group(0)}{PDI}", text)
 
 
+def _mixed(line: str) -> bool:
+    """True when ``line`` has right-to-left letters and no isolates yet (a label with a value, a date)."""
+    return not any(ch in ISOLATE_MARKS for ch in line) and any(
+        unicodedata.bidirectional(ch) in ("R", "AL") for ch in line
+    )
+
+
 def isolate_value(value: str) -> str:
-    """Wrap ``value`` in FSI … PDI, each line on its own (a line break ends every isolate)."""
-    return "\n".join(f"{FSI}{line}{PDI}" if line else line for line in value.split("\n"))
+    """Wrap ``value`` in FSI … PDI, each line on its own (a line break ends every isolate).
+
+    A line that mixes right-to-left words with numbers (``الهاتف: 070-123 45 67`` in a summary) has its
+    left-to-right runs isolated too (:func:`isolate_literals`).
+    """
+    lines = [isolate_literals(line) if _mixed(line) else line for line in value.split("\n")]
+    return "\n".join(f"{FSI}{line}{PDI}" if line else line for line in lines)
 
 
 class _Formatter(string.Formatter):

@@ -69,6 +69,21 @@ def placeholders(text: str) -> set[str]:
     return {field for _, field, _, _ in string.Formatter().parse(text) if field}
 
 
+def date_text(fmt: Mapping[str, Any], value: date, rtl: bool) -> str:
+    """``value`` in the ``format.date`` pattern of a catalog (e.g. ``25 november 2026``).
+
+    The pattern may use ``{day}``, ``{month}`` (name from ``format.months``, CLDR month names),
+    ``{month_number}`` and ``{year}``: Arabic, Persian, Somali and Tigrinya add the numeric date,
+    because month names differ between countries (Levant/Iraq and Egyptian Arabic names, the
+    Ethiopian calendar's month names in Tigrinya). With ``rtl`` the numbers are isolated
+    left-to-right runs, so ``25/11/2026`` keeps its order.
+    """
+    text = fmt["date"].format(
+        day=value.day, month=fmt["months"][value.month - 1], month_number=value.month, year=value.year
+    )
+    return isolate_literals(text) if rtl else text
+
+
 class Catalogs:
     """All language catalogs, loaded from a directory of ``<code>.yml`` files.
 
@@ -189,8 +204,7 @@ class Catalogs:
     def email(self, key: str, language: str, values: Mapping[str, Any]) -> str:
         """Render an e-mail text (``receipt_subject``, ``receipt_body``) in ``language``.
 
-        In right-to-left languages values and numbers are bidi-isolated as in the chat (plain-text
-        mail readers apply the same Unicode bidi algorithm).
+        Values and numbers are bidi-isolated in right-to-left languages, as in the chat.
 
         Raises:
             CatalogError: unknown language or key.
@@ -209,20 +223,9 @@ class Catalogs:
     # -- formatting of facts -------------------------------------------------------------------
 
     def format_date(self, value: date, language: str) -> str:
-        """A deadline date that no reader of ``language`` can mistake (e.g. ``25 november 2026``).
-
-        ``format.date`` may use ``{day}``, ``{month}`` (name from ``format.months``, CLDR month names),
-        ``{month_number}`` and ``{year}``: Arabic, Persian, Somali and Tigrinya add the numeric date,
-        because month names differ between countries (Levant/Iraq and Egyptian Arabic names, the
-        Ethiopian calendar's month names in Tigrinya). In right-to-left languages the numbers are
-        isolated left-to-right runs, so ``25/11/2026`` keeps its order.
-        """
+        """A deadline date in ``language`` that no reader can mistake (:func:`date_text`)."""
         cat = self.get(language)
-        fmt = cat.format
-        text = fmt["date"].format(
-            day=value.day, month=fmt["months"][value.month - 1], month_number=value.month, year=value.year
-        )
-        return isolate_literals(text) if cat.direction == "rtl" else text
+        return date_text(cat.format, value, cat.direction == "rtl")
 
     def format_time(self, value: time, language: str) -> str:
         """A clock time in ``language``'s style (``08.00`` in Swedish, ``08:00`` in English)."""

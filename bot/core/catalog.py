@@ -19,7 +19,9 @@ One YAML file per language in ``bot/locales/<code>.yml`` with the same keys in e
 
 The phrasebook's functions are in :mod:`bot.core.phrasebook`.
 
-Text uses ``{name}`` placeholders filled by :func:`render_text`.
+Text uses ``{name}`` placeholders filled by :func:`bot.core.rendering.render_text`, which also picks the
+plural form of a count (``{minutes:one=# minut|other=# minuter}``, CLDR rules) and bidi-isolates values
+and numbers in right-to-left languages (see that module).
 """
 
 from __future__ import annotations
@@ -37,6 +39,9 @@ from typing import Any
 import yaml
 
 from bot.core.profile import WEEKDAYS, Profile
+from bot.core.rendering import FSI, PDI, isolate_literals, render_text
+
+__all__ = ["FSI", "PDI", "CatalogError", "Catalogs", "LanguageCatalog", "placeholders", "render_text"]
 
 LOCALES_DIR = Path(__file__).resolve().parents[1] / "locales"
 """``bot/locales``: one catalog per language, the staff console's texts and the word lists."""
@@ -66,32 +71,24 @@ class LanguageCatalog:
     public_figures: dict[str, str] = field(default_factory=dict)
 
 
-class _Placeholders(dict):
-    """Mapping for ``str.format_map`` that leaves unknown placeholders visible and logs them."""
-
-    def __missing__(self, key: str) -> str:
-        logger.error("catalog placeholder {%s} has no value", key)
-        return "{" + key + "}"
-
-
 def placeholders(text: str) -> set[str]:
     """Names of the ``{name}`` placeholders in ``text``."""
     return {field for _, field, _, _ in string.Formatter().parse(text) if field}
 
 
-FSI, PDI = "\u2068", "\u2069"
-"""Unicode bidi isolates (First Strong Isolate, Pop Directional Isolate), Unicode Standard Annex #9."""
+def date_text(fmt: Mapping[str, Any], value: date, rtl: bool) -> str:
+    """``value`` in the ``format.date`` pattern of a catalog (e.g. ``25 november 2026``).
 
-
-def render_text(text: str, values: Mapping[str, Any], isolate: bool = False) -> str:
-    """Fill ``{name}`` placeholders of ``text`` from ``values`` (unknown ones stay as ``{name}``).
-
-    ``isolate`` wraps every filled-in value in FSI … PDI, so a Swedish reference number, phone number
-    or address inside a right-to-left sentence keeps its own left-to-right order (W3C, "Inline markup
-    and bidirectional text in HTML": isolate inserted text).
+    The pattern may use ``{day}``, ``{month}`` (name from ``format.months``, CLDR month names),
+    ``{month_number}`` and ``{year}``: Arabic, Persian, Somali and Tigrinya add the numeric date,
+    because month names differ between countries (Levant/Iraq and Egyptian Arabic names, the
+    Ethiopian calendar's month names in Tigrinya). With ``rtl`` the numbers are isolated
+    left-to-right runs, so ``25/11/2026`` keeps its order.
     """
-    kept = {k: (f"{FSI}{v}{PDI}" if isolate else v) for k, v in values.items() if v is not None}
-    return text.format_map(_Placeholders(kept))
+    text = fmt["date"].format(
+        day=value.day, month=fmt["months"][value.month - 1], month_number=value.month, year=value.year
+    )
+    return isolate_literals(text) if rtl else text
 
 
 def reply_days_range(profile: Profile, pattern: str = "{first}–{last}") -> str:
@@ -194,10 +191,10 @@ class Catalogs:
             buttons = self.area_buttons(profile, language)
         else:
             buttons = [
-                {"title": render_text(b["title"], values, rtl), "payload": b["payload"]}
+                {"title": render_text(b["title"], values, rtl, language), "payload": b["payload"]}
                 for b in entry.get("buttons") or []
             ]
-        return {"text": render_text(entry["text"], values, rtl), "buttons": buttons}
+        return {"text": render_text(entry["text"], values, rtl, language), "buttons": buttons}
 
     def system(self, key: str, language: str, values: Mapping[str, Any] | None = None) -> str:
         """Render a gateway message in ``language``.
@@ -207,7 +204,7 @@ class Catalogs:
         """
         cat = self.get(language)
         try:
-            return render_text(cat.system[key], values or {}, cat.direction == "rtl")
+            return render_text(cat.system[key], values or {}, cat.direction == "rtl", language)
         except KeyError:
             raise CatalogError(f"system message {key!r} is missing from the {language!r} catalog") from None
 
@@ -228,32 +225,38 @@ class Catalogs:
     def email(self, key: str, language: str, values: Mapping[str, Any]) -> str:
         """Render an e-mail text (``receipt_subject``, ``receipt_body``) in ``language``.
 
+        Values and numbers are bidi-isolated in right-to-left languages, as in the chat.
+
         Raises:
             CatalogError: unknown language or key.
         """
+        cat = self.get(language)
         try:
-            return render_text(self.get(language).email[key], values)
+            return render_text(cat.email[key], values, cat.direction == "rtl", language)
         except KeyError:
             raise CatalogError(f"e-mail text {key!r} is missing from the {language!r} catalog") from None
 
     def ui(self, language: str, values: Mapping[str, Any]) -> dict[str, str]:
         """All chat-page labels of ``language``, rendered (values isolated in right-to-left languages)."""
         cat = self.get(language)
-        return {key: render_text(text, values, cat.direction == "rtl") for key, text in cat.ui.items()}
+        return {key: render_text(text, values, cat.direction == "rtl", language) for key, text in cat.ui.items()}
 
     # -- formatting of facts -------------------------------------------------------------------
 
     def format_date(self, value: date, language: str) -> str:
-        """A date as residents write it in ``language`` (e.g. ``25 november 2026``)."""
-        fmt = self.get(language).format
-        return fmt["date"].format(day=value.day, month=fmt["months"][value.month - 1], year=value.year)
+        """A deadline date in ``language`` that no reader can mistake (:func:`date_text`)."""
+        cat = self.get(language)
+        return date_text(cat.format, value, cat.direction == "rtl")
 
     def format_time(self, value: time, language: str) -> str:
         """A clock time in ``language``'s style (``08.00`` in Swedish, ``08:00`` in English)."""
         return self.get(language).format["time"].format(hour=value.hour, minute=value.minute)
 
     def format_opening_hours(self, profile: Profile, language: str) -> str:
-        """Opening hours, one line per run of weekdays with the same hours (closed days included)."""
+        """Opening hours, one line per run of weekdays with the same hours (closed days included).
+
+        In right-to-left languages the clock times are isolated left-to-right runs.
+        """
         fmt = self.get(language).format
         runs: list[tuple[list[str], tuple[time, time] | None]] = []
         for day in WEEKDAYS:
@@ -277,7 +280,8 @@ class Catalogs:
                         closes=self.format_time(hours[1], language),
                     )
                 )
-        return "\n".join(lines)
+        text = "\n".join(lines)
+        return isolate_literals(text) if self.get(language).direction == "rtl" else text
 
     def profile_values(self, profile: Profile, language: str) -> dict[str, str]:
         """Placeholder values taken from the municipality profile, formatted for ``language``."""

@@ -56,6 +56,21 @@ def _cmd_plain_language(args: argparse.Namespace, settings: Settings) -> int:
     return 0 if ok else 1
 
 
+def _cmd_language_sheet(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.core.catalog import default_catalogs
+    from bot.core.profile import load_profile
+    from bot.ops.language_sheet import is_current, update
+
+    path = settings.project_root / "docs" / "languages.md"
+    catalogs, profile = default_catalogs(), load_profile(settings.profile_path)
+    if args.check:
+        current = is_current(path, catalogs, profile)
+        print(f"{path}: {'current' if current else 'out of date, run python -m bot language-sheet'}")
+        return 0 if current else 1
+    print(f"{path}: {'updated' if update(path, catalogs, profile) else 'already current'}")
+    return 0
+
+
 def _cmd_detect_language(args: argparse.Namespace, settings: Settings) -> int:
     from bot.core.langid import detect
 
@@ -174,6 +189,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_migrate)
     p = sub.add_parser("plain-language", help="the plain-language gate: LIX, sentence length, officialese")
     p.set_defaults(func=_cmd_plain_language)
+    p = sub.add_parser(
+        "language-sheet",
+        help="write the native speakers' review sheet (key texts of every language) in docs/languages.md",
+    )
+    p.add_argument("--check", action="store_true", help="only report whether docs/languages.md is current")
+    p.set_defaults(func=_cmd_language_sheet)
     p = sub.add_parser(
         "detect-language", help="read one text per line on stdin, print '<code>\\t<confidence>' per line"
     )

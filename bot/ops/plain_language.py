@@ -85,8 +85,8 @@ def catalog_texts(catalogs: Catalogs, profile: Profile, language: str) -> dict[s
     """Every response and system text of a language, as residents see it (placeholders filled)."""
     values = {**catalogs.profile_values(profile, language), **ACTION_SAMPLES}
     cat = catalogs.get(language)
-    texts = {name: render_text(entry["text"], values) for name, entry in cat.responses.items()}
-    texts.update({f"system.{key}": render_text(text, values) for key, text in cat.system.items()})
+    texts = {name: render_text(entry["text"], values, language=language) for name, entry in cat.responses.items()}
+    texts.update({f"system.{key}": render_text(text, values, language=language) for key, text in cat.system.items()})
     return texts
 
 

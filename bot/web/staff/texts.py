@@ -42,8 +42,11 @@ class Texts:
             raise AttributeError(key) from None
 
     def __call__(self, key: str, **values: Any) -> str:
-        """The text ``key`` with ``{placeholders}`` filled from ``values``."""
-        return render_text(self._texts[key], values)
+        """The text ``key`` with ``{placeholders}`` filled from ``values``.
+
+        Plural forms of counts are chosen by the CLDR rules of the console's language (:mod:`bot.core.rendering`).
+        """
+        return render_text(self._texts[key], values, language=self.language)
 
     def has(self, key: str) -> bool:
         """True when the catalog has ``key``."""

@@ -103,6 +103,14 @@ def reply_days_range(profile: Profile, pattern: str = "{first}–{last}") -> str
     return pattern.format(first=days[0], last=days[-1])
 
 
+def area_buttons(profile: Profile, language: str) -> list[dict[str, str]]:
+    """One button per department of ``profile``, titled in ``language``; payload ``/inform{"choice": id}``."""
+    return [
+        {"title": dep.display_name(language), "payload": "/inform" + json.dumps({"choice": dep.id})}
+        for dep in profile.departments
+    ]
+
+
 class Catalogs:
     """All language catalogs, loaded from a directory of ``<code>.yml`` files.
 
@@ -157,13 +165,7 @@ class Catalogs:
             for code, cat in self._by_code.items()
         ]
 
-    @staticmethod
-    def area_buttons(profile: Profile, language: str) -> list[dict[str, str]]:
-        """One button per department of ``profile``, titled in ``language``; payload ``/inform{"choice": id}``."""
-        return [
-            {"title": dep.display_name(language), "payload": "/inform" + json.dumps({"choice": dep.id})}
-            for dep in profile.departments
-        ]
+    area_buttons = staticmethod(area_buttons)
 
     def response(
         self, name: str, language: str, values: Mapping[str, Any], profile: Profile | None = None

@@ -73,6 +73,8 @@ ACTION_SAMPLES = {
     "wait_minutes": "10",
     "name": "Anna Berg",
     "understood": "klagomål, Avfall och återvinning",
+    "channel": "telefon",
+    "contact": "+46 70 123 45 67",
 }
 """Sample values of the placeholders that actions fill (every such placeholder must be listed here)."""
 

@@ -21,6 +21,7 @@ from bot.chat.hub import Hub
 from bot.chat.intake import Intake
 from bot.chat.metrics import Metrics
 from bot.chat.notify import Notifier
+from bot.chat.presence import Presence
 from bot.core.catalog import Catalogs
 from bot.core.profile import Profile
 from bot.core.settings import Settings
@@ -44,3 +45,5 @@ NOTIFIER = web.AppKey("notifier", Notifier)
 DELIVERY = web.AppKey("delivery", Delivery)
 INTAKE = web.AppKey("intake", Intake)
 DESK = web.AppKey("desk", Desk)
+PRESENCE = web.AppKey("presence", Presence)
+"""Which case officers can take a chat now (:mod:`bot.chat.presence`)."""

@@ -124,10 +124,16 @@ class Presence:
         return seat
 
     async def leave(self, seat: Seat) -> None:
-        """The socket of ``seat`` closed: it no longer counts (the member may have others open)."""
+        """The socket of ``seat`` closed: it no longer counts (the member may have others open).
+
+        Finishes even when the caller is cancelled meanwhile (aiohttp cancels a socket handler whose
+        connection is lost), so a closed socket never keeps counting as present.
+        """
         if seat.refresher is not None:
             seat.refresher.cancel()
-            await asyncio.gather(seat.refresher, return_exceptions=True)
+        await asyncio.shield(self._leave(seat))
+
+    async def _leave(self, seat: Seat) -> None:
         await self._remove(seat.member_id, seat.socket_id)
         await self._notify()
 

@@ -39,6 +39,7 @@ async def staff_socket(request: web.Request) -> web.WebSocketResponse:
     presence = request.app[PRESENCE]
     seat = await presence.join(member.id)
     try:
+        await push({"type": "away", "away": await presence.is_away(member.id)})
         async for event in json_events(ws):
             if event is None:
                 continue

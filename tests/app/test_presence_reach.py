@@ -83,7 +83,10 @@ async def _asked(client, db, profile, language):
 
 
 async def _bot_reply(resident, key):
-    return await receive(resident, lambda e: e["type"] == "message" and e["sender"] == "bot" and key in e["text"])
+    # the first free-text message of a chat loads language detection: slow on a busy machine
+    return await receive(
+        resident, lambda e: e["type"] == "message" and e["sender"] == "bot" and key in e["text"], timeout=60
+    )
 
 
 @pytest.mark.parametrize(
@@ -140,3 +143,38 @@ async def test_an_unclaimed_chat_tells_the_department_once_and_asks_the_resident
         (notice,) = list(notices)
     assert notice.recipient == profile.mailbox_for(None) and reference in notice.subject
     assert "help" not in notice.body  # the description stays in the case
+
+
+async def test_two_web_app_instances_on_redis_share_who_is_available(settings, staff):
+    import redis.asyncio as redis_asyncio
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from bot.web.app import create_app
+
+    cleanup = redis_asyncio.from_url(REDIS)
+    await cleanup.delete(presence_module.SOCKETS_KEY, presence_module.AWAY_KEY)
+    await cleanup.close()
+    await cleanup.connection_pool.disconnect()
+    shared = settings.with_overrides(redis_url=REDIS)
+    async with (
+        TestClient(TestServer(create_app(shared))) as first,
+        TestClient(TestServer(create_app(shared))) as second,
+    ):
+        await login(first, "anna")
+        await login(second, "anna")
+        assert not await second.app[PRESENCE].anyone_available()
+        ws = await first.ws_connect("/ws/staff", headers=origin(first))
+        await receive(ws, lambda e: e["type"] == "away")
+        assert await second.app[PRESENCE].anyone_available()
+        assert "Tillgängliga nu: Anna Berg" in await (await second.get("/staff/queue")).text()
+        await ws.send_json({"type": "away", "away": True})
+        await receive(ws, lambda e: e["type"] == "away")
+        assert not await second.app[PRESENCE].anyone_available()
+        await ws.send_json({"type": "away", "away": False})
+        await receive(ws, lambda e: e["type"] == "away")
+        await ws.close()
+        for _ in range(100):
+            if not await second.app[PRESENCE].anyone_available():
+                break
+            await asyncio.sleep(0.05)
+        assert not await second.app[PRESENCE].anyone_available()

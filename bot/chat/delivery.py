@@ -1,7 +1,8 @@
 """Delivery of residents' messages to Rasa: in order, one at a time per conversation, retried until answered.
 
 A resident message is stored before anything else (:mod:`bot.chat.intake`); in mode ``bot`` it is then
-sent to Rasa with ``sender`` = conversation id and ``metadata.language`` (and ``metadata.written_in``).
+sent to Rasa with ``sender`` = conversation id and ``metadata.language`` (and ``metadata.written_in``, and
+``metadata.staff_available``: whether a case officer can take a chat now, read by the handoff action).
 Rasa's replies are stored and pushed to every open socket of that conversation. When Rasa is not
 reachable the message stays undelivered, the resident is told in their language, and the retry loop
 (:meth:`Delivery.retry_pending`) sends it again, so nothing typed is lost. In mode ``waiting`` or

@@ -80,7 +80,7 @@ class Reach:
         async with self._sessions() as session:
             case = await queue.open_handoff_case(session, conversation_id)
             state = await store.contact_state(session, case.id) if case is not None else None
-            last = await convs.last_reply(session, conversation_id)
+            last_key = await store.last_bot_key(session, conversation_id)
         if case is None or state not in store.OPEN_STATES:
             return False
         email, phone = find_email(text), find_phone(text)
@@ -109,7 +109,7 @@ class Reach:
                             check_code=code)  # fmt: skip
         elif choice in ("email", "phone"):
             await self._say(conversation_id, f"utter_ask_handoff_{choice}", language)
-        elif last is not None and (last.payload or {}).get("key") == HINT:
+        elif last_key == HINT:
             return False  # said once: further messages are added to the case as in any waiting chat
         else:
             await self._say(conversation_id, HINT, language)

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.store import desk
-from bot.store.models import Case, CaseEvent, utcnow
+from bot.store.models import Case, CaseEvent, Message, utcnow
 
 EVENT = "contact"
 STATES = ("asked", "email", "phone", "given", "self")
@@ -98,3 +98,15 @@ async def check_myself(session: AsyncSession, case: Case, check_code_hash: str, 
     case.updated_at = utcnow()
     await set_state(session, case, "self", "resident")
     await session.flush()
+
+
+async def last_bot_key(session: AsyncSession, conversation_id: str) -> str | None:
+    """``payload.key`` of the conversation's newest bot message (the catalog response it showed), else ``None``."""
+    rows = await session.execute(
+        select(Message.payload)
+        .where(Message.conversation_id == conversation_id, Message.sender == "bot")
+        .order_by(Message.id.desc())
+        .limit(1)
+    )
+    payload = rows.scalar_one_or_none()
+    return payload.get("key") if isinstance(payload, dict) else None

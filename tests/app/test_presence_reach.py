@@ -178,3 +178,15 @@ async def test_two_web_app_instances_on_redis_share_who_is_available(settings, s
                 break
             await asyncio.sleep(0.05)
         assert not await second.app[PRESENCE].anyone_available()
+
+
+async def test_other_messages_are_added_to_the_case_with_one_hint(client, db, profile):
+    resident, reference = await _asked(client, db, profile, "en")
+    await resident.send_json({"type": "message", "text": "the street lamp is still broken", "client_id": "c1"})
+    await _bot_reply(resident, "Do you want us to contact you?")
+    await resident.send_json({"type": "message", "text": "it has been dark for weeks", "client_id": "c2"})
+    saved = await receive(resident, lambda e: e["type"] == "message" and e["sender"] in ("bot", "system"))
+    assert saved["sender"] == "system" and saved["text"] == "Your message is saved. A case officer will read it."
+    async with db() as s:
+        case = (await s.execute(select(Case).where(Case.reference == reference))).scalar_one()
+        assert await reach.contact_state(s, case.id) == "asked"  # still open: an address or number later counts

@@ -19,10 +19,11 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from bot.cases.outbox import queue_receipt
+from bot.cases.outbox import queue_department_notice, queue_receipt
 from bot.core.catalog import Catalogs, default_catalogs
 from bot.core.profile import Profile, load_profile
 from bot.core.settings import Settings
+from bot.store import reach
 from bot.store.cases import NewCase, create_case, hash_check_code
 from bot.store.conversations import get_conversation
 from bot.store.db import create_engine, session_factory
@@ -127,12 +128,22 @@ async def _new_case(session: AsyncSession, tracker: Tracker, fields: dict[str, A
     return NewCase(language=language_of(tracker), conversation_id=conversation.id if conversation else None, **fields)
 
 
-async def hand_off(dispatcher: CollectingDispatcher, tracker: Tracker, **fields: Any) -> tuple[Case, int, int] | None:
-    """Put this conversation in the staff queue; returns ``(case, queue position, estimated wait in minutes)``.
+async def hand_off(
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    ask_contact: bool = False,
+    tell_department: bool = False,
+    **fields: Any,
+) -> tuple[Case, int, int, bool] | None:
+    """Put this conversation in the staff queue; returns ``(case, queue position, wait in minutes, asked)``.
 
     ``fields`` are those of :class:`~bot.store.cases.NewCase`. The conversation's open handoff case
-    is reused when there is one (:func:`bot.store.queue.start_handoff`). On a database error the
-    resident is told how else to reach the municipality and ``None`` is returned.
+    is reused when there is one (:func:`bot.store.queue.start_handoff`). With ``ask_contact`` (nobody
+    can take the chat now) the case is marked as asking how to reach the resident (:func:`bot.store.reach.ask`;
+    ``asked`` is ``False`` when the case already holds a way); with ``tell_department`` (out of hours)
+    the department's functional mailbox gets a notice, once (:func:`bot.cases.outbox.queue_department_notice`),
+    all in the same transaction. On a database error the resident is told how else to reach the
+    municipality and ``None`` is returned.
     """
     try:
         async with unit_of_work() as session:
@@ -140,7 +151,10 @@ async def hand_off(dispatcher: CollectingDispatcher, tracker: Tracker, **fields:
             case = await start_handoff(session, profile(), new)
             position = await queue_position(session, case)
             wait = await estimated_wait_minutes(session, profile(), position)
-            return case, position, wait
+            asked = await reach.ask(session, case) if ask_contact else False
+            if tell_department:
+                await queue_department_notice(session, case, catalogs(), profile(), settings())
+            return case, position, wait, asked
     except (SQLAlchemyError, OSError):
         logger.exception("could not hand over conversation %s", tracker.sender_id)
         dispatcher.utter_message(response="utter_case_failed", phone=profile().phone)

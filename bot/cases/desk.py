@@ -9,17 +9,18 @@ Called by the staff console (:mod:`bot.web.staff`) and by the chat (:mod:`bot.ch
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.orm import sessionmaker
 
 from bot.cases import workflow
+from bot.cases.reach import Reach
 from bot.chat.delivery import Delivery
 from bot.chat.notify import Notifier, message_event
 from bot.core import phrasebook
 from bot.core.langid import MIN_CHARS_FOR_TEXT_LANGUAGE, text_language
 from bot.core.phrasebook import WORKING_LANGUAGE
+from bot.core.settings import Settings
 from bot.store import conversations as convs
 from bot.store import desk, queue
 from bot.store.models import Case, Conversation, Message, StaffMember
@@ -30,10 +31,14 @@ CASE_CHANGED = {"type": "case_changed"}
 class Desk:
     """Case officers' operations on cases and their live chats (one instance per web app process)."""
 
-    def __init__(self, sessions: sessionmaker, notifier: Notifier, delivery: Delivery) -> None:
+    def __init__(
+        self, sessions: sessionmaker, notifier: Notifier, delivery: Delivery, settings: Settings | None = None
+    ) -> None:
         self._sessions = sessions
         self._notifier = notifier
         self._delivery = delivery
+        self.reach = Reach(sessions, notifier, settings or Settings())
+        """Asking residents how to reach them when nobody takes their chat (:mod:`bot.cases.reach`)."""
 
     async def _changed(self, conversation_id: str | None, queue_too: bool = True) -> None:
         """Tell staff watching the case (and the queue) that it changed."""
@@ -209,21 +214,5 @@ class Desk:
             await self.resident_leave(conversation_id)
 
     async def notify_unclaimed(self) -> int:
-        """Tell residents whose chat nobody claimed in time that the case stays open; returns how many."""
-        minutes = self._notifier.profile.handoff_unclaimed_minutes
-        async with self._sessions() as session, session.begin():
-            cases = await queue.unclaimed_cases(session, timedelta(minutes=minutes))
-            targets = []
-            for case in cases:
-                conversation = await convs.get_conversation(session, case.conversation_id)
-                if conversation is not None:
-                    targets.append((case, conversation))
-        for case, conversation in targets:
-            await self._notifier.system_message(
-                conversation.id,
-                "nobody_free",
-                conversation.language,
-                reference=case.reference,
-                acknowledgement_due=self._due(case, conversation.language),
-            )
-        return len(targets)
+        """Chats nobody claimed in time: the resident and the department are told (:meth:`Reach.notify_unclaimed`)."""
+        return await self.reach.notify_unclaimed()

@@ -80,6 +80,53 @@ async def queue_receipt(
     return notification
 
 
+DEPARTMENT_NOTICE = "department_notice"
+"""Notification kind of the mail that tells a department's functional mailbox about a chat nobody takes."""
+
+
+async def queue_department_notice(
+    session: AsyncSession, case: Case, catalogs: Catalogs, profile: Profile, settings: Settings
+) -> Notification | None:
+    """Queue, once per case, a mail to the department's functional mailbox: a chat nobody takes.
+
+    Sent when a handoff comes out of hours with nobody signed in, or when a waiting chat stays unclaimed
+    for ``handoff.unclaimed_minutes``. The mail names the reference, kind, language, interpreter flag and
+    a link to the case page, in the staff language (``KOMMUN_STAFF_LANGUAGE``); never the description
+    or contact details (personal data stays in the case, behind the staff login). Returns ``None`` when
+    the case already has one.
+    """
+    known = await session.execute(
+        select(Notification.id).where(Notification.case_id == case.id, Notification.kind == DEPARTMENT_NOTICE)
+    )
+    if known.first() is not None:
+        return None
+    language = settings.staff_language if catalogs.supports(settings.staff_language) else DEFAULT_LANGUAGE
+    case_language = case.reply_language or language
+    values = {
+        **catalogs.profile_values(profile, language),
+        "reference": case.reference,
+        "kind": catalogs.term(language, "case_kind", case.kind),
+        "language": f"{catalogs.get(case_language).name} ({case_language})" if catalogs.supports(case_language) else "",
+        "interpreter": catalogs.term(language, "yes" if case.interpreter_needed else "no"),
+        "link": f"{settings.public_base_url}/staff/cases/{case.reference}",
+    }
+    notification = Notification(
+        case_id=case.id,
+        kind=DEPARTMENT_NOTICE,
+        channel="email",
+        recipient=profile.mailbox_for(case.area),
+        language=language,
+        subject=catalogs.email("department_notice_subject", language, values),
+        body=catalogs.email("department_notice_body", language, values),
+        status="queued",
+        attempts=0,
+        created_at=utcnow(),
+    )
+    session.add(notification)
+    await session.flush()
+    return notification
+
+
 def _email(notification: Notification, settings: Settings, profile: Profile) -> EmailMessage:
     message = EmailMessage()
     message["From"] = f"{profile.name} <{settings.smtp_from}>"

@@ -1,7 +1,8 @@
 """Delivery of residents' messages to Rasa: in order, one at a time per conversation, retried until answered.
 
 A resident message is stored before anything else (:mod:`bot.chat.intake`); in mode ``bot`` it is then
-sent to Rasa with ``sender`` = conversation id and ``metadata.language`` (and ``metadata.written_in``).
+sent to Rasa with ``sender`` = conversation id and ``metadata.language`` (and ``metadata.written_in``, and
+``metadata.staff_available``: whether a case officer can take a chat now, read by the handoff action).
 Rasa's replies are stored and pushed to every open socket of that conversation. When Rasa is not
 reachable the message stays undelivered, the resident is told in their language, and the retry loop
 (:meth:`Delivery.retry_pending`) sends it again, so nothing typed is lost. In mode ``waiting`` or
@@ -36,7 +37,10 @@ class Delivery:
     """Sends resident messages to Rasa and stores its replies.
 
     One instance per web app process. ``rasa`` is the Rasa client (or one per Rasa process);
-    ``actions_ok`` tells whether the action server answers (asked when Rasa answers nothing).
+    ``actions_ok`` tells whether the action server answers (asked when Rasa answers nothing);
+    ``staff_available`` whether a case officer can take a chat now (:mod:`bot.chat.presence`), sent to
+    Rasa with each message as ``metadata.staff_available`` so the handoff action promises a live chat
+    only when someone is there.
     """
 
     def __init__(
@@ -46,12 +50,14 @@ class Delivery:
         notifier: Notifier,
         metrics: Metrics,
         actions_ok: Callable[[], Awaitable[bool]] | None = None,
+        staff_available: Callable[[], Awaitable[bool]] | None = None,
     ) -> None:
         self._sessions = sessions
         self._rasas = rasa if isinstance(rasa, list) else [rasa]
         self._notifier = notifier
         self._metrics = metrics
         self._actions_ok = actions_ok
+        self._staff_available = staff_available
         # One lock per conversation, kept only while some task holds or waits for it (counted in
         # _lock_users): keeping one for every conversation ever seen would grow memory over days of chats.
         self._locks: dict[str, asyncio.Lock] = {}
@@ -121,7 +127,9 @@ class Delivery:
             await notify.broadcast(conversation_id, {"type": "typing", "on": True})
             failure = None
             try:
-                metadata = {"language": conversation.language}
+                metadata: dict[str, Any] = {"language": conversation.language}
+                if self._staff_available is not None:
+                    metadata["staff_available"] = await self._staff_available()
                 if (message.payload or {}).get("written_in"):
                     metadata["written_in"] = message.payload["written_in"]
                 started = time.perf_counter()

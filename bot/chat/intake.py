@@ -136,6 +136,8 @@ class Intake:
             self._delivery.spawn(conversation_id)
         elif await self._is_goodbye(conversation_id, text):
             await self._desk.resident_leave(conversation_id)
+        elif mode == workflow.WAITING and await self._desk.reach.answer(conversation_id, text, conversation.language):
+            pass  # an answer to "how may we reach you?" (bot.cases.reach), answered there
         elif mode == workflow.WAITING and not await self._last_said(conversation_id, "waiting_for_staff"):
             await notify.system_message(conversation_id, "waiting_for_staff", language)
         return message

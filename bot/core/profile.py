@@ -46,7 +46,9 @@ class Department:
     cases in this area, in working days (``None``: the profile default applies); ``asks_place``:
     the complaint form asks where it happened (streets, parks, waste collection …); ``keywords``
     maps language code to the words residents type for this department ("skolan", "dagis",
-    "fritids*"; ``*`` matches any ending), read by the complaint form besides the names.
+    "fritids*"; ``*`` matches any ending), read by the complaint form besides the names; ``email``
+    is the department's functional mailbox (funktionsbrevlåda), told about chats nobody takes
+    (``None``: the profile's ``contact.email``).
     """
 
     id: str
@@ -54,6 +56,7 @@ class Department:
     reply_working_days: int | None = None
     asks_place: bool = False
     keywords: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    email: str | None = None
 
     def display_name(self, language: str, fallback: str = DEFAULT_LANGUAGE) -> str:
         """Name in ``language``, else in ``fallback``, else the id."""
@@ -122,6 +125,14 @@ class Profile:
                 return dep
         return self.departments[-1]
 
+    def mailbox_for(self, department_id: str | None) -> str:
+        """The functional mailbox of an area (its ``email``), else of the general department, else ``contact.email``."""
+        try:
+            department = self.department(department_id) if department_id else self.general_department
+        except KeyError:
+            department = self.general_department
+        return department.email or self.general_department.email or self.email
+
     def reply_days_for(self, department_id: str | None) -> int:
         """Reply deadline in working days for an area (the area's own, else the default)."""
         if department_id:
@@ -159,6 +170,19 @@ def _keywords(value: Any, where: str) -> dict[str, tuple[str, ...]]:
     ):
         raise ProfileError(f"profile: '{where}' must map a language code to a list of words")
     return {str(language): tuple(words) for language, words in value.items()}
+
+
+def _mailbox(value: Any, where: str) -> str | None:
+    """A department's functional mailbox: an e-mail address, or ``None`` when not given.
+
+    Raises:
+        ProfileError: not an e-mail address.
+    """
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str) or not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value.strip()):
+        raise ProfileError(f"profile: '{where}' must be an e-mail address, got {value!r}")
+    return value.strip()
 
 
 def _positive_int(value: Any, where: str, unit: str = "working days") -> int:
@@ -217,6 +241,7 @@ def parse_profile(data: Any) -> Profile:
                 else _positive_int(reply, f"departments[{index}].reply_working_days"),
                 asks_place=bool(dep.get("asks_place", False)),
                 keywords=_keywords(dep.get("keywords"), f"departments[{index}].keywords"),
+                email=_mailbox(dep.get("email"), f"departments[{index}].email"),
             )
         )
     if not departments:

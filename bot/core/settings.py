@@ -99,6 +99,7 @@ VARIABLES = (
     Variable("KOMMUN_STAFF_LANGUAGE", "staff_language"),
     Variable("KOMMUN_METRICS_TOKEN", "metrics_token"),
     Variable("REDIS_URL", "redis_url"),
+    Variable("KOMMUN_PUBLIC_URL", "public_url"),
     # Default 1 on SQLite, the CPU count in the production profile (PostgreSQL).
     Variable(
         "KOMMUN_RASA_PROCESSES",
@@ -149,6 +150,7 @@ class Settings:
     metrics_token: str = ""
     redis_url: str = ""
     rasa_processes: int = 1
+    public_url: str = ""
 
     @property
     def smtp_configured(self) -> bool:
@@ -198,6 +200,14 @@ class Settings:
     def web_url(self) -> str:
         """URL a resident opens in the browser."""
         return f"http://{self.host}:{self.port}"
+
+    @property
+    def public_base_url(self) -> str:
+        """The web app's address as staff reach it (``KOMMUN_PUBLIC_URL``, else :attr:`web_url`), no trailing slash.
+
+        Links in e-mails to staff (a case page) start with it.
+        """
+        return (self.public_url or self.web_url).rstrip("/")
 
     def child_env(self) -> dict[str, str]:
         """Environment variables that make a child process see these same settings (:data:`VARIABLES`)."""

@@ -77,6 +77,9 @@ ACTION_SAMPLES = {
     "languages": "Svenska, English, العربية, فارسی, Soomaali, ትግርኛ, Polski, Українська, Suomi",
     "interpreter": "turkiska",
     "area_name": "Avfall och återvinning",
+    "channel": "telefon",
+    "contact": "+46 70 123 45 67",
+    "link": "https://kommun.example.se/staff/cases/SYN-2026-00042",
 }
 """Sample values of the placeholders that actions fill (every such placeholder must be listed here)."""
 

@@ -16,10 +16,10 @@
 
   function setLive(on) { live.textContent = on ? live.dataset.on : live.dataset.off; live.className = on ? "live on" : "live off"; }
 
-  function refresh(url, box) {
+  function refresh(url, box, then) {
     fetch(url, { headers: { "X-Requested-With": "fetch" }, credentials: "same-origin" })
       .then(function (r) { if (r.status === 401) { location.reload(); } return r.ok ? r.text() : null; })
-      .then(function (html) { if (html !== null && box) { box.innerHTML = html; } });
+      .then(function (html) { if (html !== null && box) { box.innerHTML = html; if (then) { then(); } } });
   }
 
   // "2026-11-22 14:05" in the municipality's time zone, like the times the server renders.
@@ -84,10 +84,84 @@
     }
     return span;
   }
+  // Presence: the "available / away" switch (sent over the socket) and alerts for new waiting chats: a short
+  // tone made with WebAudio (no sound file) and, once the case officer allows it, a browser notification.
+  var presence = document.getElementById("presence");
+  var presenceState = document.getElementById("presence-state");
+  var presenceSwitch = document.getElementById("presence-switch");
+  var notifyAllow = document.getElementById("notify-allow");
+  var socket = null;
+  var audio = null;
+  var seen = null;  // references in the queue when it was last shown
+
+  function showPresence(away) {
+    if (!presence) { return; }
+    presence.hidden = false;
+    presenceState.textContent = away ? presence.dataset.away : presence.dataset.available;
+    presenceSwitch.textContent = away ? presence.dataset.goAvailable : presence.dataset.goAway;
+    presenceSwitch.setAttribute("aria-pressed", away ? "true" : "false");
+  }
+  if (presenceSwitch) {
+    presenceSwitch.addEventListener("click", function () {
+      var away = presenceSwitch.getAttribute("aria-pressed") !== "true";
+      if (socket && socket.readyState === WebSocket.OPEN) { socket.send(JSON.stringify({ type: "away", away: away })); }
+    });
+  }
+  // Browsers let a page play sound only after the user did something on it: the context starts on the first click.
+  function unlockAudio() {
+    if (!audio && (window.AudioContext || window.webkitAudioContext)) {
+      audio = new (window.AudioContext || window.webkitAudioContext)();
+    }
+    if (audio && audio.state === "suspended") { audio.resume(); }
+  }
+  document.addEventListener("pointerdown", unlockAudio);
+  document.addEventListener("keydown", unlockAudio);
+  function chime() {
+    if (!audio || audio.state !== "running") { return; }
+    [660, 880].forEach(function (freq, i) {
+      var osc = audio.createOscillator();
+      var gain = audio.createGain();
+      var start = audio.currentTime + i * 0.18;
+      osc.frequency.value = freq;
+      gain.gain.setValueAtTime(0.0001, start);
+      gain.gain.exponentialRampToValueAtTime(0.2, start + 0.02);
+      gain.gain.exponentialRampToValueAtTime(0.0001, start + 0.16);
+      osc.connect(gain); gain.connect(audio.destination);
+      osc.start(start); osc.stop(start + 0.17);
+    });
+  }
+  if (notifyAllow && "Notification" in window && Notification.permission === "default") {
+    notifyAllow.hidden = false;
+    notifyAllow.addEventListener("click", function () {
+      unlockAudio();
+      Notification.requestPermission().then(function () { notifyAllow.hidden = true; });
+    });
+  }
+  function waitingReferences() {
+    var refs = {};
+    if (queueBox) {
+      Array.prototype.forEach.call(queueBox.querySelectorAll("tr[data-reference]"), function (row) {
+        refs[row.dataset.reference] = true;
+      });
+    }
+    return refs;
+  }
+  function alertNewChats() {
+    var now = waitingReferences();
+    var fresh = seen ? Object.keys(now).filter(function (ref) { return !seen[ref]; }) : [];
+    seen = now;
+    if (!fresh.length) { return; }
+    chime();
+    if ("Notification" in window && Notification.permission === "granted" && presence) {
+      new Notification(presence.dataset.notifyTitle, { body: presence.dataset.notifyBody + " " + fresh.join(", "), tag: "queue" });
+    }
+  }
+  if (queueBox) { seen = waitingReferences(); }
 
   function connect() {
     var proto = location.protocol === "https:" ? "wss:" : "ws:";
     var ws = new WebSocket(proto + "//" + location.host + "/ws/staff");
+    socket = ws;
     ws.onopen = function () {
       backoff = 1000;
       if (queueBox || body.dataset.watchQueue) { ws.send(JSON.stringify({ type: "watch_queue" })); }
@@ -96,7 +170,8 @@
     ws.onmessage = function (e) {
       var ev = JSON.parse(e.data);
       if (ev.type === "watching") { setLive(true); }
-      else if (ev.type === "queue_changed" && queueBox) { refresh("/staff/queue", queueBox); }
+      else if (ev.type === "queue_changed" && queueBox) { refresh("/staff/queue", queueBox, alertNewChats); }
+      else if (ev.type === "away") { showPresence(ev.away); }
       else if (ev.type === "message") { addMessage(ev); }
       else if ((ev.type === "case_changed" || ev.type === "mode") && panel && reference) {
         refresh("/staff/cases/" + encodeURIComponent(reference) + "?fragment=panel", panel);

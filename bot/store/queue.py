@@ -255,19 +255,24 @@ async def resident_left(session: AsyncSession, conversation_id: str, now: dateti
 
 
 async def unclaimed_cases(session: AsyncSession, older_than: timedelta, now: datetime | None = None) -> list[Case]:
-    """Waiting chats nobody claimed within ``older_than`` whose resident was not told yet; marks them told."""
+    """Waiting chats nobody claimed within ``older_than`` whose resident was not told yet; marks them told.
+
+    Only the chats this call marked are returned, so with several web app instances each chat is
+    handled (resident told, department mailed) by exactly one of them.
+    """
     now = now or utcnow()
     rows = await session.execute(
         _waiting_query().where(Case.unclaimed_notified_at.is_(None), Case.handoff_at <= now - older_than)
     )
-    cases = [case for case, _ in rows]
-    for case in cases:
+    cases = []
+    for case, _ in rows:
         result = await session.execute(
             update(Case)
             .where(Case.id == case.id, Case.unclaimed_notified_at.is_(None))
             .values(unclaimed_notified_at=now)
             .execution_options(synchronize_session=False)
         )
-        if result.rowcount == 1:
+        if result.rowcount == 1:  # another web app instance may have marked it first: then it tells
             await desk.record_event(session, case.id, "unclaimed_notice", "assistant")
+            cases.append(case)
     return cases

@@ -21,10 +21,11 @@ from aiohttp import WSCloseCode, web
 from bot.cases.desk import Desk
 from bot.cases.outbox import send_due
 from bot.chat.delivery import Delivery
-from bot.chat.hub import Hub, RedisHub
+from bot.chat.hub import QUEUE, Hub, RedisHub
 from bot.chat.intake import Intake
 from bot.chat.metrics import Metrics
 from bot.chat.notify import Notifier
+from bot.chat.presence import Presence, RedisPresence
 from bot.chat.rasa_client import RasaClient, action_server_status
 from bot.core.catalog import Catalogs, default_catalogs
 from bot.core.langid import warm_up
@@ -44,6 +45,7 @@ from bot.web.keys import (
     INTAKE,
     METRICS,
     NOTIFIER,
+    PRESENCE,
     PROFILE,
     RASA,
     SESSIONS,
@@ -134,6 +136,20 @@ async def _hub(app: web.Application) -> AsyncIterator[None]:
         await hub.close()
 
 
+async def _presence(app: web.Application) -> AsyncIterator[None]:
+    hub, redis_url = app[HUB], app[SETTINGS].redis_url
+
+    async def changed() -> None:
+        await hub.publish(QUEUE, {"type": "queue_changed"})
+
+    presence = RedisPresence(redis_url, changed) if redis_url else Presence(changed)
+    app[PRESENCE] = presence
+    try:
+        yield
+    finally:
+        await presence.close()
+
+
 async def _chat(app: web.Application) -> AsyncIterator[None]:
     settings, http = app[SETTINGS], app[HTTP]
 
@@ -142,8 +158,8 @@ async def _chat(app: web.Application) -> AsyncIterator[None]:
 
     sessions = app[SESSIONS]
     notifier = Notifier(sessions, app[HUB], app[CATALOGS], app[PROFILE])
-    delivery = Delivery(sessions, app[RASA], notifier, app[METRICS], actions_ok)
-    desk = Desk(sessions, notifier, delivery)
+    delivery = Delivery(sessions, app[RASA], notifier, app[METRICS], actions_ok, app[PRESENCE].anyone_available)
+    desk = Desk(sessions, notifier, delivery, settings)
     app[NOTIFIER], app[DELIVERY], app[DESK] = notifier, delivery, desk
     app[INTAKE] = Intake(sessions, notifier, delivery, desk)
     try:
@@ -204,7 +220,7 @@ def create_app(settings: Settings, profile: Profile | None = None, catalogs: Cat
     )
     app[SOCKETS] = weakref.WeakSet()
     app[METRICS] = Metrics()
-    app.cleanup_ctx.extend([_database, _http_client, _hub, _chat, _background])
+    app.cleanup_ctx.extend([_database, _http_client, _hub, _presence, _chat, _background])
     app.on_shutdown.append(_close_sockets)
     app.router.add_get("/", resident.index)
     app.router.add_get("/ws/chat", resident.chat_socket)

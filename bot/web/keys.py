@@ -22,6 +22,7 @@ from bot.chat.hub import Hub
 from bot.chat.intake import Intake
 from bot.chat.metrics import Metrics
 from bot.chat.notify import Notifier
+from bot.chat.presence import Presence
 from bot.core.catalog import Catalogs
 from bot.core.profile import Profile
 from bot.core.settings import Settings
@@ -49,3 +50,5 @@ DESK = web.AppKey("desk", Desk)
 # -- photos (issue 20) -------------------------------------------------------------------------------
 PHOTO_SLOTS = web.AppKey("photo_slots", asyncio.Semaphore)
 """How many photos are decoded at once (:mod:`bot.web.uploads`): uploads wait, the chat keeps answering."""
+PRESENCE = web.AppKey("presence", Presence)
+"""Which case officers can take a chat now (:mod:`bot.chat.presence`)."""

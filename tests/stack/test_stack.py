@@ -118,9 +118,11 @@ async def test_english_contact_language_switch_and_handoff(stack):
         handoff = await resident.say("I want to talk to a person")
         assert "Your case number is SYN-" in handoff[0]["text"]
         assert any(e["type"] == "mode" and e["mode"] == "waiting" for e in resident.events)
+        assert "connecting" not in handoff[0]["text"]  # nobody is signed in to the console
+        assert handoff[-1]["text"].startswith("How can we reach you?")
         await resident.send("are you there?")
-        waiting = await resident.next(lambda e: e.get("sender") == "system")
-        assert waiting["text"] == "Your message is saved. A case officer will read it."
+        waiting = await resident.next(lambda e: e.get("sender") == "bot")
+        assert waiting["text"].startswith("Your message is saved. Do you want us to contact you?")
 
     listing = subprocess.run(
         [sys.executable, "-m", "bot", "cases", "list", "--json"],
@@ -128,7 +130,7 @@ async def test_english_contact_language_switch_and_handoff(stack):
     )  # fmt: skip
     handoffs = [c for c in json.loads(listing.stdout) if c["status"] == "waiting_for_staff"]
     assert handoffs and handoffs[0]["language"] == "en"
-    assert handoffs[0]["transcript"][-1]["text"] == "Your message is saved. A case officer will read it."
+    assert handoffs[0]["transcript"][-1]["text"].startswith("Your message is saved. Do you want us to contact you?")
 
 
 async def test_arabic_from_the_first_message_right_to_left(stack):

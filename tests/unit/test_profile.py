@@ -76,3 +76,17 @@ def test_widget_origins_default_to_the_web_site_and_are_checked():
     data["widget"] = {"allowed_origins": ["https://www.kommun.example/chat"]}
     with pytest.raises(ProfileError, match=r"widget\.allowed_origins\[0\].*origin"):
         parse_profile(data)
+
+
+def test_department_mailboxes_fall_back_to_the_general_one_then_the_contact_address(profile):
+    assert profile.mailbox_for("waste") == profile.mailbox_for(None) == "kontakt@exempelby.example"
+    data = example()
+    for department in data["departments"]:
+        if department["id"] in ("waste", "general"):
+            department["email"] = f"{department['id']}@exempelby.example"
+    parsed = parse_profile(data)
+    assert parsed.mailbox_for("waste") == "waste@exempelby.example"
+    assert parsed.mailbox_for("school") == parsed.mailbox_for("no_such_area") == "general@exempelby.example"
+    data["departments"][0]["email"] = "not an address"
+    with pytest.raises(ProfileError, match=r"departments\[0\]\.email"):
+        parse_profile(data)

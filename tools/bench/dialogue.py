@@ -83,7 +83,7 @@ QUESTIONS = {
 OPEN_QUESTION = "kind"
 """A reply that asks nothing in particular (a greeting, an FAQ answer, "what do you want to do?") is answered
 with what the resident wants: their answer to the kind question ("something is broken on my street")."""
-HANDOFF = {"utter_crisis", "utter_care_abuse", "utter_handoff", "utter_handoff_closed"}
+HANDOFF = {"utter_crisis", "utter_care_abuse", "utter_handoff", "utter_handoff_closed", "utter_handoff_nobody"}
 ALARMS = {"utter_crisis", "utter_care_abuse", "utter_emergency"}
 CREATED = {"utter_case_created", "utter_case_created_anonymous"}
 _REFERENCE = re.compile(r"SYN-\d{4}-\d{5}")

@@ -50,7 +50,7 @@ FORM_QUESTIONS = frozenset(
     )
 )
 CASE_CREATED = frozenset({"utter_case_created", "utter_case_created_anonymous"})
-HANDOFF_DONE = frozenset({"utter_handoff", "utter_handoff_closed"})
+HANDOFF_DONE = frozenset({"utter_handoff", "utter_handoff_closed", "utter_handoff_nobody"})
 LOOKUP_FOUND = frozenset({"utter_case_status_found"})
 LOOKUP_ANSWERED = frozenset({"utter_case_status_found", "utter_case_status_not_found"})
 

@@ -6,7 +6,7 @@ from aiohttp import web
 
 from bot.chat.hub import QUEUE, staff_topic
 from bot.store import desk
-from bot.web.keys import HUB, SESSIONS, SOCKETS
+from bot.web.keys import HUB, PRESENCE, SESSIONS, SOCKETS
 from bot.web.sockets import json_events, pusher
 from bot.web.staff.auth import current_staff
 
@@ -19,8 +19,10 @@ def _same_origin(request: web.Request) -> bool:
 async def staff_socket(request: web.Request) -> web.WebSocketResponse:
     """Live updates for staff pages: ``{"type": "watch_queue"}`` or ``{"type": "watch", "reference"}``.
 
-    Refused (401/403 before the handshake) without a staff session or from another origin. Events
-    sent: the chat's messages (as the resident's socket gets them), ``case_changed``,
+    ``{"type": "away", "away": bool}`` switches the member to away or back to available (answered with
+    ``{"type": "away", "away": bool}``); while the socket is open the member counts as signed in
+    (:mod:`bot.chat.presence`). Refused (401/403 before the handshake) without a staff session or from
+    another origin. Events sent: the chat's messages (as the resident's socket gets them), ``case_changed``,
     ``queue_changed``, ``mode``.
     """
     member = await current_staff(request)
@@ -34,9 +36,16 @@ async def staff_socket(request: web.Request) -> web.WebSocketResponse:
     request.app[SOCKETS].add(ws)
     topics: set[str] = set()
     push = pusher(ws)
+    presence = request.app[PRESENCE]
+    seat = await presence.join(member.id)
     try:
+        await push({"type": "away", "away": await presence.is_away(member.id)})
         async for event in json_events(ws):
             if event is None:
+                continue
+            if event["type"] == "away" and isinstance(event.get("away"), bool):
+                await presence.set_away(member.id, event["away"])
+                await push({"type": "away", "away": event["away"]})
                 continue
             if event["type"] == "watch_queue":
                 topics.add(QUEUE)
@@ -55,4 +64,5 @@ async def staff_socket(request: web.Request) -> web.WebSocketResponse:
     finally:
         for topic in topics:
             hub.unsubscribe(topic, push)
+        await presence.leave(seat)
     return ws

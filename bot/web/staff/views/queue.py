@@ -1,4 +1,4 @@
-"""The queue page: chats waiting for a case officer (longest wait first), the member's own live chats, claiming."""
+"""The queue page: chats waiting for a case officer (longest wait first), who is available, own live chats, claiming."""
 
 from __future__ import annotations
 
@@ -9,22 +9,25 @@ from aiohttp import web
 from bot.cases import workflow
 from bot.store import queue
 from bot.store.models import StaffMember
-from bot.web.keys import DESK, SESSIONS
+from bot.store.staff import list_staff
+from bot.web.keys import DESK, PRESENCE, SESSIONS
 from bot.web.staff.auth import staff_only
 from bot.web.staff.render import back, flash, render, texts_of
 
 
 async def _queue_context(request: web.Request) -> dict[str, Any]:
     me: StaffMember = request["staff"]
+    available_ids = await request.app[PRESENCE].available_ids()
     async with request.app[SESSIONS]() as db:
         waiting = await queue.waiting_queue(db)
         mine = await queue.live_cases_of(db, me.id)
-    return {"queue": waiting, "mine": mine}
+        available = [m.display_name for m in await list_staff(db) if m.id in available_ids and m.active]
+    return {"queue": waiting, "mine": mine, "available": sorted(available)}
 
 
 @staff_only
 async def dashboard(request: web.Request) -> web.Response:
-    """The queue of waiting chats (longest wait first) and the member's own live chats."""
+    """The queue of waiting chats (longest wait first), the case officers available now, the member's own live chats."""
     return await render(request, "staff_queue.html", **await _queue_context(request))
 
 

@@ -163,6 +163,20 @@ class Desk:
         await self._notifier.store_and_push(conversation.id, "bot", text, payload)
         await self._changed(conversation.id)
 
+    async def reassign(self, reference: str, member: StaffMember, to_id: int) -> None:
+        """A supervisor gives a case to another officer; a live chat goes along (the resident hears who joined).
+
+        Raises: see :func:`bot.store.desk.reassign` (and LookupError: unknown reference).
+        """
+        async with self._sessions() as session, session.begin():
+            case = await desk.get_case(session, reference)
+            to = await desk.reassign(session, case, member, to_id)
+            conversation = await convs.get_conversation(session, case.conversation_id) if case.conversation_id else None
+        if conversation is not None and conversation.mode == workflow.HUMAN:
+            name = to.display_name
+            await self._notifier.system_message(conversation.id, "staff_joined", conversation.language, name=name)
+        await self._changed(case.conversation_id)
+
     async def resident_leave(self, conversation_id: str) -> None:
         """The resident ends a live chat (goodbye, or the widget's "end chat"): told politely, case stays."""
         async with self._sessions() as session, session.begin():

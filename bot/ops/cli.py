@@ -296,7 +296,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except (OperationalError, DBAPIError, ConnectionError) as exc:
         print(
-            f"error: cannot use the database at {safe_url(settings.database_url)} ({exc.__class__.__name__}): is the "
+            f"error: cannot reach the database at {safe_url(settings.database_url)} ({exc.__class__.__name__}): is the "
             "server running and does the database exist? `python -m bot migrate` creates the tables",
             file=sys.stderr,
         )

@@ -17,17 +17,20 @@ import aiohttp
 import pytest
 from aiohttp import WSMsgType
 from aiohttp.test_utils import TestClient, TestServer, make_mocked_request
-from sqlalchemy import delete, update
+from alembic import command
+from sqlalchemy import delete, text, update
 
 from bot.core.settings import Settings
 from bot.store import desk
 from bot.store.cases import NewCase, create_case
 from bot.store.db import create_engine, session_factory
+from bot.store.migrate import alembic_config, upgrade
 from bot.store.models import LoginThrottle, StaffSession, utcnow
-from bot.store.staff import add_staff, hash_password, set_active
+from bot.store.staff import add_staff, find_staff, hash_password, set_active
 from bot.web.middleware import AccessLogger
 from bot.web.staff.auth import COOKIE_NAME
 from tests.app.test_staff_web import PASSWORD, csrf, csrf_of, login, receive, second_client, waiting_resident
+from tests.helpers.postgres import create_database, drop_database, sqlalchemy_url
 
 CLOSED = (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED)
 
@@ -274,3 +277,32 @@ async def test_a_refused_login_logs_the_username_on_one_line(client, people, cap
     messages = [r.getMessage() for r in caplog.records if r.name == "bot.web.staff.views.login"]
     assert messages and all("\n" not in m for m in messages)
     assert any("x\\x0aadmin logged in" in m for m in messages)  # who was refused, on one line
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+async def test_migration_0006_makes_existing_accounts_supervisors_and_goes_back(tmp_path, backend):
+    name = f"kommun_mig_{uuid.uuid4().hex[:10]}"
+    if backend == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
+    else:
+        await create_database(name)
+        url = sqlalchemy_url(name)
+    try:
+        await asyncio.to_thread(upgrade, url, "0005")
+        engine = create_engine(url)
+        insert = (
+            "INSERT INTO staff_member (username, display_name, password_hash, languages, active, failed_logins,"
+            " created_at) VALUES ('kim', 'Kim', 'h', '[\"sv\"]', true, 0, CURRENT_TIMESTAMP)"
+        )
+        async with engine.begin() as connection:
+            await connection.execute(text(insert))
+        await asyncio.to_thread(upgrade, url)
+        async with session_factory(engine)() as s:
+            kim = await find_staff(s, "kim")
+            assert (kim.role, kim.departments) == ("supervisor", [])  # nothing breaks for a running municipality
+        await engine.dispose()
+        await asyncio.to_thread(command.downgrade, alembic_config(url), "0005")
+        await asyncio.to_thread(upgrade, url)
+    finally:
+        if backend == "postgresql":
+            await drop_database(name)

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.cases import workflow
+
 CASE_OFFICER, SUPERVISOR, ADMIN = "case_officer", "supervisor", "admin"
 ROLES = (CASE_OFFICER, SUPERVISOR, ADMIN)
 
@@ -74,7 +76,7 @@ def may(member: Any, action: str, case: Any) -> bool:
         return True
     mine = case.assigned_staff_id == member.id
     unassigned = case.assigned_staff_id is None
-    waiting = unassigned and case.status == "waiting_for_staff"
+    waiting = unassigned and case.status == workflow.WAITING_FOR_STAFF
     if action in (VIEW, NOTE):
         return mine or waiting or in_departments(member, case.area)
     if action == CLAIM:

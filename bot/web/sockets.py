@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -49,6 +50,7 @@ class StaffSockets:
 
     def __init__(self) -> None:
         self._open: dict[str, tuple[int, set[web.WebSocketResponse]]] = {}
+        self._closing: set[asyncio.Task[None]] = set()
 
     def add(self, sid: str, staff_id: int, ws: web.WebSocketResponse) -> None:
         """Register ``ws`` as a socket of session ``sid`` of staff member ``staff_id``."""
@@ -62,14 +64,21 @@ class StaffSockets:
             if not entry[1]:
                 del self._open[sid]
 
-    async def close(self, sid: str | None = None, staff_id: int | None = None) -> int:
-        """Close the sockets of session ``sid``, or of every session of ``staff_id``; returns how many."""
+    def close(self, sid: str | None = None, staff_id: int | None = None) -> int:
+        """Close the sockets of session ``sid``, or of every session of ``staff_id``; returns how many.
+
+        The close frame goes out at once; waiting for the browser's answer happens in the background,
+        so the caller (a logout, a resident's message being delivered) never waits for a slow browser.
+        """
         targets = [
             ws
             for key, (owner, sockets) in list(self._open.items())
             if key == sid or (staff_id is not None and owner == staff_id)
             for ws in list(sockets)
         ]
+        loop = asyncio.get_running_loop()
         for ws in targets:
-            await ws.close(code=WSCloseCode.POLICY_VIOLATION, message=b"session ended")
+            task = loop.create_task(ws.close(code=WSCloseCode.POLICY_VIOLATION, message=b"session ended"))
+            self._closing.add(task)
+            task.add_done_callback(self._closing.discard)
         return len(targets)

@@ -8,6 +8,7 @@ and the low findings: 404/400 instead of 500, headers on every response, escaped
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 import uuid
@@ -76,14 +77,20 @@ async def test_a_disabled_account_loses_its_open_socket_and_cannot_watch_another
     watching = await client.ws_connect("/ws/staff", headers=origin(client))
     await watching.send_json({"type": "watch", "reference": reference})
     await receive(watching, lambda e: e["type"] == "watching")
-    idle = await client.ws_connect("/ws/staff", headers=origin(client))
-    async with db() as s, s.begin():
-        await set_active(s, "olli", False)  # what `python -m bot staff disable olli` does, from another process
-    await resident.send_json({"type": "message", "text": "onko siellä ketään?", "client_id": "r1"})
-    await receive(resident, lambda e: e["type"] == "ack")
-    assert (await watching.receive(timeout=5)).type in CLOSED  # the chat message never reaches it
-    await idle.send_json({"type": "watch", "reference": other_reference})
-    assert (await idle.receive(timeout=5)).type in CLOSED  # no "watching"
+    elsewhere = await second_client(client)  # Olli logged in on a second computer too
+    try:
+        await login(elsewhere, "olli")
+        idle = await elsewhere.ws_connect("/ws/staff", headers=origin(client))
+        async with db() as s, s.begin():
+            await set_active(s, "olli", False)  # what `python -m bot staff disable olli` does, from another process
+        await resident.send_json({"type": "message", "text": "onko siellä ketään?", "client_id": "r1"})
+        await receive(resident, lambda e: e["type"] == "ack")
+        assert (await watching.receive(timeout=5)).type in CLOSED  # the chat message never reaches it
+        with contextlib.suppress(ConnectionResetError):  # (closed already if its idle check came first)
+            await idle.send_json({"type": "watch", "reference": other_reference})
+        assert (await idle.receive(timeout=10)).type in CLOSED  # no "watching"
+    finally:
+        await elsewhere.close()
 
 
 async def test_roles_a_case_officer_sees_their_departments_and_acts_only_on_their_own_cases(
@@ -131,6 +138,27 @@ async def test_roles_a_case_officer_sees_their_departments_and_acts_only_on_thei
     await login(client, "ada")
     assert (await client.get(f"/staff/cases/{school}", allow_redirects=False)).status == 403  # admins: no cases
     assert "olli" in await (await client.get("/staff/accounts")).text()
+
+
+async def test_an_admin_disables_an_account_on_the_accounts_page_and_its_socket_closes(client, db, people):
+    olli = await second_client(client)
+    try:
+        await login(olli, "olli")
+        ws = await olli.ws_connect("/ws/staff", headers=origin(client))
+        await ws.send_json({"type": "watch_queue"})
+        await receive(ws, lambda e: e["type"] == "watching")
+        await login(client, "olli")  # a case officer may not open the accounts page
+        assert (await client.get("/staff/accounts", allow_redirects=False)).status == 403
+        await login(client, "ada")
+        admin_ws = await client.ws_connect("/ws/staff", headers=origin(client))
+        await admin_ws.send_json({"type": "watch_queue"})
+        assert (await receive(admin_ws, lambda e: True))["code"] == "forbidden"  # admins see no queue
+        assert (await post(client, "/staff/accounts/olli/disable")).status == 303
+        assert (await ws.receive(timeout=5)).type in CLOSED
+        assert (await olli.get("/staff", allow_redirects=False)).status == 303
+        assert "olli" in await (await client.get("/staff/accounts")).text()
+    finally:
+        await olli.close()
 
 
 async def test_logout_ends_the_session_on_the_server_and_a_copied_cookie_is_refused(client, db, people):

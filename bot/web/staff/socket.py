@@ -35,9 +35,9 @@ async def _watchdog(request: web.Request, sid: str, ws: web.WebSocketResponse) -
 async def staff_socket(request: web.Request) -> web.WebSocketResponse:
     """Live updates for staff pages: ``{"type": "watch_queue"}`` or ``{"type": "watch", "reference"}``.
 
-    Refused (401/403 before the handshake) without a staff session, for a role without cases, or from
-    another origin. Watching a case the role may not see is refused with ``{"type": "error", "code":
-    "forbidden"}`` and audited. Events sent: the chat's messages (as the resident's socket gets them),
+    Refused (401/403 before the handshake) without a staff session or from another origin. Watching a
+    case the role may not see (or the queue, for an admin) is refused with ``{"type": "error", "code":
+    "forbidden"}``; a refused case is audited. Events sent: the chat's messages (as the resident's socket gets them),
     ``case_changed``, ``queue_changed``, ``mode``. The socket closes (1008) as soon as its session
     ends: before each event it receives or sends it checks the session, and every
     :data:`SESSION_CHECK_SECONDS` while idle; logout closes it at once.
@@ -47,8 +47,6 @@ async def staff_socket(request: web.Request) -> web.WebSocketResponse:
         raise web.HTTPUnauthorized(text="login required")
     if not _same_origin(request):
         raise web.HTTPForbidden(text="cross-origin socket refused")
-    if not access.sees_cases(member):
-        raise web.HTTPForbidden(text="no cases for this role")
     sid: str = request[SESSION_ID]
     hub = request.app[HUB]
     ws = web.WebSocketResponse(heartbeat=30, max_msg_size=4096)
@@ -58,24 +56,24 @@ async def staff_socket(request: web.Request) -> web.WebSocketResponse:
     topics: set[str] = set()
     send = pusher(ws)
 
-    async def end() -> None:
-        await ws.close(code=WSCloseCode.POLICY_VIOLATION, message=b"session ended")
-
     async def push(event: dict[str, Any]) -> None:
         if await session_alive(request, sid):
             await send(event)
-        else:
-            await end()
+        else:  # from a publisher's task: close in the background, the publisher does not wait
+            request.app[STAFF_SOCKETS].close(sid=sid)
 
     watchdog = asyncio.get_running_loop().create_task(_watchdog(request, sid, ws))
     try:
         async for event in json_events(ws):
             if not await session_alive(request, sid):
-                await end()
+                await ws.close(code=WSCloseCode.POLICY_VIOLATION, message=b"session ended")
                 break
             if event is None:
                 continue
             if event["type"] == "watch_queue":
+                if not access.sees_cases(member):  # an admin: the socket only tells when the session ends
+                    await send({"type": "error", "code": "forbidden"})
+                    continue
                 topics.add(QUEUE)
                 hub.subscribe(QUEUE, push)
             elif event["type"] == "watch" and isinstance(event.get("reference"), str):

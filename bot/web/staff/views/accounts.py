@@ -56,7 +56,7 @@ async def change_account(request: web.Request) -> web.Response:
         else:
             await staff.set_active(db, username, action == "enable")  # disabling revokes the sessions
     if action != "enable":
-        await request.app[STAFF_SOCKETS].close(staff_id=member.id)
+        request.app[STAFF_SOCKETS].close(staff_id=member.id)
     audit_log.warning("staff:%s did %s on account %s", log_safe(me.username), action, log_safe(member.username))
     await flash(request, "account_changed", username=member.username)
     raise web.HTTPSeeOther("/staff/accounts")

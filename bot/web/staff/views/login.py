@@ -81,7 +81,7 @@ async def logout(request: web.Request) -> web.Response:
         sid = staff_sessions.session_id(token)
         async with request.app[SESSIONS]() as db, db.begin():
             await staff_sessions.revoke(db, sid)
-        await request.app[STAFF_SOCKETS].close(sid=sid)
+        request.app[STAFF_SOCKETS].close(sid=sid)
     session = await new_session(request)
     session["flash"] = ["logged_out", {}]
     raise web.HTTPSeeOther("/staff/login")

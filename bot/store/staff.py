@@ -136,9 +136,8 @@ async def edit_staff(
         member.display_name = display_name.strip()
     if languages is not None:
         member.languages = sorted(set(languages))
-    new_role, new_departments = check_role(
-        role or member.role, member.departments or [] if departments is None else departments
-    )
+    kept = member.departments or []
+    new_role, new_departments = check_role(role or member.role, kept if departments is None else departments)
     member.role, member.departments = new_role, new_departments
     if (new_role, new_departments) != rights:
         await revoke_all(session, member.id)

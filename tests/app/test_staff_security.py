@@ -27,7 +27,7 @@ from bot.store.cases import NewCase, create_case
 from bot.store.db import create_engine, session_factory
 from bot.store.migrate import alembic_config, upgrade
 from bot.store.models import LoginThrottle, StaffSession, utcnow
-from bot.store.staff import add_staff, find_staff, hash_password, set_active
+from bot.store.staff import add_staff, edit_staff, find_staff, hash_password, set_active, set_password
 from bot.web.middleware import AccessLogger
 from bot.web.staff.auth import COOKIE_NAME
 from tests.app.test_staff_web import PASSWORD, csrf, csrf_of, login, receive, second_client, waiting_resident
@@ -175,6 +175,20 @@ async def test_logout_ends_the_session_on_the_server_and_a_copied_cookie_is_refu
             assert response.status == 303 and response.headers["Location"].startswith("/staff/login"), path
     finally:
         await copy.close()
+
+
+async def test_new_rights_or_a_new_password_end_the_sessions(client, db, people):
+    await login(client, "olli")
+    async with db() as s, s.begin():
+        await edit_staff(s, "olli", languages=["fi", "sv"])  # no new rights: the session goes on
+    assert (await client.get("/staff", allow_redirects=False)).status == 200
+    async with db() as s, s.begin():
+        await edit_staff(s, "olli", departments=["school", "waste"])  # `staff edit olli --departments …`
+    assert (await client.get("/staff", allow_redirects=False)).status == 303
+    await login(client, "olli")
+    async with db() as s, s.begin():
+        await set_password(s, "olli", hash_password("another long password"))
+    assert (await client.get("/staff", allow_redirects=False)).status == 303
 
 
 async def test_a_session_ends_after_the_profiles_idle_timeout(client, db, people, profile):

@@ -13,7 +13,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.store.models import StaffMember, StaffSession, aware, utcnow
@@ -97,6 +97,17 @@ async def revoke_all(session: AsyncSession, staff_member_id: int, now: datetime 
         update(StaffSession)
         .where(StaffSession.staff_member_id == staff_member_id, StaffSession.revoked_at.is_(None))
         .values(revoked_at=now or utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)
+
+
+async def forget_ended(session: AsyncSession, now: datetime | None = None) -> int:
+    """Delete sessions that ended (revoked or past the absolute timeout) over a day ago; returns how many."""
+    cutoff = (now or utcnow()) - ABSOLUTE_TIMEOUT - timedelta(days=1)
+    result = await session.execute(
+        delete(StaffSession)
+        .where(or_(StaffSession.revoked_at < cutoff, StaffSession.created_at < cutoff))
         .execution_options(synchronize_session=False)
     )
     return int(result.rowcount or 0)

@@ -87,3 +87,12 @@ async def record_failure(session: AsyncSession, rule: Rule, value: str, now: dat
 async def reset(session: AsyncSession, keys: list[str]) -> None:
     """Forget the counters of ``keys`` (after a successful login)."""
     await session.execute(delete(LoginThrottle).where(LoginThrottle.key.in_(keys)))
+
+
+async def forget_stale(session: AsyncSession, now: datetime | None = None) -> int:
+    """Delete counters without a failure for :data:`MEMORY` (they would start from zero anyway)."""
+    cutoff = (now or utcnow()) - MEMORY
+    result = await session.execute(
+        delete(LoginThrottle).where(LoginThrottle.last_failure_at < cutoff).execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)

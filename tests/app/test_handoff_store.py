@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from bot.cases import workflow
 from bot.store import conversations as convs
-from bot.store import desk, queue, reporting, throttle
+from bot.store import desk, queue, reporting, staff_sessions, throttle
 from bot.store.cases import NewCase
 from bot.store.models import utcnow
 from bot.store.staff import StaffError, add_staff, hash_password, verify_password
@@ -199,3 +199,18 @@ async def test_staff_account_rules(sessions):
             await add_staff(s, "Cecilia", "Other", "h", ["sv"])
         with pytest.raises(StaffError):
             await add_staff(s, "no spaces", "X", "h", ["sv"])
+
+
+async def test_retention_forgets_ended_staff_sessions_and_stale_login_counters(sessions):
+    member = await make_staff(sessions)
+    long_ago = utcnow() - timedelta(days=3)
+    async with sessions() as s, s.begin():
+        old = await staff_sessions.start_session(s, member, long_ago)
+        live = await staff_sessions.start_session(s, member)
+        await throttle.record_failure(s, throttle.ADDRESS, "203.0.113.9", long_ago)
+        await throttle.record_failure(s, throttle.ADDRESS, "198.51.100.7")
+    async with sessions() as s, s.begin():
+        assert await staff_sessions.forget_ended(s) == 1
+        assert await throttle.forget_stale(s) == 1
+        assert await staff_sessions.is_live(s, staff_sessions.session_id(live), timedelta(minutes=30))
+        assert not await staff_sessions.is_live(s, staff_sessions.session_id(old), timedelta(days=9))

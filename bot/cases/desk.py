@@ -47,10 +47,6 @@ class Desk:
         if queue_too:
             await self._notifier.queue_changed()
 
-    def _due(self, case: Case, language: str) -> str:
-        """The case's acknowledgement deadline, as residents write dates in ``language``."""
-        return self._notifier.catalogs.format_date(case.acknowledgement_due, language)
-
     async def _live_case(self, session: Any, reference: str, member: StaffMember) -> tuple[Case, Conversation]:
         """The case and its conversation, if ``member`` is the one chatting live on it."""
         case = await desk.get_case(session, reference)
@@ -188,6 +184,20 @@ class Desk:
         await self._notifier.store_and_push(conversation.id, "bot", text, payload)
         await self._changed(conversation.id)
 
+    async def reassign(self, reference: str, member: StaffMember, to_id: int) -> None:
+        """A supervisor gives a case to another officer; a live chat goes along (the resident hears who joined).
+
+        Raises: see :func:`bot.store.desk.reassign` (and LookupError: unknown reference).
+        """
+        async with self._sessions() as session, session.begin():
+            case = await desk.get_case(session, reference)
+            to = await desk.reassign(session, case, member, to_id)
+            conversation = await convs.get_conversation(session, case.conversation_id) if case.conversation_id else None
+        if conversation is not None and conversation.mode == workflow.HUMAN:
+            name = to.display_name
+            await self._notifier.system_message(conversation.id, "staff_joined", conversation.language, name=name)
+        await self._changed(case.conversation_id)
+
     async def resident_leave(self, conversation_id: str) -> None:
         """The resident ends a live chat (goodbye, or the widget's "end chat"): told politely, case stays."""
         async with self._sessions() as session, session.begin():
@@ -201,7 +211,9 @@ class Desk:
                 "chat_ended",
                 conversation.language,
                 reference=case.reference,
-                acknowledgement_due=self._due(case, conversation.language),
+                acknowledgement_due=self._notifier.catalogs.format_date(
+                    case.acknowledgement_due, conversation.language
+                ),
             )
         await self._notifier.broadcast(conversation_id, {"type": "mode", "mode": workflow.CHAT_CLOSED})
         await self._changed(conversation_id)

@@ -53,6 +53,8 @@ SET_BY_HAND = {status: Transition(OPEN_STATUSES, status) for status in STAFF_STA
 """A case officer sets the status by hand (closing has its own action, with a resolution)."""
 CLOSE = Transition(OPEN_STATUSES, CLOSED)
 """A case officer closes the case with a resolution."""
+REASSIGNABLE = (RECEIVED, IN_PROGRESS)
+"""Statuses in which a supervisor may give a case to another case officer (a waiting chat is claimed instead)."""
 
 # -- chat modes --------------------------------------------------------------------------------------
 

@@ -81,6 +81,9 @@ class Profile:
     (section ``retention.closed_case_days``): how long after closing a case its personal data and
     transcript are kept — set it from the municipality's records management plan
     (dokumenthanteringsplan, arkivlagen 1990:782); 730 days (2 years) is a common period for feedback.
+
+    Staff console (section ``staff``): ``staff_idle_timeout_minutes`` (``staff.idle_timeout_minutes``,
+    default 30) ends a staff login after that long without a request (besides the absolute 8 hours).
     """
 
     name: str
@@ -105,6 +108,7 @@ class Profile:
     widget_allowed_origins: tuple[str, ...] = ()
     map_area: MapArea | None = None
     """Section ``map``: where shared positions may lie and the staff's map link (:mod:`bot.core.geo`)."""
+    staff_idle_timeout_minutes: int = 30
 
     def department(self, department_id: str) -> Department:
         """The department with this id.
@@ -264,6 +268,9 @@ def parse_profile(data: Any) -> Profile:
         origins = [urlunsplit((*urlsplit(website)[:2], "", "", ""))]
     if not isinstance(origins, list):
         raise ProfileError("profile: 'widget.allowed_origins' must be a list of web site origins")
+    staff = data.get("staff") or {}
+    if not isinstance(staff, dict):
+        raise ProfileError("profile: 'staff' must be a mapping")
     allowed = tuple(_origin(o, f"widget.allowed_origins[{i}]") for i, o in enumerate(origins))
     try:
         map_area = parse_map_area(data.get("map"))
@@ -297,6 +304,9 @@ def parse_profile(data: Any) -> Profile:
         retention_days=_positive_int(retention.get("closed_case_days", 730), "retention.closed_case_days", "days"),
         widget_allowed_origins=allowed,
         map_area=map_area,
+        staff_idle_timeout_minutes=_positive_int(
+            staff.get("idle_timeout_minutes", 30), "staff.idle_timeout_minutes", "minutes"
+        ),
     )
 
 

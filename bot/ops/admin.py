@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import sys
+from typing import Any
 
 from bot.core.settings import Settings
 
@@ -32,7 +33,14 @@ async def _list_cases(settings: Settings, limit: int) -> list[dict]:
 
 
 def cases_list(args: argparse.Namespace, settings: Settings) -> int:
-    """``cases list``: the newest cases as a table, every field (``--full``) or JSON (``--json``)."""
+    """``cases list``: the newest cases as a table, every field (``--full``) or JSON (``--json``).
+
+    Raises:
+        bot.store.migrate.SchemaMissing: no database yet (the message says how to create it).
+    """
+    from bot.store.migrate import require_schema
+
+    require_schema(settings.database_url)
     rows = asyncio.run(_list_cases(settings, args.limit))
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
@@ -84,6 +92,12 @@ def _read_password(args: argparse.Namespace) -> str:
     return sys.stdin.readline().rstrip("\r\n")
 
 
+def _describe(member: object) -> str:
+    m: Any = member
+    departments = ", ".join(m.departments or []) or "none"
+    return f"{m.username} ({m.display_name}; {m.role}; departments {departments}; languages {', '.join(m.languages)})"
+
+
 async def _staff(settings: Settings, action: str, args: argparse.Namespace, password_hash: str | None) -> list[str]:
     from bot.store import staff
     from bot.store.db import create_engine, session_factory
@@ -92,45 +106,70 @@ async def _staff(settings: Settings, action: str, args: argparse.Namespace, pass
     try:
         async with session_factory(engine)() as session, session.begin():
             if action == "add":
-                member = await staff.add_staff(session, args.username, args.name, password_hash or "", args.languages)
-                return [f"added {member.username} ({member.display_name}; languages {', '.join(member.languages)})"]
+                member = await staff.add_staff(
+                    session,
+                    args.username,
+                    args.name,
+                    password_hash or "",
+                    args.languages,
+                    args.role,
+                    args.departments or [],
+                )
+                return [f"added {_describe(member)}"]
+            if action == "edit":
+                member = await staff.edit_staff(
+                    session, args.username, args.name, args.languages, args.role, args.departments
+                )
+                return [f"changed {_describe(member)}"]
             if action in ("disable", "enable"):
                 member = await staff.set_active(session, args.username, action == "enable")
-                return [f"{member.username} is now {'active' if member.active else 'disabled'}"]
+                return [f"{member.username} is now {'active' if member.active else 'disabled (its sessions ended)'}"]
             if action == "password":
                 member = await staff.set_password(session, args.username, password_hash or "")
-                return [f"new password set for {member.username}; the account is unlocked"]
+                return [f"new password set for {member.username}; its sessions ended"]
             lines = []
             for m in await staff.list_staff(session):
                 state = "active" if m.active else "disabled"
-                if m.locked_until is not None:
-                    state += ", locked"
                 last = m.last_login_at.isoformat(timespec="minutes") if m.last_login_at else "never"
                 lines.append(
-                    f"{m.username}\t{m.display_name}\t{','.join(m.languages or [])}\t{state}\tlast login {last}"
+                    f"{m.username}\t{m.display_name}\t{m.role}\t{','.join(m.departments or []) or '-'}"
+                    f"\t{','.join(m.languages or [])}\t{state}\tlast login {last}"
                 )
             return lines or ["no staff accounts"]
     finally:
         await engine.dispose()
 
 
+def _codes(value: str | None, known: list[str], option: str) -> list[str] | None:
+    """The comma-separated codes of ``option`` (``None`` when not given), each one of ``known``.
+
+    Raises:
+        ValueError: an unknown code, or none at all for ``--languages``.
+    """
+    if value is None:
+        return None
+    codes = [code.strip() for code in value.split(",") if code.strip()]
+    unknown = [code for code in codes if code not in known]
+    if unknown or (not codes and option == "--languages"):
+        raise ValueError(f"{option} takes codes of {', '.join(known)}; not known: {', '.join(unknown) or '(none)'}")
+    return codes
+
+
 def staff(args: argparse.Namespace, settings: Settings) -> int:
-    """``staff add|list|disable|enable|password``: staff accounts (1 with a message on a bad argument)."""
+    """``staff add|edit|list|disable|enable|password``: staff accounts (1 with a message on a bad argument)."""
     from bot.core.catalog import default_catalogs
+    from bot.core.profile import load_profile
     from bot.store.migrate import upgrade
     from bot.store.staff import StaffError, check_username, hash_password
 
     action = args.staff_command
     try:
         password_hash = None
-        if action == "add":
+        if action in ("add", "edit"):
             check_username(args.username)
-            languages = [code.strip() for code in args.languages.split(",") if code.strip()]
-            unknown = [code for code in languages if not default_catalogs().supports(code)]
-            if unknown or not languages:
-                supported = ", ".join(default_catalogs().languages)
-                raise StaffError(f"--languages takes codes of {supported}; not known: {', '.join(unknown) or '(none)'}")
-            args.languages = languages
+            args.languages = _codes(args.languages, default_catalogs().languages, "--languages")
+            departments = [d.id for d in load_profile(settings.profile_path).departments]
+            args.departments = _codes(args.departments, departments, "--departments")
         if action in ("add", "password"):
             password_hash = hash_password(_read_password(args))
         upgrade(settings.database_url)

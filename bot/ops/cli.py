@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from bot.cases.access import ROLES
 from bot.core.settings import Settings
 from bot.ops import admin
 
@@ -23,9 +24,11 @@ def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from aiohttp import web
 
+    from bot.store.migrate import require_schema
     from bot.web.app import create_app
     from bot.web.middleware import AccessLogger
 
+    require_schema(settings.database_url)  # a fresh checkout: say how to create the database, not 500s later
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None, access_log_class=AccessLogger)
     return 0
@@ -272,16 +275,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("username", help="login name: a-z, 0-9, '.', '_', '-'")
     p.add_argument("--name", required=True, help="display name residents see, e.g. 'Anna Berg'")
     p.add_argument("--languages", required=True, help="languages the person handles cases in, e.g. sv,en,ar")
+    p.add_argument("--role", choices=ROLES, default="case_officer", help="case_officer (default), supervisor or admin")
+    p.add_argument("--departments", help="a case officer's departments: the profile's ids, e.g. school,waste")
+    p.set_defaults(func=admin.staff)
+    p = staff_sub.add_parser("edit", help="change name, languages, role or departments (ends the account's sessions)")
+    p.add_argument("username")
+    p.add_argument("--name", help="new display name")
+    p.add_argument("--languages", help="new languages, e.g. sv,fi")
+    p.add_argument("--role", choices=ROLES, help="new role: case_officer, supervisor or admin")
+    p.add_argument("--departments", help="new departments (the profile's ids, comma-separated; '' for none)")
     p.set_defaults(func=admin.staff)
     p = staff_sub.add_parser("list", help="list staff accounts")
     p.set_defaults(func=admin.staff)
-    p = staff_sub.add_parser("disable", help="disable an account (it can no longer log in)")
+    p = staff_sub.add_parser("disable", help="disable an account (it can no longer log in; its sessions end)")
     p.add_argument("username")
     p.set_defaults(func=admin.staff)
     p = staff_sub.add_parser("enable", help="enable a disabled account again")
     p.add_argument("username")
     p.set_defaults(func=admin.staff)
-    p = staff_sub.add_parser("password", help="set a new password (also lifts a lockout)")
+    p = staff_sub.add_parser("password", help="set a new password (the account's sessions end)")
     p.add_argument("username")
     p.set_defaults(func=admin.staff)
     return parser
@@ -292,6 +304,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from bot.core.profile import ProfileError
     from bot.ops.training import TrainingError
     from bot.store.db import safe_url
+    from bot.store.migrate import SchemaMissing
 
     args = build_parser().parse_args(argv)
     try:
@@ -301,9 +314,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     try:
         return int(args.func(args, settings) or 0)
+    except SchemaMissing as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     except (OperationalError, DBAPIError, ConnectionError) as exc:
         print(
-            f"error: cannot reach the database at {safe_url(settings.database_url)}: {exc.__class__.__name__}",
+            f"error: cannot reach the database at {safe_url(settings.database_url)} ({exc.__class__.__name__}): is the "
+            "server running and does the database exist? `python -m bot migrate` creates the tables",
             file=sys.stderr,
         )
         return 1

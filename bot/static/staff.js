@@ -177,7 +177,8 @@
         refresh("/staff/cases/" + encodeURIComponent(reference) + "?fragment=panel", panel);
       }
     };
-    ws.onclose = function () {
+    ws.onclose = function (e) {
+      if (e.code === 1008) { location.reload(); return; }  // the session ended: the reload shows the login
       setLive(false);
       setTimeout(connect, backoff);
       backoff = Math.min(backoff * 2, 15000);

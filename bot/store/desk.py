@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.cases import workflow
+from bot.cases import access, workflow
 from bot.store.cases import find_case
 from bot.store.models import Case, CaseEvent, Conversation, StaffMember, utcnow
 
@@ -158,6 +158,35 @@ async def hand_back(session: AsyncSession, case: Case, member: StaffMember, now:
     if not case.conversation_id or result.rowcount != 1:
         raise workflow.StaleCase(case.reference, case.status)
     await record_event(session, case.id, "handed_back", staff_actor(member), {"staff_id": member.id})
+
+
+async def reassign(
+    session: AsyncSession, case: Case, member: StaffMember, to_id: int, now: datetime | None = None
+) -> StaffMember:
+    """Give a case to the active case officer or supervisor ``to_id``, if its officer is still who it was.
+
+    Its live chat (mode ``human``) goes with it. Returns the new officer. Raises:
+        LookupError: no active staff member ``to_id`` who works with cases.
+        StaleCase: the case is waiting, closed, or its officer changed meanwhile.
+    """
+    to = await session.get(StaffMember, to_id)
+    if to is None or not to.active or not access.sees_cases(to):
+        raise LookupError(to_id)
+    before = case.assigned_staff_id
+    was = Case.assigned_staff_id.is_(None) if before is None else Case.assigned_staff_id == before
+    result = await session.execute(
+        update(Case)
+        .where(Case.id == case.id, Case.status.in_(workflow.REASSIGNABLE), was)
+        .values(assigned_staff_id=to.id, updated_at=now or utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        await session.refresh(case)
+        raise workflow.StaleCase(case.reference, case.status)
+    data = {"staff_id": member.id, "from": before, "to": to.id}
+    await record_event(session, case.id, "reassigned", staff_actor(member), data)
+    await session.refresh(case)
+    return to
 
 
 async def case_events(session: AsyncSession, case_id: int) -> list[CaseEvent]:

@@ -167,7 +167,8 @@ class StaffMember(NumberedRow, Base):
 
     ``languages`` lists the language codes the person can handle a case in (e.g. ``["sv", "ar"]``);
     a case in a language nobody active speaks is flagged "interpreter needed". ``password_hash`` is
-    an argon2 hash. ``failed_logins`` and ``locked_until`` implement the login lockout.
+    an argon2 hash. ``role`` is ``case_officer``, ``supervisor`` or ``admin`` and ``departments`` the
+    profile's department ids a case officer works for (:mod:`bot.cases.access` says what each may do).
     """
 
     __tablename__ = "staff_member"
@@ -177,10 +178,42 @@ class StaffMember(NumberedRow, Base):
     password_hash = Column(String(256), nullable=False)
     languages = Column(JSON, nullable=False, default=list)
     active = Column(Boolean, nullable=False, default=True)
-    failed_logins = Column(Integer, nullable=False, default=0)
-    locked_until = Column(DateTime(timezone=True), nullable=True)
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
     last_login_at = Column(DateTime(timezone=True), nullable=True)
+    role = Column(String(16), nullable=False, default="case_officer")
+    departments = Column(JSON, nullable=False, default=list)
+
+
+class StaffSession(Base):
+    """A staff login on the server side (the session cookie holds only its random token).
+
+    ``id`` is the SHA-256 hex digest of the token (a copy of the table gives no live session).
+    ``last_seen_at`` moves with each request (the idle timeout); ``revoked_at`` is set at logout,
+    when the account is disabled or its password changes, and when a timeout ended it.
+    """
+
+    __tablename__ = "staff_session"
+
+    id = Column(String(64), primary_key=True)
+    staff_member_id = Column(Integer, ForeignKey("staff_member.id", ondelete="CASCADE"), nullable=False, index=True)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    last_seen_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    revoked_at = Column(DateTime(timezone=True), nullable=True)
+
+
+class LoginThrottle(Base):
+    """Failed staff logins per client address (``address:<ip>``) or per username (``account:<name>``).
+
+    ``failures`` counts the failures since the counter was last reset (a success, or an hour without
+    failures); ``blocked_until`` is the end of the current back-off (:mod:`bot.store.throttle`).
+    """
+
+    __tablename__ = "login_throttle"
+
+    key = Column(String(128), primary_key=True)
+    failures = Column(Integer, nullable=False)
+    last_failure_at = Column(DateTime(timezone=True), nullable=False)
+    blocked_until = Column(DateTime(timezone=True), nullable=True)
 
 
 class Notification(NumberedRow, Base):

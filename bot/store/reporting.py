@@ -8,15 +8,17 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, false, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.cases.workflow import CASE_STATUSES
+from bot.cases import access
+from bot.cases.workflow import CASE_STATUSES, WAITING_FOR_STAFF
 from bot.core.profile import Profile
 from bot.store.cases import local_today
-from bot.store.models import Case, Conversation, aware, utcnow
+from bot.store.models import Case, Conversation, StaffMember, aware, utcnow
 
 
 @dataclass(frozen=True)
@@ -38,16 +40,34 @@ def _day_start(day: date, profile: Profile) -> datetime:
     return local.astimezone(timezone.utc)
 
 
+def visible_to(member: StaffMember) -> Any:
+    """The SQL condition of the cases ``member`` may see (:func:`bot.cases.access.may`, action ``view``)."""
+    if access.is_supervisor(member):
+        return true()
+    if not access.sees_cases(member):
+        return false()
+    return or_(
+        Case.area.in_(list(member.departments or [])),
+        Case.assigned_staff_id == member.id,
+        and_(Case.status == WAITING_FOR_STAFF, Case.assigned_staff_id.is_(None)),
+    )
+
+
 async def search_cases(
-    session: AsyncSession, profile: Profile, filters: CaseFilter, limit: int = 100, offset: int = 0
+    session: AsyncSession,
+    profile: Profile,
+    filters: CaseFilter,
+    limit: int = 100,
+    offset: int = 0,
+    member: StaffMember | None = None,
 ) -> tuple[list[Case], int]:
-    """Cases matching ``filters``, newest first: ``(page, total)``.
+    """Cases matching ``filters`` (and visible to ``member``, when given), newest first: ``(page, total)``.
 
     ``reference`` matches any part of the reference number, case-insensitively (``00042``,
     ``syn-2026-00042``). Raises:
         ValueError: an unknown status.
     """
-    conditions = []
+    conditions = [] if member is None else [visible_to(member)]
     if filters.status:
         if filters.status not in CASE_STATUSES:
             raise ValueError(f"unknown status {filters.status!r}")

@@ -10,7 +10,9 @@ arkivlagen 1990:782; GDPR art. 5.1 e, storage limitation).
 
 Photos and shared positions of such cases and chats are deleted with them (:func:`bot.store.photos.forget`).
 
-``python -m bot retention run`` runs it once; the web app runs :func:`run_once` daily.
+``python -m bot retention run`` runs it once; the web app runs :func:`run_once` daily. Each pass also
+forgets ended staff sessions and stale login counters (:func:`bot.store.staff_sessions.forget_ended`,
+:func:`bot.store.throttle.forget_stale`).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import sessionmaker
 
 from bot.core.profile import Profile
-from bot.store import photos
+from bot.store import photos, staff_sessions, throttle
 from bot.store.desk import record_event
 from bot.store.models import Case, CaseEvent, Conversation, Message, Notification, utcnow
 
@@ -109,6 +111,8 @@ async def run_once(sessions: sessionmaker, profile: Profile) -> RetentionResult:
     """One retention pass in its own transaction."""
     async with sessions() as session, session.begin():
         result = await anonymise(session, profile)
+        await staff_sessions.forget_ended(session)
+        await throttle.forget_stale(session)
     if result.cases or result.conversations:
         logger.info("retention: anonymised %d cases and %d conversations", result.cases, result.conversations)
     return result

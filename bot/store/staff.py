@@ -1,28 +1,29 @@
-"""Staff accounts: creation, listing, deactivation and password login with a lockout.
+"""Staff accounts: creation, roles and departments, listing, deactivation, passwords.
 
 Passwords are hashed with argon2 (argon2-cffi); hashing and verifying take ~0.2–0.4 s of CPU, so the
-web app calls them off the event loop (:mod:`bot.core.passwords`).
+web app calls them off the event loop (:mod:`bot.core.passwords`). Disabling an account or changing
+its password revokes its sessions (:mod:`bot.store.staff_sessions`); failed logins are throttled by
+:mod:`bot.store.throttle`.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.cases.access import CASE_OFFICER, ROLES
 from bot.core import passwords
-from bot.store.models import StaffMember, aware, utcnow
+from bot.store.models import StaffMember, utcnow
+from bot.store.staff_sessions import revoke_all
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 """Usernames: lower-case letters, digits, dot, dash and underscore, 2–64 characters."""
 MIN_PASSWORD_CHARS = 10
 MAX_PASSWORD_CHARS = 1024
-LOCKOUT_FAILURES = 5
-"""Failed logins in a row after which an account is locked (issue 5; NCSC-style brute-force limit)."""
-LOCKOUT_TIME = timedelta(minutes=15)
 
 
 class StaffError(ValueError):
@@ -65,16 +66,35 @@ def check_username(username: str) -> str:
     return name
 
 
+def check_role(role: str, departments: Sequence[str]) -> tuple[str, list[str]]:
+    """The role and its sorted departments, if the role is known.
+
+    Raises:
+        StaffError: an unknown role.
+    """
+    if role not in ROLES:
+        raise StaffError(f"the role must be one of {', '.join(ROLES)}, got {role!r}")
+    return role, sorted(set(departments))
+
+
 async def add_staff(
-    session: AsyncSession, username: str, display_name: str, password_hash: str, languages: list[str]
+    session: AsyncSession,
+    username: str,
+    display_name: str,
+    password_hash: str,
+    languages: list[str],
+    role: str = CASE_OFFICER,
+    departments: Sequence[str] = (),
 ) -> StaffMember:
     """Create an active staff account.
 
-    ``languages`` are language codes the person can handle a case in (checked by the caller against
-    the catalogs). Raises:
-        StaffError: invalid username, empty display name, or the username is taken.
+    ``languages`` are language codes the person can handle a case in, ``departments`` the profile's
+    department ids a case officer works for (both checked by the caller against the catalogs and the
+    profile). Raises:
+        StaffError: invalid username or role, empty display name, or the username is taken.
     """
     name = check_username(username)
+    role, departments = check_role(role, departments)
     if not display_name.strip():
         raise StaffError("the display name must not be empty")
     if await find_staff(session, name) is not None:
@@ -85,11 +105,42 @@ async def add_staff(
         password_hash=password_hash,
         languages=sorted(set(languages)),
         active=True,
-        failed_logins=0,
         created_at=utcnow(),
+        role=role,
+        departments=departments,
     )
     session.add(member)
     await session.flush()
+    return member
+
+
+async def edit_staff(
+    session: AsyncSession,
+    username: str,
+    display_name: str | None = None,
+    languages: list[str] | None = None,
+    role: str | None = None,
+    departments: Sequence[str] | None = None,
+) -> StaffMember:
+    """Change an account's display name, languages, role or departments (``None`` keeps the value).
+
+    A changed role or department list revokes the account's sessions: the next request logs in again
+    with the new rights. Raises:
+        StaffError: no such account, an unknown role or an empty display name.
+    """
+    member = await _existing(session, username)
+    rights = (member.role, list(member.departments or []))
+    if display_name is not None:
+        if not display_name.strip():
+            raise StaffError("the display name must not be empty")
+        member.display_name = display_name.strip()
+    if languages is not None:
+        member.languages = sorted(set(languages))
+    kept = member.departments or []
+    new_role, new_departments = check_role(role or member.role, kept if departments is None else departments)
+    member.role, member.departments = new_role, new_departments
+    if (new_role, new_departments) != rights:
+        await revoke_all(session, member.id)
     return member
 
 
@@ -112,64 +163,30 @@ async def _existing(session: AsyncSession, username: str) -> StaffMember:
 
 
 async def set_active(session: AsyncSession, username: str, active: bool) -> StaffMember:
-    """Enable or disable an account (a disabled account cannot log in; its sessions stop working).
+    """Enable or disable an account (a disabled account cannot log in; its sessions are revoked).
 
     Raises:
         StaffError: no such account.
     """
     member = await _existing(session, username)
     member.active = active
+    if not active:
+        await revoke_all(session, member.id)
     return member
 
 
 async def set_password(session: AsyncSession, username: str, password_hash: str) -> StaffMember:
-    """Replace an account's password and lift a lockout.
+    """Replace an account's password; its sessions are revoked (every browser logs in again).
 
     Raises:
         StaffError: no such account.
     """
     member = await _existing(session, username)
     member.password_hash = password_hash
-    member.failed_logins = 0
-    member.locked_until = None
+    await revoke_all(session, member.id)
     return member
 
 
-@dataclass(frozen=True)
-class LoginResult:
-    """Outcome of a login: ``member`` on success; else ``locked_until`` when the account is locked."""
-
-    member: StaffMember | None
-    locked_until: datetime | None = None
-
-
-async def record_login(
-    session: AsyncSession, member: StaffMember | None, password_ok: bool, now: datetime | None = None
-) -> LoginResult:
-    """Apply the outcome of a password check to the account and decide the login.
-
-    A locked account is refused even with the right password. A wrong password counts one failure;
-    the :data:`LOCKOUT_FAILURES`-th in a row locks the account for :data:`LOCKOUT_TIME`. A success
-    resets the count. Unknown and disabled accounts are refused like a wrong password.
-    """
-    now = now or utcnow()
-    if member is None or not member.active:
-        return LoginResult(None)
-    locked_until = aware(member.locked_until)
-    if locked_until is not None and locked_until > now:
-        return LoginResult(None, locked_until)
-    if not password_ok:
-        failures = (member.failed_logins or 0) + 1
-        until = now + LOCKOUT_TIME if failures >= LOCKOUT_FAILURES else None
-        await session.execute(
-            update(StaffMember)
-            .where(StaffMember.id == member.id)
-            .values(failed_logins=0 if until else failures, locked_until=until)
-        )
-        return LoginResult(None, until)
-    await session.execute(
-        update(StaffMember)
-        .where(StaffMember.id == member.id)
-        .values(failed_logins=0, locked_until=None, last_login_at=now)
-    )
-    return LoginResult(member)
+async def record_login(session: AsyncSession, member: StaffMember, now: datetime | None = None) -> None:
+    """Note a successful login's time on the account (``staff list`` shows it)."""
+    await session.execute(update(StaffMember).where(StaffMember.id == member.id).values(last_login_at=now or utcnow()))

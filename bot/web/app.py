@@ -54,7 +54,7 @@ from bot.web.keys import (
     TEMPLATES,
 )
 from bot.web.metrics import metrics_endpoint
-from bot.web.middleware import security_headers
+from bot.web.middleware import protective_headers, security_headers
 from bot.web.nlg import NLG_MAX_BODY, nlg
 from bot.web.staff.routes import setup_staff
 from bot.web.uploads import setup_uploads
@@ -222,6 +222,7 @@ def create_app(settings: Settings, profile: Profile | None = None, catalogs: Cat
     app[METRICS] = Metrics()
     app.cleanup_ctx.extend([_database, _http_client, _hub, _presence, _chat, _background])
     app.on_shutdown.append(_close_sockets)
+    app.on_response_prepare.append(protective_headers)  # error responses too
     app.router.add_get("/", resident.index)
     app.router.add_get("/ws/chat", resident.chat_socket)
     app.router.add_get("/api/ui", resident.ui_preferred)

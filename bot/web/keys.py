@@ -26,6 +26,7 @@ from bot.chat.presence import Presence
 from bot.core.catalog import Catalogs
 from bot.core.profile import Profile
 from bot.core.settings import Settings
+from bot.web.sockets import StaffSockets
 
 SETTINGS = web.AppKey("settings", Settings)
 PROFILE = web.AppKey("profile", Profile)
@@ -34,6 +35,8 @@ TEMPLATES = web.AppKey("templates", jinja2.Environment)
 SOCKETS = web.AppKey("sockets", weakref.WeakSet)
 """Every open WebSocket (resident and staff), closed first when the app stops."""
 METRICS = web.AppKey("metrics", Metrics)
+STAFF_SOCKETS = web.AppKey("staff_sockets", StaffSockets)
+"""Open staff sockets by staff session (closed at once when the session ends)."""
 
 ENGINE = web.AppKey("engine", AsyncEngine)
 SESSIONS = web.AppKey("sessions", sessionmaker)

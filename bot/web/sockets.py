@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import WSCloseCode, WSMsgType, web
 
 from bot.chat.hub import Push
 
@@ -37,3 +38,47 @@ def pusher(ws: web.WebSocketResponse) -> Push:
             await ws.send_json(event)
 
     return push
+
+
+class StaffSockets:
+    """Open staff sockets by staff session, so the sockets of a session that ends are closed at once.
+
+    Logout (and the accounts page) close them here right away; a session ended from another process
+    (``python -m bot staff disable``) is noticed by the socket itself before its next event
+    (:mod:`bot.web.staff.socket`).
+    """
+
+    def __init__(self) -> None:
+        self._open: dict[str, tuple[int, set[web.WebSocketResponse]]] = {}
+        self._closing: set[asyncio.Task[None]] = set()
+
+    def add(self, sid: str, staff_id: int, ws: web.WebSocketResponse) -> None:
+        """Register ``ws`` as a socket of session ``sid`` of staff member ``staff_id``."""
+        self._open.setdefault(sid, (staff_id, set()))[1].add(ws)
+
+    def discard(self, sid: str, ws: web.WebSocketResponse) -> None:
+        """Forget a closed socket."""
+        entry = self._open.get(sid)
+        if entry is not None:
+            entry[1].discard(ws)
+            if not entry[1]:
+                del self._open[sid]
+
+    def close(self, sid: str | None = None, staff_id: int | None = None) -> int:
+        """Close the sockets of session ``sid``, or of every session of ``staff_id``; returns how many.
+
+        The close frame goes out at once; waiting for the browser's answer happens in the background,
+        so the caller (a logout, a resident's message being delivered) never waits for a slow browser.
+        """
+        targets = [
+            ws
+            for key, (owner, sockets) in list(self._open.items())
+            if key == sid or (staff_id is not None and owner == staff_id)
+            for ws in list(sockets)
+        ]
+        loop = asyncio.get_running_loop()
+        for ws in targets:
+            task = loop.create_task(ws.close(code=WSCloseCode.POLICY_VIOLATION, message=b"session ended"))
+            self._closing.add(task)
+            task.add_done_callback(self._closing.discard)
+        return len(targets)

@@ -1,4 +1,4 @@
-"""Handoff and staff store on SQLite and the real PostgreSQL: queue, claim race, lockout, figures."""
+"""Handoff and staff store on SQLite and the real PostgreSQL: queue, claim race, login back-off, figures."""
 
 from __future__ import annotations
 
@@ -10,25 +10,20 @@ from sqlalchemy import text
 
 from bot.cases import workflow
 from bot.store import conversations as convs
-from bot.store import desk, queue, reporting
+from bot.store import desk, queue, reporting, staff_sessions, throttle
 from bot.store.cases import NewCase
 from bot.store.models import utcnow
-from bot.store.staff import (
-    LOCKOUT_FAILURES,
-    StaffError,
-    add_staff,
-    find_staff,
-    hash_password,
-    record_login,
-    verify_password,
-)
+from bot.store.staff import StaffError, add_staff, hash_password, verify_password
 
 
 @pytest.fixture(autouse=True)
 async def empty_store(sessions):
     """Queue figures count every waiting chat: start each test with no cases, chats or staff."""
     async with sessions() as s, s.begin():
-        for table in ("case_event", "notification", "status_lookup", "case", "message", "conversation", "staff_member"):
+        for table in (
+            "case_event", "notification", "status_lookup", "case", "message", "conversation", "staff_session",
+            "staff_member", "login_throttle",
+        ):  # fmt: skip
             await s.execute(text(f'DELETE FROM "{table}"'))
 
 
@@ -174,25 +169,24 @@ async def test_key_figures_and_search(sessions, profile):
     assert [c.reference for c in waiting] == [b.reference]
 
 
-async def test_login_lockout_after_five_failures(sessions):
+async def test_login_back_off_grows_per_key_and_keeps_an_account_out_for_a_minute_at_most(sessions):
+    key = [throttle.ACCOUNT.key("bertil")]
+    now = utcnow()
     async with sessions() as s, s.begin():
-        await add_staff(s, "Bertil", "Bertil K", hash_password("a long password"), ["sv"])
-    for _ in range(LOCKOUT_FAILURES - 1):
-        async with sessions() as s, s.begin():
-            result = await record_login(s, await find_staff(s, "bertil"), password_ok=False)
-        assert result.member is None and result.locked_until is None
-    async with sessions() as s, s.begin():
-        result = await record_login(s, await find_staff(s, "bertil"), password_ok=False)
-    assert result.locked_until is not None
-    async with sessions() as s, s.begin():  # the right password does not help while locked
-        member = await find_staff(s, "bertil")
-        assert verify_password(member.password_hash, "a long password")
-        locked = await record_login(s, member, password_ok=True)
-    assert locked.member is None and locked.locked_until is not None
-    async with sessions() as s, s.begin():  # after the lock time it works and resets the count
-        member = await find_staff(s, "bertil")
-        ok = await record_login(s, member, True, now=utcnow() + timedelta(minutes=16))
-    assert ok.member is not None
+        for _ in range(throttle.ACCOUNT.free - 1):
+            await throttle.record_failure(s, throttle.ACCOUNT, "bertil", now)
+        assert not await throttle.blocked(s, key, now)
+        assert await throttle.record_failure(s, throttle.ACCOUNT, "bertil", now) == throttle.ACCOUNT.free
+        assert await throttle.blocked(s, key, now)  # 1 s
+        assert not await throttle.blocked(s, key, now + timedelta(seconds=2))
+        for _ in range(40):  # an outsider hammering the username
+            await throttle.record_failure(s, throttle.ACCOUNT, "bertil", now)
+        assert await throttle.blocked(s, key, now + timedelta(seconds=59))
+        assert not await throttle.blocked(s, key, now + timedelta(seconds=61))  # the owner waits a minute at most
+        later = now + throttle.MEMORY + timedelta(minutes=1)
+        assert await throttle.record_failure(s, throttle.ACCOUNT, "bertil", later) == 1  # an hour later: from zero
+        await throttle.reset(s, key)
+        assert not await throttle.blocked(s, key, now)
 
 
 async def test_staff_account_rules(sessions):
@@ -205,3 +199,18 @@ async def test_staff_account_rules(sessions):
             await add_staff(s, "Cecilia", "Other", "h", ["sv"])
         with pytest.raises(StaffError):
             await add_staff(s, "no spaces", "X", "h", ["sv"])
+
+
+async def test_retention_forgets_ended_staff_sessions_and_stale_login_counters(sessions):
+    member = await make_staff(sessions)
+    long_ago = utcnow() - timedelta(days=3)
+    async with sessions() as s, s.begin():
+        old = await staff_sessions.start_session(s, member, long_ago)
+        live = await staff_sessions.start_session(s, member)
+        await throttle.record_failure(s, throttle.ADDRESS, "203.0.113.9", long_ago)
+        await throttle.record_failure(s, throttle.ADDRESS, "198.51.100.7")
+    async with sessions() as s, s.begin():
+        assert await staff_sessions.forget_ended(s) == 1
+        assert await throttle.forget_stale(s) == 1
+        assert await staff_sessions.is_live(s, staff_sessions.session_id(live), timedelta(minutes=30))
+        assert not await staff_sessions.is_live(s, staff_sessions.session_id(old), timedelta(days=9))

@@ -7,6 +7,7 @@ import re
 import uuid
 from datetime import date, datetime, timedelta, timezone
 
+from bot.cases.access import SUPERVISOR
 from bot.store import trends
 from bot.store.models import Case, Conversation, utcnow
 from bot.store.staff import add_staff, hash_password
@@ -151,7 +152,7 @@ async def test_the_widget_texts_link_the_public_page_in_the_residents_language(c
 async def test_the_staff_figures_page_has_weekly_svg_charts_with_the_numbers_in_a_table(client, db):
     now = utcnow()
     async with db() as s, s.begin():
-        await add_staff(s, "bo", "Bo Ek", hash_password(PASSWORD), ["sv"])
+        await add_staff(s, "bo", "Bo Ek", hash_password(PASSWORD), ["sv"], role=SUPERVISOR)  # key figures
         s.add_all([chat(now) for _ in range(3)] + [case(now, handoff_at=now, claimed_at=now + timedelta(minutes=2))])
     assert (await login(client, "bo")).status == 303
     html = await (await client.get("/staff/figures")).text()

@@ -14,6 +14,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
+from bot.cases.access import SUPERVISOR
 from bot.core.images import MAX_SIDE
 from bot.store import conversations as convs
 from bot.store.cases import NewCase, create_case
@@ -29,7 +30,7 @@ ALLOWED = "https://www.exempelby.example"
 @pytest.fixture
 async def staff(db):
     async with db() as s, s.begin():
-        await add_staff(s, "anna", "Anna Berg", hash_password(PASSWORD), ["sv"])
+        await add_staff(s, "anna", "Anna Berg", hash_password(PASSWORD), ["sv"], role=SUPERVISOR)
 
 
 async def resident(client, language: str = "sv") -> tuple[object, str]:

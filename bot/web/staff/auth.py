@@ -1,6 +1,9 @@
 """Staff sessions and CSRF: the session key, who is logged in, the CSRF token of every form.
 
-Sessions are aiohttp-session's encrypted cookies (Fernet); a login lasts :data:`SESSION_MAX_AGE`.
+The cookie is aiohttp-session's encrypted cookie (Fernet) and holds the random token of a server-side
+session record (:mod:`bot.store.staff_sessions`), checked on every request: logout, a disabled account,
+a new password or new rights end it at once, and so do the idle timeout (profile,
+``staff.idle_timeout_minutes``) and the absolute one (:data:`SESSION_MAX_AGE`).
 """
 
 from __future__ import annotations
@@ -9,8 +12,8 @@ import base64
 import hmac
 import os
 import secrets
-import time
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from urllib.parse import urlencode
 
 from aiohttp import web
@@ -20,12 +23,15 @@ from aiohttp_session.cookie_storage import EncryptedCookieStorage
 from cryptography.fernet import Fernet
 
 from bot.core.settings import Settings
+from bot.store import staff_sessions
 from bot.store.models import StaffMember
-from bot.web.keys import SESSIONS, SETTINGS
+from bot.web.keys import PROFILE, SESSIONS, SETTINGS
 from bot.web.staff.texts import Texts
 
-SESSION_MAX_AGE = 8 * 3600
-"""Seconds a staff login lasts (one working day)."""
+SESSION_MAX_AGE = int(staff_sessions.ABSOLUTE_TIMEOUT.total_seconds())
+"""Seconds a staff login lasts at most (one working day); the cookie expires then too."""
+SESSION_ID = "staff_session"
+"""``request[SESSION_ID]``: the id of the request's live staff session (set by :func:`current_staff`)."""
 COOKIE_NAME = "kommun_staff"
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -74,18 +80,35 @@ def setup_staff_sessions(app: web.Application, settings: Settings) -> None:
     setup_sessions(app, storage)
 
 
+def idle_timeout(request: web.Request) -> timedelta:
+    """The profile's idle timeout of staff sessions (``staff.idle_timeout_minutes``)."""
+    return timedelta(minutes=request.app[PROFILE].staff_idle_timeout_minutes)
+
+
 async def current_staff(request: web.Request) -> StaffMember | None:
-    """The logged-in, active staff member of this request, or ``None`` (the session is dropped)."""
+    """The logged-in, active staff member of this request, or ``None`` (the cookie is dropped).
+
+    The cookie's token must name a live server-side session (not revoked, within both timeouts, of an
+    active account); its id is put in ``request[SESSION_ID]``.
+    """
     session = await get_session(request)
-    staff_id = session.get("staff_id")
-    if not isinstance(staff_id, int) or time.time() - float(session.get("login_at", 0)) > SESSION_MAX_AGE:
+    token = session.get("sid")
+    if not isinstance(token, str):
         return None
-    async with request.app[SESSIONS]() as db:
-        member = await db.get(StaffMember, staff_id)
-    if member is None or not member.active:
+    sid = staff_sessions.session_id(token)
+    async with request.app[SESSIONS]() as db, db.begin():
+        member = await staff_sessions.active_member(db, sid, idle_timeout(request))
+    if member is None:
         session.invalidate()
         return None
+    request[SESSION_ID] = sid
     return member
+
+
+async def session_alive(request: web.Request, sid: str) -> bool:
+    """True while the staff session ``sid`` is live (for open sockets: checked again before each event)."""
+    async with request.app[SESSIONS]() as db:
+        return await staff_sessions.is_live(db, sid, idle_timeout(request))
 
 
 async def csrf_token(request: web.Request) -> str:

@@ -107,10 +107,11 @@ async def act_on_case(
 
     Success shows ``done`` (at ``anchor``). A stale case (:class:`~bot.cases.workflow.StaleCase`: someone
     else changed it first) shows ``stale`` with the status it has now, not an error page; an exception
-    of a type in ``problems`` shows that entry's ``(message, anchor)``.
+    of a type in ``problems`` shows that entry's ``(message, anchor)``; an unknown reference is a 404.
 
     Raises:
-        aiohttp.web.HTTPSeeOther: always (the redirect back to the case).
+        aiohttp.web.HTTPSeeOther: the redirect back to the case.
+        aiohttp.web.HTTPNotFound: no case with this reference.
     """
     problems = problems or {}
     try:
@@ -122,5 +123,7 @@ async def act_on_case(
         key, where = next(entry for kind, entry in problems.items() if isinstance(problem, kind))
         await flash(request, key)
         raise back(reference, where) from None
+    except LookupError:
+        raise web.HTTPNotFound(text=texts_of(request).not_found) from None
     await flash(request, done)
     raise back(reference, anchor)

@@ -1,4 +1,8 @@
-"""One case's page and the actions on it: chat message, note, status, close, hand back."""
+"""One case's page and the actions on it: chat message, note, status, close, hand back, reassign.
+
+Each checks the role first (:mod:`bot.cases.access` through :mod:`..guard`): an unknown reference is a
+404, an action the role does not allow a 403 that is written to the case's audit trail.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +10,14 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.cases import workflow
+from bot.cases import access, workflow
 from bot.chat.rasa_client import RasaUnavailable
 from bot.store import conversations as convs
 from bot.store import desk
 from bot.store.models import Conversation, StaffMember
 from bot.web.keys import DESK, SESSIONS, SETTINGS
 from bot.web.staff.auth import staff_only
+from bot.web.staff.guard import case_for
 from bot.web.staff.render import act_on_case, back, flash, render, texts_of, wants_json
 from bot.web.staff.texts import phrase_label, staff_phrasebook
 from bot.web.staff.views.photos import case_media
@@ -22,11 +27,9 @@ NOTE_MAX_CHARS = 4000
 
 async def _case_context(request: web.Request, reference: str, audit: bool) -> dict[str, Any]:
     me: StaffMember = request["staff"]
+    await case_for(request, reference, access.VIEW)
     async with request.app[SESSIONS]() as db, db.begin():
-        try:
-            case = await desk.get_case(db, reference)
-        except LookupError:
-            raise web.HTTPNotFound(text=texts_of(request).not_found) from None
+        case = await desk.get_case(db, reference)
         if audit:
             await desk.record_event(db, case.id, "viewed", desk.staff_actor(me), {"staff_id": me.id})
         conversation = await db.get(Conversation, case.conversation_id) if case.conversation_id else None
@@ -50,6 +53,9 @@ async def _case_context(request: web.Request, reference: str, audit: bool) -> di
         "phrasebook": staff_phrasebook(request.app[SETTINGS].staff_language),
         "phrase_label": lambda key: phrase_label(request.app[SETTINGS].staff_language, key),
         **media,
+        "may_act": access.may(me, access.STATUS, case),
+        "may_reassign": access.may(me, access.REASSIGN, case),
+        "officers": [m for m in people.values() if m.active and access.sees_cases(m)],
     }
 
 
@@ -102,6 +108,7 @@ async def add_note(request: web.Request) -> web.Response:
     """Save an internal note (the resident never sees it)."""
     reference = request.match_info["reference"]
     text = request["form"].get("text", "").strip()[:NOTE_MAX_CHARS]
+    await case_for(request, reference, access.NOTE)
     action = request.app[DESK].add_note(reference, request["staff"], text)
     await act_on_case(request, reference, action, "note_saved", "#notes", {ValueError: ("empty_text", "#notes")})
 
@@ -114,6 +121,7 @@ async def change_status(request: web.Request) -> web.Response:
     status = form.get("status", "")
     if status not in workflow.SET_BY_HAND:
         raise web.HTTPBadRequest(text="unknown status")
+    await case_for(request, reference, access.STATUS)
     action = request.app[DESK].set_status(reference, request["staff"], status, form.get("expected", ""))
     await act_on_case(request, reference, action, "status_changed")
 
@@ -124,6 +132,7 @@ async def close(request: web.Request) -> web.Response:
     reference = request.match_info["reference"]
     form = request["form"]
     resolution = form.get("resolution", "")[:NOTE_MAX_CHARS]
+    await case_for(request, reference, access.CLOSE)
     action = request.app[DESK].close_case(reference, request["staff"], resolution, form.get("expected", ""))
     await act_on_case(request, reference, action, "closed_done", problems={ValueError: ("empty_text", "#close")})
 
@@ -132,5 +141,19 @@ async def close(request: web.Request) -> web.Response:
 async def hand_back(request: web.Request) -> web.Response:
     """Give the chat back to the bot, which greets the resident in their language."""
     reference = request.match_info["reference"]
+    await case_for(request, reference, access.HAND_BACK)
     action = request.app[DESK].hand_back(reference, request["staff"])
     await act_on_case(request, reference, action, "handed_back", problems={RasaUnavailable: ("rasa_unavailable", "")})
+
+
+@staff_only
+async def reassign(request: web.Request) -> web.Response:
+    """A supervisor gives the case (and its live chat, if any) to another case officer."""
+    reference = request.match_info["reference"]
+    await case_for(request, reference, access.REASSIGN)
+    try:
+        to_id = int(request["form"].get("staff_id", ""))
+    except ValueError:
+        raise web.HTTPBadRequest(text=texts_of(request).not_found) from None
+    action = request.app[DESK].reassign(reference, request["staff"], to_id)
+    await act_on_case(request, reference, action, "reassigned", problems={LookupError: ("reassign_unknown", "")})

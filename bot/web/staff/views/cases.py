@@ -1,4 +1,9 @@
-"""The case list: filters by status, area, kind, language and dates, search by reference, CSV export."""
+"""The case list: filters by status, area, kind, language and dates, search by reference, CSV export.
+
+Both show only the cases the staff member's role may see (:func:`bot.store.reporting.visible_to`). A
+date that cannot be read or lies outside :data:`FIRST_DATE`–:data:`LAST_DATE`, and a page number
+that is not 1–:data:`MAX_PAGE`, get 400 (the list page says what is wrong), never a 500.
+"""
 
 from __future__ import annotations
 
@@ -10,27 +15,34 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from bot.cases import workflow
+from bot.cases import access, workflow
 from bot.store import desk, photos, reporting
 from bot.store.cases import CASE_KINDS
 from bot.store.models import StaffMember, aware
 from bot.web.keys import CATALOGS, PROFILE, SESSIONS
 from bot.web.staff.auth import staff_only
-from bot.web.staff.render import render
+from bot.web.staff.guard import require
+from bot.web.staff.render import render, texts_of
 
 PAGE_SIZE = 100
 EXPORT_LIMIT = 10_000
+MAX_PAGE = 100_000
+FIRST_DATE, LAST_DATE = date(1900, 1, 1), date(2999, 12, 31)
+"""The dates a filter accepts (anything else is a typo: no case is that old or that far ahead)."""
 
 
 def parse_date(value: str | None) -> date | None:
     """An ISO date of the query string, ``None`` when empty.
 
     Raises:
-        ValueError: not an ISO date.
+        ValueError: not an ISO date, or outside :data:`FIRST_DATE`–:data:`LAST_DATE`.
     """
     if not value:
         return None
-    return date.fromisoformat(value)
+    day = date.fromisoformat(value[:10] if len(value) > 10 else value)
+    if not FIRST_DATE <= day <= LAST_DATE:
+        raise ValueError(f"date out of range: {value!r}")
+    return day
 
 
 def _filters(request: web.Request) -> tuple[reporting.CaseFilter, bool]:
@@ -60,19 +72,21 @@ def _filters(request: web.Request) -> tuple[reporting.CaseFilter, bool]:
 @staff_only
 async def case_list(request: web.Request) -> web.Response:
     """Cases newest first, filtered by status, area, kind, language and date, or found by reference."""
+    await require(request, access.sees_cases, "case_list")
     filters, dates_ok = _filters(request)
-    try:
-        page = max(1, int(request.query.get("page", "1")))
-    except ValueError:
-        page = 1
+    raw_page = request.query.get("page", "1")
+    if not (raw_page.isascii() and raw_page.isdigit() and len(raw_page) <= 7 and 1 <= int(raw_page) <= MAX_PAGE):
+        raise web.HTTPBadRequest(text=texts_of(request).bad_page)
+    page = int(raw_page)
     async with request.app[SESSIONS]() as db:
         cases, total = await reporting.search_cases(
-            db, request.app[PROFILE], filters, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
+            db, request.app[PROFILE], filters, PAGE_SIZE, (page - 1) * PAGE_SIZE, request["staff"]
         )
     query = {k: v for k, v in request.query.items() if k != "page" and v}
     return await render(
         request,
         "staff_cases.html",
+        status=200 if dates_ok else 400,
         cases=cases,
         total=total,
         page=page,
@@ -110,11 +124,18 @@ def _csv_cell(value: Any) -> str:
 
 @staff_only
 async def export_csv(request: web.Request) -> web.Response:
-    """The filtered cases as CSV (UTF-8 with BOM for spreadsheet programs); each export is audited."""
-    filters, _ = _filters(request)
+    """The filtered cases the member may see as CSV (UTF-8 with BOM); each export is audited.
+
+    Raises:
+        aiohttp.web.HTTPBadRequest: a date cannot be read. aiohttp.web.HTTPForbidden: a role without cases.
+    """
+    await require(request, access.sees_cases, "export")
+    filters, dates_ok = _filters(request)
+    if not dates_ok:
+        raise web.HTTPBadRequest(text=texts_of(request).bad_date)
     me: StaffMember = request["staff"]
     async with request.app[SESSIONS]() as db, db.begin():
-        cases, _ = await reporting.search_cases(db, request.app[PROFILE], filters, limit=EXPORT_LIMIT)
+        cases, _ = await reporting.search_cases(db, request.app[PROFILE], filters, EXPORT_LIMIT, 0, me)
         for case in cases:
             await desk.record_event(db, case.id, "exported", desk.staff_actor(me), {"staff_id": me.id})
         photo_counts = await photos.photo_counts(db, [case.id for case in cases])

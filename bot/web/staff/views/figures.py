@@ -8,10 +8,12 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 from markupsafe import Markup
 
+from bot.cases import access
 from bot.store import reporting, trends
 from bot.web.charts import Bar, bar_chart
 from bot.web.keys import PROFILE, SESSIONS
 from bot.web.staff.auth import staff_only
+from bot.web.staff.guard import require
 from bot.web.staff.render import render, texts_of
 from bot.web.staff.texts import Texts
 from bot.web.staff.views.cases import parse_date
@@ -60,7 +62,11 @@ def weekly_charts(t: Texts, weeks: list[trends.Period]) -> list[tuple[str, Marku
 
 @staff_only
 async def figures(request: web.Request) -> web.Response:
-    """Key figures (the service indicators) of a period; default the last 30 days."""
+    """Key figures (the service indicators) of a period; default the last 30 days. Supervisors only.
+
+    A date that cannot be read (or is out of range) shows the default period with a message (400).
+    """
+    await require(request, access.is_supervisor, "figures")
     profile = request.app[PROFILE]
     today = datetime.now(ZoneInfo(profile.timezone)).date()
     dates_ok = True
@@ -78,9 +84,11 @@ async def figures(request: web.Request) -> web.Response:
     def duration(seconds: float | None) -> str | None:
         return None if seconds is None else f"{seconds / 60:.1f} min"
 
+    status = 200 if dates_ok else 400
     return await render(
         request,
         "staff_figures.html",
+        status,
         f=result,
         duration=duration,
         dates_ok=dates_ok,

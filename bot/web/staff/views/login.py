@@ -1,19 +1,27 @@
-"""Logging in and out (argon2 passwords checked off the event loop; 5 failures in a row lock the account)."""
+"""Logging in and out: one answer for every failure, back-off per address and account, server-side sessions.
+
+Every failed login — unknown username, wrong password, disabled account, too many attempts — gets the
+same page and status (401), so the answer reveals neither which usernames exist nor whether the
+back-off is on (OWASP Authentication Cheat Sheet). Passwords are checked with argon2 off the event
+loop; failures are counted per client address and per username (:mod:`bot.store.throttle`).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import secrets
-import time
 
 from aiohttp import web
-from aiohttp_session import new_session
+from aiohttp_session import get_session, new_session
 
+from bot.cases import access
+from bot.store import staff_sessions, throttle
 from bot.store.staff import find_staff, record_login, verify_password
-from bot.web.keys import SESSIONS
+from bot.web.keys import SESSIONS, STAFF_SOCKETS
+from bot.web.middleware import log_safe
 from bot.web.staff.auth import check_csrf, current_staff
-from bot.web.staff.render import local_time, render, texts_of
+from bot.web.staff.render import render, texts_of
 
 logger = logging.getLogger(__name__)
 
@@ -30,36 +38,50 @@ def _safe_next(value: str) -> str:
 
 
 async def login(request: web.Request) -> web.Response:
-    """Check the password (argon2, off the event loop) and start a session; lockout after 5 failures."""
+    """Check the password and start a session; every failure gets the same answer (401)."""
     form = await check_csrf(request)
-    username = form.get("username", "")[:64]
+    username = form.get("username", "").strip().lower()[:64]
     password = form.get("password", "")
+    address = request.remote or "-"
+    keys = [throttle.ADDRESS.key(address), throttle.ACCOUNT.key(username)]
     async with request.app[SESSIONS]() as db:
-        member = await find_staff(db, username)
-    loop = asyncio.get_running_loop()
-    password_ok = await loop.run_in_executor(None, verify_password, member.password_hash if member else None, password)
-    async with request.app[SESSIONS]() as db, db.begin():
-        member = await find_staff(db, username)
-        result = await record_login(db, member, password_ok)
-    texts = texts_of(request)
-    if result.member is None:
-        error = texts.login_failed
-        if result.locked_until:
-            error = texts("login_locked", until=local_time(request, result.locked_until))
-        logger.info("staff login refused")
+        held_back = await throttle.blocked(db, keys)
+        member = None if held_back else await find_staff(db, username)
+    password_ok = False
+    if not held_back:
+        loop = asyncio.get_running_loop()
+        password_hash = member.password_hash if member else None
+        password_ok = await loop.run_in_executor(None, verify_password, password_hash, password)
+    if member is None or not member.active or not password_ok:
+        async with request.app[SESSIONS]() as db, db.begin():
+            await throttle.record_failure(db, throttle.ADDRESS, address)
+            if not held_back:  # somebody else's attempts during a back-off do not lengthen the owner's
+                await throttle.record_failure(db, throttle.ACCOUNT, username)
+        logger.info("staff login refused for %s", log_safe(username, 64))
+        error = texts_of(request).login_failed
         return await render(
             request, "staff_login.html", status=401, error=error, username=username, next=form.get("next", "")
         )
+    async with request.app[SESSIONS]() as db, db.begin():
+        await throttle.reset(db, keys)
+        await record_login(db, member)
+        token = await staff_sessions.start_session(db, member)
     session = await new_session(request)
-    session["staff_id"] = result.member.id
-    session["login_at"] = time.time()
+    session["sid"] = token
     session["csrf"] = secrets.token_urlsafe(32)
-    raise web.HTTPSeeOther(_safe_next(form.get("next", "")))
+    target = _safe_next(form.get("next", ""))
+    raise web.HTTPSeeOther(target if access.sees_cases(member) else "/staff/accounts")
 
 
 async def logout(request: web.Request) -> web.Response:
-    """End the session."""
+    """End the session: revoked on the server (a copied cookie no longer works), its sockets closed."""
     await check_csrf(request)
+    token = (await get_session(request)).get("sid")
+    if isinstance(token, str):
+        sid = staff_sessions.session_id(token)
+        async with request.app[SESSIONS]() as db, db.begin():
+            await staff_sessions.revoke(db, sid)
+        request.app[STAFF_SOCKETS].close(sid=sid)
     session = await new_session(request)
     session["flash"] = ["logged_out", {}]
     raise web.HTTPSeeOther("/staff/login")

@@ -6,10 +6,12 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.store import desk, photos
+from bot.cases import access
+from bot.store import photos
 from bot.store.models import Case
 from bot.web.keys import PROFILE, SESSIONS
 from bot.web.staff.auth import staff_only
+from bot.web.staff.guard import case_for
 from bot.web.staff.render import texts_of
 
 
@@ -30,7 +32,7 @@ async def case_media(db: Any, request: web.Request, case: Case) -> dict[str, Any
 async def photo(request: web.Request) -> web.Response:
     """``GET /staff/cases/{reference}/photos/{photo_id}``: the JPEG, if it belongs to this case.
 
-    The same check as the case page (a signed-in staff member; the case exists), and the photo must be
+    The same check as the case page (a signed-in staff member whose role may see the case), and the photo must be
     linked to the case or sent in its conversation. Not cached by the browser or any proxy.
     """
     reference = request.match_info["reference"]
@@ -38,11 +40,8 @@ async def photo(request: web.Request) -> web.Response:
         photo_id = int(request.match_info["photo_id"])
     except ValueError:
         raise web.HTTPNotFound(text=texts_of(request).not_found) from None
+    case = await case_for(request, reference, access.VIEW)  # 404 unknown, 403 (audited) not this role's
     async with request.app[SESSIONS]() as db:
-        try:
-            case = await desk.get_case(db, reference)
-        except LookupError:
-            raise web.HTTPNotFound(text=texts_of(request).not_found) from None
         data = await photos.photo_bytes(db, photo_id, case.id, case.conversation_id)
     if data is None:
         raise web.HTTPNotFound(text=texts_of(request).not_found)

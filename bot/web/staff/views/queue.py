@@ -6,17 +6,20 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.cases import workflow
+from bot.cases import access, workflow
 from bot.store import queue
 from bot.store.models import StaffMember
 from bot.store.staff import list_staff
 from bot.web.keys import DESK, PRESENCE, SESSIONS
 from bot.web.staff.auth import staff_only
+from bot.web.staff.guard import require
 from bot.web.staff.render import back, flash, render, texts_of
 
 
 async def _queue_context(request: web.Request) -> dict[str, Any]:
     me: StaffMember = request["staff"]
+    if not access.sees_cases(me):
+        raise web.HTTPSeeOther("/staff/accounts")  # an admin's start page
     available_ids = await request.app[PRESENCE].available_ids()
     async with request.app[SESSIONS]() as db:
         waiting = await queue.waiting_queue(db)
@@ -41,6 +44,7 @@ async def queue_fragment(request: web.Request) -> web.Response:
 async def claim(request: web.Request) -> web.Response:
     """Take a waiting chat; the loser of a race is told who was faster, not shown an error page."""
     reference = request.match_info["reference"]
+    await require(request, access.sees_cases, access.CLAIM)
     try:
         await request.app[DESK].claim(reference, request["staff"])
     except LookupError:

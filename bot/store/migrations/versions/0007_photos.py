@@ -1,18 +1,15 @@
 """Photos and positions residents attach to a report (issue 20): ``photo_blob``, ``photo``, ``geo_position``.
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-03
 """
-
-from pathlib import Path
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010"
-# 0006–0009 come from parallel branches; until they are merged this one follows 0005 (integrator: keep "0009").
-down_revision = "0009" if any(Path(__file__).parent.glob("0009_*.py")) else "0005"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

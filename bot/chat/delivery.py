@@ -26,6 +26,7 @@ from bot.cases import workflow
 from bot.chat.metrics import Metrics
 from bot.chat.notify import Notifier, message_event
 from bot.chat.rasa_client import RasaClient, RasaUnavailable
+from bot.chat.reveal import reveal_text, reveals
 from bot.store import conversations as convs
 from bot.store.models import Conversation, Message
 
@@ -36,7 +37,8 @@ class Delivery:
     """Sends resident messages to Rasa and stores its replies.
 
     One instance per web app process. ``rasa`` is the Rasa client (or one per Rasa process);
-    ``actions_ok`` tells whether the action server answers (asked when Rasa answers nothing).
+    ``actions_ok`` tells whether the action server answers (asked when Rasa answers nothing);
+    ``seal_secret`` opens the sealed check codes of new cases (:mod:`bot.chat.reveal`).
     """
 
     def __init__(
@@ -46,12 +48,14 @@ class Delivery:
         notifier: Notifier,
         metrics: Metrics,
         actions_ok: Callable[[], Awaitable[bool]] | None = None,
+        seal_secret: str = "",
     ) -> None:
         self._sessions = sessions
         self._rasas = rasa if isinstance(rasa, list) else [rasa]
         self._notifier = notifier
         self._metrics = metrics
         self._actions_ok = actions_ok
+        self._seal_secret = seal_secret
         # One lock per conversation, kept only while some task holds or waits for it (counted in
         # _lock_users): keeping one for every conversation ever seen would grow memory over days of chats.
         self._locks: dict[str, asyncio.Lock] = {}
@@ -177,6 +181,7 @@ class Delivery:
         language = conversation.language
         mode = conversation.mode
         stored: list[Message] = []
+        clear = reveals(replies, self._seal_secret)
         async with self._sessions() as session, session.begin():
             for reply in replies:
                 instruction = (
@@ -203,7 +208,13 @@ class Delivery:
         if mode != conversation.mode:
             await notify.broadcast(conversation.id, {"type": "mode", "mode": mode})
         for message in stored:
-            await notify.broadcast(conversation.id, message_event(message))
+            event = message_event(message)
+            shown = reveal_text(event["text"], clear)
+            if shown == event["text"]:
+                await notify.broadcast(conversation.id, event)
+            else:  # the check code in clear goes to the resident only, and is stored masked
+                await notify.to_resident(conversation.id, {**event, "text": shown})
+                await notify.to_staff(conversation.id, event)
         if mode == workflow.WAITING and conversation.mode != workflow.WAITING:
             self._metrics.handoffs.inc()
             await notify.queue_changed()

@@ -3,16 +3,20 @@
 Each secret comes from its environment variable when set (several hosts: set the same value on every
 one), else from a file in the data directory created on first start (``rasa.token``, ``action.token``,
 readable by the owner only). The secrets are never logged; child processes get them in their environment.
-Also the file helpers that keep the data directory's databases private (mode 0600).
+Also the file helpers that keep the data directory's databases private (mode 0600), and the sealing of a
+case's check code on its way from the action server through Rasa to the gateway (:func:`seal`).
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import os
 import secrets
 from pathlib import Path
+
+from cryptography.fernet import Fernet, InvalidToken
 
 from bot.core.settings import Settings
 
@@ -80,3 +84,40 @@ def bearer_matches(authorization: str | None, expected: str) -> bool:
 def keyed_digest(secret: str, value: str, length: int = 16) -> str:
     """A short HMAC-SHA-256 of ``value`` under ``secret`` (hex): counts a client address without storing it."""
     return hmac.new(secret.encode("utf-8"), value.encode("utf-8"), hashlib.sha256).hexdigest()[:length]
+
+
+SEAL_TTL_SECONDS = 600
+"""A sealed check code older than this is not opened any more (it was meant for one reply, seconds old)."""
+
+
+def _fernet(secret: str) -> Fernet:
+    digest = hmac.new(secret.encode("utf-8"), b"kommun check code seal", hashlib.sha256).digest()
+    return Fernet(base64.urlsafe_b64encode(digest))
+
+
+def seal(secret: str, text: str) -> str:
+    """``text`` encrypted and authenticated (Fernet) under a key derived from ``secret``.
+
+    The action server seals a new case's check code before it goes through Rasa, whose tracker store
+    keeps every event: the tracker holds only the sealed form, and the gateway opens it for the one
+    reply the resident sees (:func:`unseal`).
+
+    Raises:
+        ValueError: ``secret`` is empty.
+    """
+    if not secret:
+        raise ValueError("sealing needs a secret")
+    return _fernet(secret).encrypt(text.encode("utf-8")).decode("ascii")
+
+
+def unseal(secret: str, token: str, ttl: int = SEAL_TTL_SECONDS) -> str | None:
+    """The text :func:`seal` sealed, or ``None``.
+
+    ``None`` when ``token`` is no sealed text, is older than ``ttl`` seconds or was sealed under another secret.
+    """
+    if not secret or not isinstance(token, str):
+        return None
+    try:
+        return _fernet(secret).decrypt(token.encode("ascii"), ttl=ttl).decode("utf-8")
+    except (InvalidToken, UnicodeError, ValueError):
+        return None

@@ -64,6 +64,18 @@ def new_check_code() -> str:
     return f"{chars[:4]}-{chars[4:]}"
 
 
+MASK = "\u2022"
+"""The bullet that stands for a hidden character of a check code."""
+
+
+def mask_check_code(code: str) -> str:
+    """A check code with all but its last two characters hidden: ``K7PQ-4XZ9`` → ``••••-••Z9``.
+
+    What the transcript, the staff console and Rasa's tracker keep of the code shown once to the resident.
+    """
+    return "".join(c if c == "-" or i >= len(code) - 2 else MASK for i, c in enumerate(code))
+
+
 def normalize_check_code(text: str) -> str | None:
     """A typed check code in the canonical ``XXXX-XXXX`` form, or ``None`` when it cannot be one.
 

@@ -23,6 +23,7 @@ from bot.cases.outbox import send_due
 from bot.chat.delivery import Delivery
 from bot.chat.hub import Hub, RedisHub
 from bot.chat.intake import Intake
+from bot.chat.limits import ConversationLimits
 from bot.chat.metrics import Metrics
 from bot.chat.notify import Notifier
 from bot.chat.rasa_client import RasaClient, action_server_status
@@ -42,6 +43,7 @@ from bot.web.keys import (
     HTTP,
     HUB,
     INTAKE,
+    LIMITS,
     METRICS,
     NOTIFIER,
     PROFILE,
@@ -141,7 +143,7 @@ async def _chat(app: web.Application) -> AsyncIterator[None]:
 
     sessions = app[SESSIONS]
     notifier = Notifier(sessions, app[HUB], app[CATALOGS], app[PROFILE])
-    delivery = Delivery(sessions, app[RASA], notifier, app[METRICS], actions_ok)
+    delivery = Delivery(sessions, app[RASA], notifier, app[METRICS], actions_ok, settings.action_token)
     desk = Desk(sessions, notifier, delivery)
     app[NOTIFIER], app[DELIVERY], app[DESK] = notifier, delivery, desk
     app[INTAKE] = Intake(sessions, notifier, delivery, desk)
@@ -203,6 +205,7 @@ def create_app(settings: Settings, profile: Profile | None = None, catalogs: Cat
     )
     app[SOCKETS] = weakref.WeakSet()
     app[METRICS] = Metrics()
+    app[LIMITS] = ConversationLimits()
     app.cleanup_ctx.extend([_database, _http_client, _hub, _chat, _background])
     app.on_shutdown.append(_close_sockets)
     app.router.add_get("/", resident.index)

@@ -19,6 +19,7 @@ from bot.cases.desk import Desk
 from bot.chat.delivery import Delivery
 from bot.chat.hub import Hub
 from bot.chat.intake import Intake
+from bot.chat.limits import ConversationLimits
 from bot.chat.metrics import Metrics
 from bot.chat.notify import Notifier
 from bot.core.catalog import Catalogs
@@ -44,3 +45,5 @@ NOTIFIER = web.AppKey("notifier", Notifier)
 DELIVERY = web.AppKey("delivery", Delivery)
 INTAKE = web.AppKey("intake", Intake)
 DESK = web.AppKey("desk", Desk)
+LIMITS = web.AppKey("limits", ConversationLimits)
+"""Rate limits of residents' messages per conversation (:mod:`bot.chat.limits`)."""

@@ -11,10 +11,11 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.chat.limits import TokenBucket
 from bot.chat.notify import message_event
 from bot.store import conversations as convs
-from bot.web.keys import CATALOGS, DESK, INTAKE, NOTIFIER, PROFILE, SESSIONS, SETTINGS, SOCKETS, TEMPLATES
-from bot.web.sockets import json_events, pusher
+from bot.web.keys import CATALOGS, DESK, INTAKE, LIMITS, NOTIFIER, PROFILE, SESSIONS, SETTINGS, SOCKETS, TEMPLATES
+from bot.web.sockets import OVERSIZE, json_events, pusher
 
 logger = logging.getLogger(__name__)
 
@@ -104,11 +105,29 @@ async def ui_preferred(request: web.Request) -> web.Response:
     return _cors(request, web.json_response(_ui(request.app, language)))
 
 
+MAX_EVENT_CHARS = 16 * 1024
+"""Longest event frame read (characters); a longer one is answered with ``too_long`` and the socket stays open."""
+MAX_FRAME_BYTES = 1024 * 1024
+"""Longest frame the socket takes at all: beyond it aiohttp closes the connection (1009, message too big)."""
+TYPED_FIELDS = {"token": str, "language": str, "text": str, "display": str, "client_id": (str, int)}
+"""Fields of resident events and the JSON types they may have (absent or null is always allowed)."""
+
+
+def _fields_typed(event: dict[str, Any]) -> bool:
+    """True when each known field of ``event`` is absent, null or of its type in :data:`TYPED_FIELDS`."""
+    return all(
+        event.get(name) is None or (isinstance(event[name], kinds) and not isinstance(event[name], bool))
+        for name, kinds in TYPED_FIELDS.items()
+    )
+
+
 async def chat_socket(request: web.Request) -> web.WebSocketResponse:
     """The resident's WebSocket (protocol in README.md, "Chat protocol").
 
     The first event must be ``hello`` (with the stored ``token`` to resume); every problem with an
-    event is answered with an ``error`` event and the socket stays open.
+    event (not JSON, wrong field types, text that is not valid Unicode, longer than
+    :data:`MAX_EVENT_CHARS`, faster than the limits of :mod:`bot.chat.limits` — per socket, and per
+    conversation for messages) is answered with an ``error`` event and the socket stays open.
     """
     app = request.app
     settings, catalogs = app[SETTINGS], app[CATALOGS]
@@ -116,7 +135,7 @@ async def chat_socket(request: web.Request) -> web.WebSocketResponse:
     if not origin_allowed(request):
         logger.warning("resident socket from a web site not in widget.allowed_origins refused")
         raise web.HTTPForbidden(text="this web site may not embed the chat (widget.allowed_origins)")
-    ws = web.WebSocketResponse(heartbeat=30, max_msg_size=16 * 1024)
+    ws = web.WebSocketResponse(heartbeat=30, max_msg_size=MAX_FRAME_BYTES)
     await ws.prepare(request)
     app[SOCKETS].add(ws)
     conversation_id: str | None = None
@@ -135,16 +154,25 @@ async def chat_socket(request: web.Request) -> web.WebSocketResponse:
             event["client_id"] = str(client_id)[:64]
         await push(event)
 
+    socket_bucket = TokenBucket()
     try:
-        async for event in json_events(ws):
-            if event is None:
-                await error("invalid", "message_invalid")
+        async for event in json_events(ws, MAX_EVENT_CHARS):
+            client_id = event.get("client_id") if event is not None else None
+            client_id = str(client_id)[:64] if isinstance(client_id, (str, int)) else None
+            if not socket_bucket.take():
+                await error("too_fast", "too_fast", client_id)
+                continue
+            if event is OVERSIZE:
+                await error("too_long", "message_too_long", None, max_chars=settings.max_message_chars)
+                continue
+            if event is None or not _fields_typed(event):
+                await error("invalid", "message_invalid", client_id)
                 continue
             kind = event["type"]
             if kind == "hello":
                 if conversation_id is not None:
                     notifier.detach(conversation_id, push)
-                resumed = await intake.resume(str(event.get("token") or "")) if event.get("token") else None
+                resumed = await intake.resume(event["token"]) if event.get("token") else None
                 wanted = event.get("language")
                 if resumed is not None:
                     conversation, history = resumed
@@ -171,8 +199,9 @@ async def chat_socket(request: web.Request) -> web.WebSocketResponse:
             if kind == "message":
                 body = event.get("text")
                 display = event.get("display")
-                client_id = event.get("client_id")
-                client_id = str(client_id)[:64] if client_id is not None else None
+                if not app[LIMITS].take(conversation_id):  # the same conversation on several sockets
+                    await error("too_fast", "too_fast", client_id)
+                    continue
                 if (
                     not isinstance(body, str)
                     or not body.strip()

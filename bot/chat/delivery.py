@@ -1,7 +1,8 @@
 """Delivery of residents' messages to Rasa: in order, one at a time per conversation, retried until answered.
 
 A resident message is stored before anything else (:mod:`bot.chat.intake`); in mode ``bot`` it is then
-sent to Rasa with ``sender`` = conversation id and ``metadata.language`` (and ``metadata.written_in``).
+sent to Rasa with ``sender`` = conversation id and ``metadata.language`` (and ``metadata.written_in``,
+``metadata.client``).
 Rasa's replies are stored and pushed to every open socket of that conversation. When Rasa is not
 reachable the message stays undelivered, the resident is told in their language, and the retry loop
 (:meth:`Delivery.retry_pending`) sends it again, so nothing typed is lost. In mode ``waiting`` or
@@ -126,8 +127,9 @@ class Delivery:
             failure = None
             try:
                 metadata = {"language": conversation.language}
-                if (message.payload or {}).get("written_in"):
-                    metadata["written_in"] = message.payload["written_in"]
+                for key in ("written_in", "client"):
+                    if (message.payload or {}).get(key):
+                        metadata[key] = message.payload[key]
                 started = time.perf_counter()
                 replies = await self.rasa_for(conversation_id).send(conversation_id, rasa_text, metadata)
                 if not replies and self._actions_ok is not None and not await self._actions_ok():

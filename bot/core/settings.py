@@ -80,6 +80,7 @@ VARIABLES = (
     Variable("KOMMUN_ACTION_PORT", "action_port", int),
     Variable("KOMMUN_RASA_TOKEN", "rasa_token"),
     Variable("KOMMUN_ACTION_TOKEN", "action_token"),
+    Variable("KOMMUN_CLIENT_ADDRESS_HEADER", "client_address_header"),
     Variable(
         "KOMMUN_MODEL_CACHE",
         "model_cache_dir",
@@ -131,6 +132,7 @@ class Settings:
     action_port: int = 5055
     rasa_token: str = ""
     action_token: str = ""
+    client_address_header: str = ""
     model_cache_dir: Path = field(default_factory=lambda: _default_cache_dir(os.environ) / "models")
     default_language: str = DEFAULT_LANGUAGE
     max_message_chars: int = 2000

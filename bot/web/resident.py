@@ -13,6 +13,7 @@ from aiohttp import web
 
 from bot.chat.limits import TokenBucket
 from bot.chat.notify import message_event
+from bot.core.internal_keys import keyed_digest
 from bot.store import conversations as convs
 from bot.web.keys import CATALOGS, DESK, INTAKE, LIMITS, NOTIFIER, PROFILE, SESSIONS, SETTINGS, SOCKETS, TEMPLATES
 from bot.web.sockets import OVERSIZE, json_events, pusher
@@ -121,6 +122,20 @@ def _fields_typed(event: dict[str, Any]) -> bool:
     )
 
 
+def client_key(request: web.Request) -> str:
+    """A keyed digest of the resident's client address (the status lookup's limit per address).
+
+    The address is the socket's peer, or behind a reverse proxy the last entry of the header named by
+    ``KOMMUN_CLIENT_ADDRESS_HEADER`` (e.g. ``X-Forwarded-For``, as the proxy appends it). Only the
+    digest under the Rasa secret leaves this function: the address itself is never stored.
+    """
+    settings = request.app[SETTINGS]
+    address = request.remote or ""
+    if settings.client_address_header and request.headers.get(settings.client_address_header):
+        address = request.headers[settings.client_address_header].split(",")[-1].strip()
+    return keyed_digest(settings.rasa_token or "-", address)
+
+
 async def chat_socket(request: web.Request) -> web.WebSocketResponse:
     """The resident's WebSocket (protocol in README.md, "Chat protocol").
 
@@ -212,7 +227,7 @@ async def chat_socket(request: web.Request) -> web.WebSocketResponse:
                 if len(body) > settings.max_message_chars or len(display or "") > settings.max_message_chars:
                     await error("too_long", "message_too_long", client_id, max_chars=settings.max_message_chars)
                     continue
-                stored = await intake.receive(conversation_id, body.strip(), display, client_id)
+                stored = await intake.receive(conversation_id, body.strip(), display, client_id, client_key(request))
                 await push({"type": "ack", "client_id": client_id, "id": stored.id})
             elif kind == "leave":
                 await desk.resident_leave_if_live(conversation_id)

@@ -102,7 +102,7 @@ async def lookup_from(sender, reference, code, client):
 
 async def test_guessing_one_reference_over_new_conversations_is_paused(action_db, profile):
     """A new conversation every few guesses no longer resets the count: the reference keeps it."""
-    case, code, _ = await filed(action_db, profile)
+    case, _, _ = await filed(action_db, profile)
     answers = []
     for n in range(6):  # 3 conversations, 2 guesses each, each from another address
         answers += await lookup_from(f"guess-{n // 2}", case.reference, "AAAA-AAAA", f"client-{n}")

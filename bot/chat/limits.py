@@ -37,7 +37,7 @@ class TokenBucket:
     def take(self, now: float | None = None) -> bool:
         """Take one token; False (nothing taken) when the bucket is empty."""
         now = time.monotonic() if now is None else now
-        self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
+        self.tokens = min(self.burst, self.tokens + max(0.0, now - self.updated) * self.rate)
         self.updated = now
         if self.tokens < 1.0:
             return False

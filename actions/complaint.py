@@ -720,7 +720,7 @@ class ActionSubmitComplaint(Action):
         if case is None:
             return [SlotSet(CONFIRM, None)]
         cats = catalogs()
-        shown = cats.system("check_code_masked", language, {"code": mask_check_code(code)})
+        shown = cats.system("check_code_masked", language, {"check_code": mask_check_code(code)})
         values = {
             "reference": case.reference,
             "check_code": shown,

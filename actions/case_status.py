@@ -1,8 +1,10 @@
 """Status lookup of a case by its reference number and check code.
 
 A wrong code and an unknown reference get the same answer, and take the same time (a dummy argon2
-check), so nobody can probe which reference numbers exist. After 5 failed lookups in a conversation
-lookups pause for 15 minutes (:func:`bot.store.cases.lookup_paused_until`).
+check), so nobody can probe which reference numbers exist. After 5 failed lookups in a conversation,
+or of one reference in any conversations, or 10 from one client address (the gateway's keyed digest in
+the message's ``metadata.client``), lookups pause for 15 minutes
+(:func:`bot.store.cases.lookup_paused_until`).
 """
 
 from __future__ import annotations
@@ -40,9 +42,15 @@ def _minutes_left(until: Any) -> int:
     return max(1, math.ceil((until - utcnow()).total_seconds() / 60))
 
 
-async def _paused_until(conversation_id: str) -> Any:
+async def _paused_until(conversation_id: str, client: str | None) -> Any:
     async with unit_of_work() as session:
-        return await lookup_paused_until(session, conversation_id)
+        return await lookup_paused_until(session, conversation_id, client=client)
+
+
+def client_of(tracker: Tracker) -> str | None:
+    """The gateway's keyed digest of the resident's client address (``metadata.client``), if any."""
+    client = ((tracker.latest_message or {}).get("metadata") or {}).get("client")
+    return str(client)[:24] if client else None
 
 
 class ActionStartCaseStatus(Action):
@@ -59,7 +67,7 @@ class ActionStartCaseStatus(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         """Clear earlier answers; pre-answer with ``-`` while lookups are paused."""
         try:
-            until = await _paused_until(tracker.sender_id)
+            until = await _paused_until(tracker.sender_id, client_of(tracker))
         except SQLAlchemyError:
             until = None
         if until is None:
@@ -138,14 +146,15 @@ class ActionCheckCaseStatus(Action):
         loop = asyncio.get_running_loop()
         try:
             async with unit_of_work() as session:
-                until = await lookup_paused_until(session, tracker.sender_id)
+                keys = {"reference": str(reference), "client": client_of(tracker)}
+                until = await lookup_paused_until(session, tracker.sender_id, **keys)
                 if until is not None:
                     dispatcher.utter_message(response="utter_case_status_paused", minutes=_minutes_left(until))
                     return cleared
                 case = await find_case(session, str(reference))
                 code_hash = case.check_code_hash if case is not None else None
                 found = await loop.run_in_executor(None, verify_check_code, code_hash, str(code))
-                await record_lookup(session, tracker.sender_id, found)
+                await record_lookup(session, tracker.sender_id, found, **keys)
                 if found and case is not None:
                     department = prof.department(case.area) if case.area else prof.general_department
                     dispatcher.utter_message(

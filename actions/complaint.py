@@ -48,8 +48,9 @@ from actions.forms import (
     intent_of,
 )
 from actions.store import catalogs, file_case, language_of, local_now, profile, settings
+from bot.core.internal_keys import seal
 from bot.core.profile import WEEKDAYS
-from bot.store.cases import new_check_code
+from bot.store.cases import mask_check_code, new_check_code
 
 MIN_DESCRIPTION_CHARS = 10
 MAX_DESCRIPTION_CHARS = 4000
@@ -676,8 +677,12 @@ class ActionSubmitComplaint(Action):
         """Store the case with a reference and a check code, queue the receipt and tell the resident.
 
         The resident hears the reference, the check code (shown only now), the handling department
-        and both due dates as real dates in their language. On a database error the answers stay in
-        the slots, so asking again sends them without a new round of questions.
+        and both due dates as real dates in their language. The code goes to Rasa masked
+        (``••••-••Z9``, catalog ``check_code_masked``) and sealed for the gateway
+        (:func:`bot.core.internal_keys.seal`), which shows it in clear only in the reply it pushes to
+        the resident; the tracker, the transcript and the staff console keep the masked form. On a
+        database error the answers stay in the slots, so asking again sends them without a new round
+        of questions.
         """
         if tracker.get_slot(CANCEL_CONFIRM) is True:
             dispatcher.utter_message(response="utter_complaint_cancelled")
@@ -715,15 +720,22 @@ class ActionSubmitComplaint(Action):
         if case is None:
             return [SlotSet(CONFIRM, None)]
         cats = catalogs()
+        shown = cats.system("check_code_masked", language, {"check_code": mask_check_code(code)})
         values = {
             "reference": case.reference,
-            "check_code": code,
+            "check_code": shown,
             "department": profile().department(area).display_name(language),
             "acknowledgement_due": cats.format_date(case.acknowledgement_due, language),
             "reply_due": cats.format_date(case.reply_due, language),
         }
+        # Rasa keeps the masked code; the gateway puts the sealed one in the reply the resident sees, once.
+        # (Without KOMMUN_ACTION_TOKEN the action server answers nothing at all: bot/action_server.py.)
+        secret = settings().action_token
+        reveal = {"shown": shown, "sealed": seal(secret, code)} if secret else {}
         dispatcher.utter_message(
-            response="utter_case_created_anonymous" if anonymous else "utter_case_created", **values
+            response="utter_case_created_anonymous" if anonymous else "utter_case_created",
+            json_message={"gateway": {"reveal": reveal}} if reveal else None,
+            **values,
         )
         if case.contact_email and settings().smtp_configured:
             dispatcher.utter_message(response="utter_case_receipt_queued", receipt_email=case.contact_email)

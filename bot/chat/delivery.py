@@ -1,8 +1,9 @@
 """Delivery of residents' messages to Rasa: in order, one at a time per conversation, retried until answered.
 
 A resident message is stored before anything else (:mod:`bot.chat.intake`); in mode ``bot`` it is then
-sent to Rasa with ``sender`` = conversation id and ``metadata.language`` (and ``metadata.written_in``, and
-``metadata.staff_available``: whether a case officer can take a chat now, read by the handoff action).
+sent to Rasa with ``sender`` = conversation id and ``metadata.language`` (and ``metadata.written_in``,
+``metadata.client``, and ``metadata.staff_available``: whether a case officer can take a chat now, read by
+the handoff action).
 Rasa's replies are stored and pushed to every open socket of that conversation. When Rasa is not
 reachable the message stays undelivered, the resident is told in their language, and the retry loop
 (:meth:`Delivery.retry_pending`) sends it again, so nothing typed is lost. In mode ``waiting`` or
@@ -27,6 +28,7 @@ from bot.cases import workflow
 from bot.chat.metrics import Metrics
 from bot.chat.notify import Notifier, message_event
 from bot.chat.rasa_client import RasaClient, RasaUnavailable
+from bot.chat.reveal import reveal_text, reveals
 from bot.store import conversations as convs
 from bot.store.models import Conversation, Message
 
@@ -40,7 +42,8 @@ class Delivery:
     ``actions_ok`` tells whether the action server answers (asked when Rasa answers nothing);
     ``staff_available`` whether a case officer can take a chat now (:mod:`bot.chat.presence`), sent to
     Rasa with each message as ``metadata.staff_available`` so the handoff action promises a live chat
-    only when someone is there.
+    only when someone is there; ``seal_secret`` opens the sealed check codes of new cases
+    (:mod:`bot.chat.reveal`).
     """
 
     def __init__(
@@ -51,6 +54,7 @@ class Delivery:
         metrics: Metrics,
         actions_ok: Callable[[], Awaitable[bool]] | None = None,
         staff_available: Callable[[], Awaitable[bool]] | None = None,
+        seal_secret: str = "",
     ) -> None:
         self._sessions = sessions
         self._rasas = rasa if isinstance(rasa, list) else [rasa]
@@ -58,6 +62,7 @@ class Delivery:
         self._metrics = metrics
         self._actions_ok = actions_ok
         self._staff_available = staff_available
+        self._seal_secret = seal_secret
         # One lock per conversation, kept only while some task holds or waits for it (counted in
         # _lock_users): keeping one for every conversation ever seen would grow memory over days of chats.
         self._locks: dict[str, asyncio.Lock] = {}
@@ -130,8 +135,9 @@ class Delivery:
                 metadata: dict[str, Any] = {"language": conversation.language}
                 if self._staff_available is not None:
                     metadata["staff_available"] = await self._staff_available()
-                if (message.payload or {}).get("written_in"):
-                    metadata["written_in"] = message.payload["written_in"]
+                for key in ("written_in", "client"):
+                    if (message.payload or {}).get(key):
+                        metadata[key] = message.payload[key]
                 started = time.perf_counter()
                 replies = await self.rasa_for(conversation_id).send(conversation_id, rasa_text, metadata)
                 if not replies and self._actions_ok is not None and not await self._actions_ok():
@@ -185,6 +191,7 @@ class Delivery:
         language = conversation.language
         mode = conversation.mode
         stored: list[Message] = []
+        clear = reveals(replies, self._seal_secret)
         async with self._sessions() as session, session.begin():
             for reply in replies:
                 instruction = (
@@ -211,7 +218,13 @@ class Delivery:
         if mode != conversation.mode:
             await notify.broadcast(conversation.id, {"type": "mode", "mode": mode})
         for message in stored:
-            await notify.broadcast(conversation.id, message_event(message))
+            event = message_event(message)
+            shown = reveal_text(event["text"], clear)
+            if shown == event["text"]:
+                await notify.broadcast(conversation.id, event)
+            else:  # the check code in clear goes to the resident only, and is stored masked
+                await notify.to_resident(conversation.id, {**event, "text": shown})
+                await notify.to_staff(conversation.id, event)
         if mode == workflow.WAITING and conversation.mode != workflow.WAITING:
             self._metrics.handoffs.inc()
             await notify.queue_changed()

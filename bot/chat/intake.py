@@ -56,7 +56,9 @@ class Intake:
             history = await convs.transcript(session, conversation.id)
         return conversation, history
 
-    async def receive(self, conversation_id: str, text: str, display: str | None, client_id: str | None) -> Message:
+    async def receive(
+        self, conversation_id: str, text: str, display: str | None, client_id: str | None, client: str | None = None
+    ) -> Message:
         """Store a resident message and hand it on; returns the stored message.
 
         ``text`` is what goes to Rasa (a button's payload, or what was typed); ``display`` is what the
@@ -75,6 +77,9 @@ class Intake:
         ``client_id`` is the widget's id of the message: a message the widget sends again (after a
         reconnect, it did not see the acknowledgement) is recognised, not stored or answered twice;
         the stored message is returned.
+
+        ``client`` is the keyed digest of the resident's client address (:func:`bot.web.resident.client_key`),
+        passed to Rasa as ``metadata.client`` (the status lookup's limit per address).
 
         Raises:
             LookupError: no conversation with this id.
@@ -110,6 +115,8 @@ class Intake:
                 payload: dict[str, Any] = {**notify.lang_payload(conversation.language), "client_id": client_id}
                 if written_in:
                     payload["written_in"] = written_in
+                if client:
+                    payload["client"] = client
                 if display is not None and display != text:
                     payload["rasa_text"] = text
                 mode = conversation.mode

@@ -80,6 +80,10 @@ class Notifier:
         if staff:
             await self.hub.publish(staff_topic(conversation_id), event)
 
+    async def to_resident(self, conversation_id: str, event: dict[str, Any]) -> None:
+        """Send an event only to the resident's open sockets (a reply with a check code in clear)."""
+        await self.hub.publish(resident_topic(conversation_id), event)
+
     async def to_staff(self, conversation_id: str, event: dict[str, Any]) -> None:
         """Send an event only to staff watching the chat (internal notes, case changes)."""
         await self.hub.publish(staff_topic(conversation_id), event)

@@ -1,4 +1,8 @@
-"""Client for the Rasa server's REST channel and status API, and the action server's health check."""
+"""Client for the Rasa server's gateway channel and HTTP API, and the action server's health check.
+
+Every request carries the shared secret (``KOMMUN_RASA_TOKEN``): the channel (:mod:`bot.rasa_channel`)
+as ``Authorization: Bearer``, Rasa's HTTP API as its ``?token=``.
+"""
 
 from __future__ import annotations
 
@@ -24,6 +28,9 @@ class RasaClient:
         self._token = token
         self._timeout = aiohttp.ClientTimeout(total=timeout)
 
+    WEBHOOK = "/webhooks/gateway/webhook"
+    """The webhook of :class:`bot.rasa_channel.GatewayInput`."""
+
     async def _post(self, path: str, body: Any, params: dict[str, str] | None = None) -> Any:
         """POST JSON to Rasa and return its JSON answer.
 
@@ -32,7 +39,11 @@ class RasaClient:
         """
         try:
             async with self._http.post(
-                f"{self._base}{path}", params=params, json=body, timeout=self._timeout
+                f"{self._base}{path}",
+                params=params,
+                json=body,
+                headers={"Authorization": f"Bearer {self._token}"},
+                timeout=self._timeout,
             ) as response:
                 if response.status != 200:
                     raise RasaUnavailable(f"Rasa answered HTTP {response.status}")
@@ -46,7 +57,7 @@ class RasaClient:
         Raises:
             RasaUnavailable: connection refused, time-out or a non-200 answer.
         """
-        replies = await self._post("/webhooks/rest/webhook", {"sender": sender, "message": text, "metadata": metadata})
+        replies = await self._post(self.WEBHOOK, {"sender": sender, "message": text, "metadata": metadata})
         if not isinstance(replies, list):
             raise RasaUnavailable("Rasa answered something other than a list")
         return replies

@@ -79,6 +79,8 @@ VARIABLES = (
     Variable("KOMMUN_RASA_PORT", "rasa_port", int),
     Variable("KOMMUN_ACTION_PORT", "action_port", int),
     Variable("KOMMUN_RASA_TOKEN", "rasa_token"),
+    Variable("KOMMUN_ACTION_TOKEN", "action_token"),
+    Variable("KOMMUN_CLIENT_ADDRESS_HEADER", "client_address_header"),
     Variable(
         "KOMMUN_MODEL_CACHE",
         "model_cache_dir",
@@ -130,6 +132,8 @@ class Settings:
     rasa_port: int = 5005
     action_port: int = 5055
     rasa_token: str = ""
+    action_token: str = ""
+    client_address_header: str = ""
     model_cache_dir: Path = field(default_factory=lambda: _default_cache_dir(os.environ) / "models")
     default_language: str = DEFAULT_LANGUAGE
     max_message_chars: int = 2000

@@ -24,11 +24,13 @@ def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from aiohttp import web
 
+    from bot.core.internal_keys import with_internal_secrets
     from bot.store.migrate import require_schema
     from bot.web.app import create_app
     from bot.web.middleware import AccessLogger
 
     require_schema(settings.database_url)  # a fresh checkout: say how to create the database, not 500s later
+    settings = with_internal_secrets(settings)  # set by the supervisor; else kept in the data directory
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None, access_log_class=AccessLogger)
     return 0

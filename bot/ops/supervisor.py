@@ -9,9 +9,9 @@ SIGTERM stops all three (SIGTERM, then SIGKILL after a grace period).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
-import secrets
 import signal
 import socket
 import sys
@@ -26,6 +26,7 @@ import aiohttp
 import yaml
 
 from bot.chat.rasa_client import RasaClient, action_server_status
+from bot.core.internal_keys import private_file, with_internal_secrets
 from bot.core.settings import Settings
 
 STOP_GRACE_SECONDS = 10.0
@@ -141,6 +142,19 @@ def render_endpoints(settings: Settings) -> Path:
     return target
 
 
+def prepare_tracker_store(path: Path) -> None:
+    """Create Rasa's SQLite tracker store readable by its owner only (0600), in WAL mode.
+
+    Rasa creates the file with the default mode otherwise; WAL (kept in the file) lets readers go on
+    while Rasa writes.
+    """
+    import sqlite3
+
+    private_file(path)
+    with contextlib.closing(sqlite3.connect(path, timeout=30)) as connection:
+        connection.execute("PRAGMA journal_mode=WAL")
+
+
 def rasa_command(model: Path, port: int, endpoints: Path, credentials: Path, token: str | None = None) -> list[str]:
     """The command line of a Rasa server on 127.0.0.1:``port`` serving ``model``.
 
@@ -169,8 +183,8 @@ def rasa_command(model: Path, port: int, endpoints: Path, credentials: Path, tok
 
 
 def action_server_command(port: int) -> list[str]:
-    """The command line of the action server (``actions/``) on ``port``."""
-    return [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)]
+    """The command line of the action server (``actions/``, :mod:`bot.action_server`) on ``port``."""
+    return [sys.executable, "-m", "bot.action_server", "--actions", "actions", "--port", str(port)]
 
 
 def rasa_child(settings: Settings, model: Path, index: int, env: dict[str, str], logs: Path) -> Child:
@@ -321,7 +335,9 @@ async def _restart(child: Child, settings: Settings, http: aiohttp.ClientSession
 
 
 def run(settings: Settings) -> int:
-    """The whole ``run`` command: token, migrations, model, then :func:`supervise`.
+    """The whole ``run`` command: secrets, migrations, model, then :func:`supervise`.
+
+    The internal secrets come from the settings or the data directory (:mod:`bot.core.internal_keys`).
 
     Raises:
         bot.ops.training.TrainingError: the model could not be trained.
@@ -329,9 +345,10 @@ def run(settings: Settings) -> int:
     from bot.ops.training import ensure_model
     from bot.store.migrate import upgrade
 
-    if not settings.rasa_token:
-        settings = settings.with_overrides(rasa_token=secrets.token_urlsafe(24))
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings = with_internal_secrets(settings)
+    if not settings.production:
+        prepare_tracker_store(settings.data_dir / "tracker.db")
     upgrade(settings.database_url)
     model = ensure_model(settings.project_root, settings.model_cache_dir)
     return asyncio.run(supervise(settings, model))

@@ -14,6 +14,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.orm import sessionmaker
 
+from bot.core.internal_keys import private_file
+
 
 def safe_url(url: str) -> str:
     """The database URL with any password masked, for messages and logs."""
@@ -27,33 +29,54 @@ ASYNC_TO_SYNC_DRIVERS = {"sqlite+aiosqlite": "sqlite", "postgresql+asyncpg": "po
 
 
 def sync_url(url: str) -> str:
-    """The same database with the synchronous driver (for alembic): aiosqlite → sqlite3, asyncpg → psycopg2."""
+    """The same database with the synchronous driver (for alembic): aiosqlite → sqlite3, asyncpg → psycopg2.
+
+    A SQLite file is created first, readable by its owner only (0600).
+    """
     parsed = make_url(url)
     driver = ASYNC_TO_SYNC_DRIVERS.get(parsed.drivername, parsed.drivername)
     if driver.startswith("sqlite") and parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        private_file(Path(parsed.database))
     return parsed.set(drivername=driver).render_as_string(hide_password=False)
+
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+"""How long a SQLite connection waits for another's write lock before ``database is locked``."""
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA busy_timeout=10000")  # first: switching to WAL waits for a lock too
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")  # first: the next pragmas may wait for locks
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA journal_mode")
+    if str(cursor.fetchone()[0]).lower() != "wal":  # WAL is kept in the file: switched on once
+        cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
+
+
+def private_sqlite_file(url: str) -> None:
+    """For a SQLite file URL: create its directory and the file with mode 0600 (its WAL files follow)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
+        private_file(Path(parsed.database))
 
 
 def create_engine(url: str) -> AsyncEngine:
     """An async engine for ``url`` (``sqlite+aiosqlite:///…`` or ``postgresql+asyncpg://…``).
 
-    For SQLite the parent directory is created, and WAL mode, foreign keys and a 10 s busy timeout
-    are switched on so the web app and the action server can share the file.
+    For SQLite the file is created readable by its owner only (0600) with its directory, and WAL
+    mode, foreign keys and a 30 s busy timeout are switched on so the web app and the action server
+    can share the file (a burst of hundreds of writers waits its turn instead of failing).
+
+    Raises:
+        OSError: the SQLite file or its directory cannot be created.
     """
     parsed = make_url(url)
     kwargs: dict[str, Any] = {"future": True}
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            private_sqlite_file(url)
+            kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
     else:
         kwargs["pool_pre_ping"] = True
     engine = create_async_engine(url, **kwargs)

@@ -23,6 +23,7 @@ from bot.cases.outbox import send_due
 from bot.chat.delivery import Delivery
 from bot.chat.hub import QUEUE, Hub, RedisHub
 from bot.chat.intake import Intake
+from bot.chat.limits import ConversationLimits
 from bot.chat.metrics import Metrics
 from bot.chat.notify import Notifier
 from bot.chat.presence import Presence, RedisPresence
@@ -43,6 +44,7 @@ from bot.web.keys import (
     HTTP,
     HUB,
     INTAKE,
+    LIMITS,
     METRICS,
     NOTIFIER,
     PRESENCE,
@@ -158,7 +160,15 @@ async def _chat(app: web.Application) -> AsyncIterator[None]:
 
     sessions = app[SESSIONS]
     notifier = Notifier(sessions, app[HUB], app[CATALOGS], app[PROFILE])
-    delivery = Delivery(sessions, app[RASA], notifier, app[METRICS], actions_ok, app[PRESENCE].anyone_available)
+    delivery = Delivery(
+        sessions,
+        app[RASA],
+        notifier,
+        app[METRICS],
+        actions_ok,
+        staff_available=app[PRESENCE].anyone_available,
+        seal_secret=settings.action_token,
+    )
     desk = Desk(sessions, notifier, delivery, settings)
     app[NOTIFIER], app[DELIVERY], app[DESK] = notifier, delivery, desk
     app[INTAKE] = Intake(sessions, notifier, delivery, desk)
@@ -220,6 +230,7 @@ def create_app(settings: Settings, profile: Profile | None = None, catalogs: Cat
     )
     app[SOCKETS] = weakref.WeakSet()
     app[METRICS] = Metrics()
+    app[LIMITS] = ConversationLimits()
     app.cleanup_ctx.extend([_database, _http_client, _hub, _presence, _chat, _background])
     app.on_shutdown.append(_close_sockets)
     app.on_response_prepare.append(protective_headers)  # error responses too

@@ -1,4 +1,8 @@
-"""``GET /healthz``: whether Rasa, the action server and the database are ready (the supervisor waits for it)."""
+"""``GET /healthz``: whether Rasa, the action server and the database are ready (the supervisor waits for it).
+
+The parts and their details are shown on loopback, or elsewhere with ``Authorization: Bearer
+<KOMMUN_METRICS_TOKEN>``; other callers (a load balancer) get only ``{"status"}`` and the status code.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,9 @@ from aiohttp import web
 from sqlalchemy import text
 
 from bot.chat.rasa_client import action_server_status
+from bot.core.internal_keys import bearer_matches
 from bot.web.keys import ENGINE, HTTP, RASA, SETTINGS
+from bot.web.metrics import from_loopback
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -34,4 +40,7 @@ async def healthz(request: web.Request) -> web.Response:
     )
     parts = {"rasa": rasa, "action_server": actions, "database": database}
     ready = all(part["ok"] for part in parts.values())
-    return web.json_response({"status": "ok" if ready else "unavailable", **parts}, status=200 if ready else 503)
+    body: dict[str, object] = {"status": "ok" if ready else "unavailable"}
+    if from_loopback(request) or bearer_matches(request.headers.get("Authorization"), settings.metrics_token):
+        body.update(parts)
+    return web.json_response(body, status=200 if ready else 503)

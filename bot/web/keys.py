@@ -20,6 +20,7 @@ from bot.cases.desk import Desk
 from bot.chat.delivery import Delivery
 from bot.chat.hub import Hub
 from bot.chat.intake import Intake
+from bot.chat.limits import ConversationLimits
 from bot.chat.metrics import Metrics
 from bot.chat.notify import Notifier
 from bot.chat.presence import Presence
@@ -55,3 +56,5 @@ PHOTO_SLOTS = web.AppKey("photo_slots", asyncio.Semaphore)
 """How many photos are decoded at once (:mod:`bot.web.uploads`): uploads wait, the chat keeps answering."""
 PRESENCE = web.AppKey("presence", Presence)
 """Which case officers can take a chat now (:mod:`bot.chat.presence`)."""
+LIMITS = web.AppKey("limits", ConversationLimits)
+"""Rate limits of residents' messages per conversation (:mod:`bot.chat.limits`)."""

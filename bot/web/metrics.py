@@ -6,7 +6,6 @@ set. The gauges of waiting and live chats are read from the database at each scr
 
 from __future__ import annotations
 
-import hmac
 import ipaddress
 
 from aiohttp import web
@@ -14,18 +13,23 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import func, select
 
 from bot.cases.workflow import HUMAN, LIVE_MODES, WAITING
+from bot.core.internal_keys import bearer_matches
 from bot.store.models import Conversation
 from bot.web.keys import METRICS, SESSIONS, SETTINGS
 
 
-def _allowed(request: web.Request, token: str) -> bool:
-    if token:
-        given = request.headers.get("Authorization", "")
-        return hmac.compare_digest(given, f"Bearer {token}")
+def from_loopback(request: web.Request) -> bool:
+    """True when the request comes from this machine (127.0.0.0/8, ::1) — not through a proxy's header."""
     try:
         return ipaddress.ip_address(request.remote or "").is_loopback
     except ValueError:
         return False
+
+
+def _allowed(request: web.Request, token: str) -> bool:
+    if token:
+        return bearer_matches(request.headers.get("Authorization"), token)
+    return from_loopback(request)
 
 
 async def metrics_endpoint(request: web.Request) -> web.Response:

@@ -11,12 +11,14 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.chat.limits import TokenBucket
 from bot.chat.notify import message_event
 from bot.core.images import MAX_BYTES
+from bot.core.internal_keys import keyed_digest
 from bot.store import conversations as convs
 from bot.store.photos import MAX_PENDING_PHOTOS
-from bot.web.keys import CATALOGS, DESK, INTAKE, NOTIFIER, PROFILE, SESSIONS, SETTINGS, SOCKETS, TEMPLATES
-from bot.web.sockets import json_events, pusher
+from bot.web.keys import CATALOGS, DESK, INTAKE, LIMITS, NOTIFIER, PROFILE, SESSIONS, SETTINGS, SOCKETS, TEMPLATES
+from bot.web.sockets import OVERSIZE, json_events, pusher
 
 logger = logging.getLogger(__name__)
 
@@ -110,11 +112,43 @@ async def ui_preferred(request: web.Request) -> web.Response:
     return _cors(request, web.json_response(_ui(request.app, language)))
 
 
+MAX_EVENT_CHARS = 16 * 1024
+"""Longest event frame read (characters); a longer one is answered with ``too_long`` and the socket stays open."""
+MAX_FRAME_BYTES = 1024 * 1024
+"""Longest frame the socket takes at all: beyond it aiohttp closes the connection (1009, message too big)."""
+TYPED_FIELDS = {"token": str, "language": str, "text": str, "display": str, "client_id": (str, int)}
+"""Fields of resident events and the JSON types they may have (absent or null is always allowed)."""
+
+
+def _fields_typed(event: dict[str, Any]) -> bool:
+    """True when each known field of ``event`` is absent, null or of its type in :data:`TYPED_FIELDS`."""
+    return all(
+        event.get(name) is None or (isinstance(event[name], kinds) and not isinstance(event[name], bool))
+        for name, kinds in TYPED_FIELDS.items()
+    )
+
+
+def client_key(request: web.Request) -> str:
+    """A keyed digest of the resident's client address (the status lookup's limit per address).
+
+    The address is the socket's peer, or behind a reverse proxy the last entry of the header named by
+    ``KOMMUN_CLIENT_ADDRESS_HEADER`` (e.g. ``X-Forwarded-For``, as the proxy appends it). Only the
+    digest under the Rasa secret leaves this function: the address itself is never stored.
+    """
+    settings = request.app[SETTINGS]
+    address = request.remote or ""
+    if settings.client_address_header and request.headers.get(settings.client_address_header):
+        address = request.headers[settings.client_address_header].split(",")[-1].strip()
+    return keyed_digest(settings.rasa_token or "-", address)
+
+
 async def chat_socket(request: web.Request) -> web.WebSocketResponse:
     """The resident's WebSocket (protocol in README.md, "Chat protocol").
 
     The first event must be ``hello`` (with the stored ``token`` to resume); every problem with an
-    event is answered with an ``error`` event and the socket stays open.
+    event (not JSON, wrong field types, text that is not valid Unicode, longer than
+    :data:`MAX_EVENT_CHARS`, faster than the limits of :mod:`bot.chat.limits` — per socket, and per
+    conversation for messages) is answered with an ``error`` event and the socket stays open.
     """
     app = request.app
     settings, catalogs = app[SETTINGS], app[CATALOGS]
@@ -122,7 +156,7 @@ async def chat_socket(request: web.Request) -> web.WebSocketResponse:
     if not origin_allowed(request):
         logger.warning("resident socket from a web site not in widget.allowed_origins refused")
         raise web.HTTPForbidden(text="this web site may not embed the chat (widget.allowed_origins)")
-    ws = web.WebSocketResponse(heartbeat=30, max_msg_size=16 * 1024)
+    ws = web.WebSocketResponse(heartbeat=30, max_msg_size=MAX_FRAME_BYTES)
     await ws.prepare(request)
     app[SOCKETS].add(ws)
     conversation_id: str | None = None
@@ -141,16 +175,25 @@ async def chat_socket(request: web.Request) -> web.WebSocketResponse:
             event["client_id"] = str(client_id)[:64]
         await push(event)
 
+    socket_bucket = TokenBucket()
     try:
-        async for event in json_events(ws):
-            if event is None:
-                await error("invalid", "message_invalid")
+        async for event in json_events(ws, MAX_EVENT_CHARS):
+            client_id = event.get("client_id") if event is not None else None
+            client_id = str(client_id)[:64] if isinstance(client_id, (str, int)) else None
+            if not socket_bucket.take():
+                await error("too_fast", "too_fast", client_id)
+                continue
+            if event is OVERSIZE:
+                await error("too_long", "message_too_long", None, max_chars=settings.max_message_chars)
+                continue
+            if event is None or not _fields_typed(event):
+                await error("invalid", "message_invalid", client_id)
                 continue
             kind = event["type"]
             if kind == "hello":
                 if conversation_id is not None:
                     notifier.detach(conversation_id, push)
-                resumed = await intake.resume(str(event.get("token") or "")) if event.get("token") else None
+                resumed = await intake.resume(event["token"]) if event.get("token") else None
                 wanted = event.get("language")
                 if resumed is not None:
                     conversation, history = resumed
@@ -177,8 +220,9 @@ async def chat_socket(request: web.Request) -> web.WebSocketResponse:
             if kind == "message":
                 body = event.get("text")
                 display = event.get("display")
-                client_id = event.get("client_id")
-                client_id = str(client_id)[:64] if client_id is not None else None
+                if not app[LIMITS].take(conversation_id):  # the same conversation on several sockets
+                    await error("too_fast", "too_fast", client_id)
+                    continue
                 if (
                     not isinstance(body, str)
                     or not body.strip()
@@ -189,7 +233,7 @@ async def chat_socket(request: web.Request) -> web.WebSocketResponse:
                 if len(body) > settings.max_message_chars or len(display or "") > settings.max_message_chars:
                     await error("too_long", "message_too_long", client_id, max_chars=settings.max_message_chars)
                     continue
-                stored = await intake.receive(conversation_id, body.strip(), display, client_id)
+                stored = await intake.receive(conversation_id, body.strip(), display, client_id, client_key(request))
                 await push({"type": "ack", "client_id": client_id, "id": stored.id})
             elif kind == "leave":
                 await desk.resident_leave_if_live(conversation_id)

@@ -11,23 +11,49 @@ from aiohttp import WSCloseCode, WSMsgType, web
 
 from bot.chat.hub import Push
 
+OVERSIZE: dict[str, Any] = {"type": ""}
+"""What :func:`json_events` yields for a text frame longer than its ``max_chars`` (compare with ``is``)."""
 
-async def json_events(ws: web.WebSocketResponse) -> AsyncIterator[dict[str, Any] | None]:
+
+def well_formed_text(value: Any) -> bool:
+    """True when every string in ``value`` (nested lists and objects too) is valid Unicode text.
+
+    JSON may carry lone surrogates (an escaped U+D800 alone), which no database or UTF-8 encoder accepts.
+    """
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+        return True
+    if isinstance(value, dict):
+        return all(well_formed_text(k) and well_formed_text(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(well_formed_text(item) for item in value)
+    return True
+
+
+async def json_events(ws: web.WebSocketResponse, max_chars: int | None = None) -> AsyncIterator[dict[str, Any] | None]:
     """The socket's events until it closes: each text frame's JSON object with a string ``type``.
 
-    ``None`` stands for a frame that is no such event (binary, not JSON, not an object, no type), so
-    the caller can answer it; an error frame ends the iteration.
+    ``None`` stands for a frame that is no such event (binary, not JSON, not an object, no type, a
+    string that is not valid Unicode), so the caller can answer it; :data:`OVERSIZE` for a text frame
+    longer than ``max_chars``; an error frame ends the iteration.
     """
     async for frame in ws:
         if frame.type == WSMsgType.ERROR:
             return
         event: Any = None
         if frame.type == WSMsgType.TEXT:
+            if max_chars is not None and len(frame.data) > max_chars:
+                yield OVERSIZE
+                continue
             try:
                 event = json.loads(frame.data)
             except ValueError:
                 event = None
-        yield event if isinstance(event, dict) and isinstance(event.get("type"), str) else None
+        valid = isinstance(event, dict) and isinstance(event.get("type"), str) and well_formed_text(event)
+        yield event if valid else None
 
 
 def pusher(ws: web.WebSocketResponse) -> Push:

@@ -67,9 +67,14 @@ def settings(tmp_path: Path, sqlite_url: str) -> Settings:
     ).with_overrides(warm_up_language_detection=False)
 
 
+ACTION_TOKEN = "test-action-token"
+"""The action server's shared secret in the action tests (it seals new cases' check codes)."""
+
+
 @pytest.fixture
 async def action_db(monkeypatch, database_url):
     monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("KOMMUN_ACTION_TOKEN", ACTION_TOKEN)
     await store.reset()
     engine = create_engine(database_url)
     yield session_factory(engine)

@@ -91,3 +91,35 @@ async def test_a_success_in_between_resets_the_count(action_db, profile):
             await record_lookup(s, sender, success)
     async with action_db() as s:
         assert await lookup_paused_until(s, sender) is None
+
+
+async def lookup_from(sender, reference, code, client):
+    dispatcher = CollectingDispatcher()
+    slots = {"language": "sv", cs.REFERENCE: reference, cs.CHECK_CODE: code}
+    await ActionCheckCaseStatus().run(dispatcher, tracker(slots, sender=sender, metadata={"client": client}), DOMAIN)
+    return responses(dispatcher)
+
+
+async def test_guessing_one_reference_over_new_conversations_is_paused(action_db, profile):
+    """A new conversation every few guesses no longer resets the count: the reference keeps it."""
+    case, _, _ = await filed(action_db, profile)
+    answers = []
+    for n in range(6):  # 3 conversations, 2 guesses each, each from another address
+        answers += await lookup_from(f"guess-{n // 2}", case.reference, "AAAA-AAAA", f"client-{n}")
+    assert answers[:5] == ["utter_case_status_not_found"] * 5
+    assert answers[5] == "utter_case_status_paused"
+    other, other_code, _ = await filed(action_db, profile)
+    assert await lookup_from("fresh", other.reference, other_code, "client-x") == ["utter_case_status_found"]
+
+
+async def test_guessing_from_one_address_over_new_conversations_is_paused(action_db, profile):
+    case, code, _ = await filed(action_db, profile)
+    answers = []
+    for n in range(10):  # 3 conversations (4 + 4 + 2 guesses), each at a reference of its own
+        answers += await lookup_from(f"address-{n // 4}", f"SYN-2026-{90000 + n}", "AAAA-AAAA", "one-address")
+    assert answers == ["utter_case_status_not_found"] * 10
+    assert await lookup_from("address-9", case.reference, code, "one-address") == ["utter_case_status_paused"]
+    start = CollectingDispatcher()
+    await ActionStartCaseStatus().run(start, tracker(sender="address-10", metadata={"client": "one-address"}), DOMAIN)
+    assert responses(start) == ["utter_case_status_paused"]
+    assert await lookup_from("address-11", case.reference, code, "another") == ["utter_case_status_found"]

@@ -10,9 +10,11 @@ from sqlalchemy import select
 
 from actions import complaint as c
 from actions.complaint import ActionSubmitComplaint
+from bot.core.internal_keys import unseal
 from bot.store import conversations as convs
 from bot.store.cases import list_cases, verify_check_code
 from bot.store.models import Notification, StaffMember
+from tests.app.conftest import ACTION_TOKEN
 from tests.helpers.trackers import responses, tracker
 from tests.unit.test_complaint_form import DOMAIN, FULL
 
@@ -35,10 +37,15 @@ async def test_submit_stores_every_field_a_check_code_and_queues_the_receipt(act
     message = dispatcher.messages[0]
     assert message["response"] == "utter_case_created" and message["reference"] == case.reference
     assert message["department"] == "الشوارع والحدائق"
-    assert verify_check_code(case.check_code_hash, message["check_code"])
-    assert message["check_code"] not in case.check_code_hash
+    reveal = message["custom"]["gateway"]["reveal"]
+    code = unseal(ACTION_TOKEN, reveal["sealed"])
+    assert verify_check_code(case.check_code_hash, code)
+    assert code not in case.check_code_hash
+    # Rasa gets the code masked only (its tracker keeps every event); the gateway opens the sealed one
+    assert code not in str({k: v for k, v in message.items() if k != "custom"})
+    assert reveal["shown"] == message["check_code"] == f"\u2068••••-••{code[-2:]}\u2069 (مخفي)"
     assert len(receipts) == 1 and receipts[0].recipient == "m@example.se" and receipts[0].status == "queued"
-    assert message["check_code"] in receipts[0].body and case.reference in receipts[0].subject
+    assert code in receipts[0].body and case.reference in receipts[0].subject
     assert SlotSet("case_reference", case.reference) in events and SlotSet(c.EMAIL, None) in events
 
 

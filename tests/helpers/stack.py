@@ -15,7 +15,7 @@ from bot.core.settings import PROJECT_ROOT
 from tests.helpers.ports import free_port
 from tests.helpers.ready import wait_ready
 
-NOT_INHERITED = ("DATABASE_URL", "REDIS_URL", "KOMMUN_RASA_PROCESSES", "KOMMUN_RASA_TOKEN")
+NOT_INHERITED = ("DATABASE_URL", "REDIS_URL", "KOMMUN_RASA_PROCESSES", "KOMMUN_RASA_TOKEN", "KOMMUN_ACTION_TOKEN")
 """Variables of the caller's environment a stack does not take: it gets its own (or the defaults)."""
 
 

@@ -102,7 +102,8 @@ async def test_killing_the_action_server_mid_form_the_resident_is_told_and_the_f
         kind = await resident.say("بدي قدم ملاحظة")  # "I want to give a remark": the form asks the kind
         assert kind[0]["buttons"]
         # The whole action server crashes (its main process and its Sanic workers).
-        os.killpg(listening_pid(b"rasa_sdk", int(production_stack["env"]["KOMMUN_ACTION_PORT"])), signal.SIGKILL)
+        action_port = int(production_stack["env"]["KOMMUN_ACTION_PORT"])
+        os.killpg(listening_pid(b"bot.action_server", action_port), signal.SIGKILL)
         await resident.send(kind[0]["buttons"][0]["payload"])
         try:
             told = await resident.next(lambda e: e.get("sender") == "system", timeout=60)

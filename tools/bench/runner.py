@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import os
 import random
+import secrets
 import signal
 import subprocess
 import time
@@ -277,11 +278,14 @@ async def run_bare(options: BenchOptions, settings: Settings, model: Path, workd
         SANIC_HOST="127.0.0.1",
         ACTION_SERVER_SANIC_WORKERS="1",
         PYTHONUNBUFFERED="1",
+        KOMMUN_ACTION_TOKEN=secrets.token_urlsafe(24),
     )
     await asyncio.to_thread(upgrade, f"sqlite+aiosqlite:///{data_dir / 'kommun.db'}")
     (data_dir / "credentials.yml").write_text("rest:\n", encoding="utf-8")
     (data_dir / "endpoints.yml").write_text(
-        f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n', encoding="utf-8"
+        f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n'
+        f'  headers:\n    Authorization: "Bearer {env["KOMMUN_ACTION_TOKEN"]}"\n',
+        encoding="utf-8",
     )
     result = RunResult("bare rasa", options.users, options.duration, options.rate, None, 1)
     stats = RunStats()

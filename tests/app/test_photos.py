@@ -18,7 +18,7 @@ from bot.cases.access import SUPERVISOR
 from bot.core.images import MAX_SIDE
 from bot.store import conversations as convs
 from bot.store.cases import NewCase, create_case
-from bot.store.models import GeoPosition, Photo, PhotoBlob
+from bot.store.models import CaseEvent, GeoPosition, Photo, PhotoBlob
 from bot.store.staff import add_staff, hash_password
 from tests.app.test_staff_web import PASSWORD, login, receive
 from tests.helpers.images import HTML_AS_JPG, PDF_AS_JPG, oversized, phone_jpeg, png_bomb, polyglot
@@ -190,6 +190,36 @@ async def test_staff_see_photos_and_position_on_the_case_and_the_csv_counts_them
     rows = {row["reference"]: row for row in csv.DictReader(io.StringIO(exported.lstrip("\ufeff")))}
     assert rows[case.reference]["photos"] == "1" and rows[other.reference]["photos"] == "0"
     assert "image" not in exported and "jpeg" not in exported.lower()
+
+
+async def test_a_case_officer_of_another_department_gets_no_photo_and_the_refusal_is_audited(client, db, profile):
+    """Photos follow the case's role rules (issue 17): a school officer may not open a street fault report's photo."""
+    _, token = await resident(client)
+    _, body = await upload(client, token, phone_jpeg((300, 200)))
+    async with db() as s, s.begin():
+        await add_staff(s, "skola", "Sara Skola", hash_password(PASSWORD), ["sv"], departments=["school"])
+        await add_staff(s, "gata", "Gustav Gata", hash_password(PASSWORD), ["sv"], departments=["streets_parks"])
+        conversation = await convs.find_by_token(s, token)
+        case = await create_case(
+            s,
+            profile,
+            NewCase(
+                kind="fault_report",
+                area="streets_parks",
+                description="Trasig lampa",
+                language="sv",
+                conversation_id=conversation.id,
+            ),
+        )
+    photo_url = f"/staff/cases/{case.reference}/photos/{body['id']}"
+    await login(client, "skola")
+    refused = await client.get(photo_url)
+    assert refused.status == 403 and refused.content_type != "image/jpeg"
+    await login(client, "gata")
+    assert (await client.get(photo_url)).status == 200
+    async with db() as s:
+        events = (await s.execute(select(CaseEvent.kind).where(CaseEvent.case_id == case.id))).scalars().all()
+    assert "refused" in events
 
 
 async def test_retention_deletes_the_photos_and_positions_with_the_cases_personal_data(sessions, profile):

@@ -8,6 +8,9 @@ import string
 from bot.core.catalog import Catalogs, render_text
 from bot.core.profile import Profile
 
+ISOLATES = {code: None for code in range(0x2066, 0x206A)}
+"""Unicode bidi isolate marks (LRI, RLI, FSI, PDI), dropped before matching a message to its catalog text."""
+
 
 def _template_pattern(template: str) -> tuple[int, re.Pattern[str]]:
     """A catalog text as a regular expression (placeholders match anything) and its count of literal characters."""
@@ -45,7 +48,7 @@ class ResponseMatcher:
 
     def name(self, text: str, language: str | None = None) -> str:
         """The response name of a message text (its own language first), or ``""`` when none fits."""
-        text = text or ""
+        text = (text or "").translate(ISOLATES)  # the renderer isolates values and numbers in ar/fa (issue 16)
         if text in self._names:
             return text
         order = [language] if language in self._patterns else []

@@ -86,14 +86,13 @@ async def bot_count(page) -> int:
 
 async def say(page, text: str) -> None:
     """Type a message and send it with Enter; wait until the bot has answered it."""
+    from playwright.async_api import expect
 
     before = await bot_count(page)
     await page.fill("#input", text)
     await page.press("#input", "Enter")
     # one answer or more (a handoff with nobody available says so and asks how to reach the resident)
-    await page.wait_for_function(
-        "n => document.querySelectorAll('#log li.bot').length > n", arg=before, timeout=BOT_TIMEOUT
-    )
+    await expect(page.locator("#log li.bot").nth(before)).to_be_attached(timeout=BOT_TIMEOUT)
 
 
 async def last_bot(page) -> str:
@@ -202,18 +201,14 @@ async def test_language_switch_in_the_middle_of_the_form_keeps_the_conversation(
     before = await bot_count(page)
     await page.locator("#log li.bot").last.locator("button", has_text="Felanmälan").click()
     # one answer or more (a handoff with nobody available says so and asks how to reach the resident)
-    await page.wait_for_function(
-        "n => document.querySelectorAll('#log li.bot').length > n", arg=before, timeout=BOT_TIMEOUT
-    )
+    await expect(page.locator("#log li.bot").nth(before)).to_be_attached(timeout=BOT_TIMEOUT)
     assert (await last_bot(page)).startswith(SV.responses["utter_ask_complaint_area"]["text"].split("{")[0][:20])
     before = await bot_count(page)
     await page.select_option("#language", "en")
     await expect(page.locator("#send")).to_have_text("Send")
     await expect(page.locator("#heading")).to_have_text("Ask Exempelby kommun")
     # one answer or more (a handoff with nobody available says so and asks how to reach the resident)
-    await page.wait_for_function(
-        "n => document.querySelectorAll('#log li.bot').length > n", arg=before, timeout=BOT_TIMEOUT
-    )
+    await expect(page.locator("#log li.bot").nth(before)).to_be_attached(timeout=BOT_TIMEOUT)
     area = page.locator("#log li.bot").last
     assert (await area.locator(".text").inner_text()).startswith(
         EN.responses["utter_ask_complaint_area"]["text"].split("{")[0][:20]
@@ -225,9 +220,7 @@ async def test_language_switch_in_the_middle_of_the_form_keeps_the_conversation(
     before = await bot_count(page)
     await area.locator("button").first.click()
     # one answer or more (a handoff with nobody available says so and asks how to reach the resident)
-    await page.wait_for_function(
-        "n => document.querySelectorAll('#log li.bot').length > n", arg=before, timeout=BOT_TIMEOUT
-    )
+    await expect(page.locator("#log li.bot").nth(before)).to_be_attached(timeout=BOT_TIMEOUT)
     assert await last_bot(page) == EN.responses["utter_ask_complaint_description"]["text"]
     assert await page.evaluate("window.notReloaded === true")
     assert await page.evaluate("document.documentElement.lang") == "en"
@@ -290,9 +283,7 @@ async def test_web_app_restart_with_a_message_typed_while_offline_loses_nothing(
         pytest.fail("the web app did not come back")
     assert web_app_pid(stack["process"].pid) != pid
     # one answer or more (a handoff with nobody available says so and asks how to reach the resident)
-    await page.wait_for_function(
-        "n => document.querySelectorAll('#log li.bot').length > n", arg=before, timeout=BOT_TIMEOUT
-    )
+    await expect(page.locator("#log li.bot").nth(before)).to_be_attached(timeout=BOT_TIMEOUT)
     assert "0123-45 67 00" in await last_bot(page)
     await expect(page.locator("#status")).to_have_text("")
     await expect(page.locator("#log li.resident", has_text="hur kontaktar jag kommunen")).to_have_count(1)
@@ -366,17 +357,13 @@ async def test_embedded_on_another_origin_under_a_strict_csp_by_keyboard_only(br
     await page.keyboard.type("när har ni öppet?")
     await page.keyboard.press("Enter")
     # one answer or more (a handoff with nobody available says so and asks how to reach the resident)
-    await page.wait_for_function(
-        "n => document.querySelectorAll('#log li.bot').length > n", arg=before, timeout=BOT_TIMEOUT
-    )
+    await expect(page.locator("#log li.bot").nth(before)).to_be_attached(timeout=BOT_TIMEOUT)
     assert "08.00" in await last_bot(page)
     before = await bot_count(page)
     await page.keyboard.type("jag vill lämna en synpunkt")
     await page.keyboard.press("Enter")
     # one answer or more (a handoff with nobody available says so and asks how to reach the resident)
-    await page.wait_for_function(
-        "n => document.querySelectorAll('#log li.bot').length > n", arg=before, timeout=BOT_TIMEOUT
-    )
+    await expect(page.locator("#log li.bot").nth(before)).to_be_attached(timeout=BOT_TIMEOUT)
     first_kind = SV.responses["utter_ask_complaint_kind"]["buttons"][0]["title"]
     for _ in range(40):  # Tab backwards from the text box to the quick replies of the last answer
         await page.keyboard.press("Shift+Tab")
@@ -387,9 +374,7 @@ async def test_embedded_on_another_origin_under_a_strict_csp_by_keyboard_only(br
     before = await bot_count(page)
     await page.keyboard.press("Enter")
     # one answer or more (a handoff with nobody available says so and asks how to reach the resident)
-    await page.wait_for_function(
-        "n => document.querySelectorAll('#log li.bot').length > n", arg=before, timeout=BOT_TIMEOUT
-    )
+    await expect(page.locator("#log li.bot").nth(before)).to_be_attached(timeout=BOT_TIMEOUT)
     assert await page.evaluate(focused) == "input"  # back to the text box after a quick reply
     await page.screenshot(path=str(ARTIFACTS / "widget-embedded-desktop.png"))
     violations = await axe_violations(page)

@@ -43,7 +43,8 @@ async def test_a_resident_sends_a_photo_and_position_with_a_fault_report_and_sta
 
     assert Path(CHROMIUM).exists(), "Chromium is missing: run `bash scripts/install-browser.sh` (make test does)"
     subprocess.run(
-        [sys.executable, "-m", "bot", "staff", "add", "pia", "--name", "Pia Lind", "--languages", "sv"],
+        [sys.executable, "-m", "bot", "staff", "add", "pia", "--name", "Pia Lind", "--languages", "sv",
+         "--role", "supervisor"],  # sees every case (issue 17 roles)
         cwd=PROJECT_ROOT, env=stack["env"], input=PASSWORD + "\n", text=True, check=True, capture_output=True,
     )  # fmt: skip
     await wait_ready(stack["url"], READY_TIMEOUT)

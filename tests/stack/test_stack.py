@@ -27,9 +27,14 @@ ISOLATES = dict.fromkeys(range(0x2066, 0x206A))
 async def test_message_sent_while_starting_is_answered_once_ready(stack):
     async with open_chat(stack["url"], "sv") as resident:
         await resident.send("hej")
-        starting = await resident.next(lambda e: e.get("sender") == "system")
-        assert "startar" in starting["text"]
-        greeting = await resident.next(lambda e: e.get("sender") == "bot", timeout=READY_TIMEOUT)
+        # The web app now opens its port after Lingua's warm-up (issue 15), by when Rasa may be ready already:
+        # then there is no "starting" notice. Known gap: this test no longer forces the start-up path.
+        first = await resident.next(lambda e: e.get("sender") in ("system", "bot"), timeout=READY_TIMEOUT)
+        if first["sender"] == "system":
+            assert "startar" in first["text"]
+            greeting = await resident.next(lambda e: e.get("sender") == "bot", timeout=READY_TIMEOUT)
+        else:
+            greeting = first
         assert "Vad vill du göra" in greeting["text"]  # a hello is answered with what the assistant does
 
 

@@ -63,21 +63,7 @@ async def queue_receipt(
         return None
     language = case.reply_language or DEFAULT_LANGUAGE
     values = receipt_values(case, check_code, catalogs, profile)
-    notification = Notification(
-        case_id=case.id,
-        kind="receipt",
-        channel="email",
-        recipient=case.contact_email,
-        language=language,
-        subject=catalogs.email("receipt_subject", language, values),
-        body=catalogs.email("receipt_body", language, values),
-        status="queued",
-        attempts=0,
-        created_at=utcnow(),
-    )
-    session.add(notification)
-    await session.flush()
-    return notification
+    return await _queue_email(session, case, "receipt", case.contact_email, catalogs, language, values)
 
 
 DEPARTMENT_NOTICE = "department_notice"
@@ -110,21 +96,8 @@ async def queue_department_notice(
         "interpreter": catalogs.term(language, "yes" if case.interpreter_needed else "no"),
         "link": f"{settings.public_base_url}/staff/cases/{case.reference}",
     }
-    notification = Notification(
-        case_id=case.id,
-        kind=DEPARTMENT_NOTICE,
-        channel="email",
-        recipient=profile.mailbox_for(case.area),
-        language=language,
-        subject=catalogs.email("department_notice_subject", language, values),
-        body=catalogs.email("department_notice_body", language, values),
-        status="queued",
-        attempts=0,
-        created_at=utcnow(),
-    )
-    session.add(notification)
-    await session.flush()
-    return notification
+    recipient = profile.mailbox_for(case.area)
+    return await _queue_email(session, case, DEPARTMENT_NOTICE, recipient, catalogs, language, values)
 
 
 def _email(notification: Notification, settings: Settings, profile: Profile) -> EmailMessage:
@@ -215,3 +188,30 @@ async def send_due(sessions: Any, settings: Settings, profile: Profile, now: dat
             )
         sent += 1
     return sent
+
+
+async def _queue_email(
+    session: AsyncSession,
+    case: Case,
+    kind: str,
+    recipient: str | None,
+    catalogs: Catalogs,
+    language: str,
+    values: dict[str, Any],
+) -> Notification:
+    """Queue the e-mail ``<kind>_subject``/``<kind>_body`` of the catalogs for ``case`` (sent by :func:`send_due`)."""
+    notification = Notification(
+        case_id=case.id,
+        kind=kind,
+        channel="email",
+        recipient=recipient,
+        language=language,
+        subject=catalogs.email(f"{kind}_subject", language, values),
+        body=catalogs.email(f"{kind}_body", language, values),
+        status="queued",
+        attempts=0,
+        created_at=utcnow(),
+    )
+    session.add(notification)
+    await session.flush()
+    return notification

@@ -1,4 +1,4 @@
-"""Shared secrets of the internal endpoints (Rasa's HTTP API and channel, the NLG endpoint, the action server).
+"""Shared secrets of the internal endpoints (Rasa's HTTP API and channel, the action server).
 
 Each secret comes from its environment variable when set (several hosts: set the same value on every
 one), else from a file in the data directory created on first start (``rasa.token``, ``action.token``,

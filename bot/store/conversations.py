@@ -1,4 +1,4 @@
-"""Conversations and their transcripts, as the gateway and the NLG endpoint use them.
+"""Conversations and their transcripts, as the gateway uses them.
 
 Session tokens: 32 random bytes (``secrets.token_urlsafe``) handed to the resident once; only their
 SHA-256 digest is stored, so a database dump gives nobody access to a conversation.

@@ -1,4 +1,4 @@
-"""The aiohttp web app: resident chat page and socket, staff console, NLG endpoint for Rasa, health, metrics.
+"""The aiohttp web app: resident chat page and socket, staff console, health, metrics.
 
 Built by :func:`create_app`. Each resource is its own ``cleanup_ctx`` entry — the database engine, the
 HTTP client (and the Rasa clients on it), the hub, the chat services, the background loops — opened on
@@ -57,7 +57,6 @@ from bot.web.keys import (
 )
 from bot.web.metrics import metrics_endpoint
 from bot.web.middleware import protective_headers, security_headers
-from bot.web.nlg import NLG_MAX_BODY, nlg
 from bot.web.staff.routes import setup_staff
 from bot.web.uploads import setup_uploads
 
@@ -217,9 +216,9 @@ def create_app(settings: Settings, profile: Profile | None = None, catalogs: Cat
     Raises:
         bot.core.profile.ProfileError: the profile file is missing or invalid.
     """
-    # Rasa posts the whole tracker (every event of the conversation) to /nlg: a form of a dozen questions
-    # passes 64 KiB. Resident input is bounded separately (socket frames, max_message_chars).
-    app = web.Application(middlewares=[security_headers], client_max_size=NLG_MAX_BODY)
+    # Request bodies: aiohttp's default limit (1 MiB) bounds the staff forms and JSON bodies; photos are
+    # streamed with their own limit (bot.core.images.MAX_BYTES), resident messages come over the socket.
+    app = web.Application(middlewares=[security_headers])
     app[SETTINGS] = settings
     app[PROFILE] = profile or load_profile(settings.profile_path)
     app[CATALOGS] = catalogs or default_catalogs()
@@ -239,7 +238,6 @@ def create_app(settings: Settings, profile: Profile | None = None, catalogs: Cat
     app.router.add_get("/api/ui", resident.ui_preferred)
     app.router.add_get("/api/ui/{language}", resident.ui_strings)
     app.router.add_get("/key-figures", public_figures.key_figures_page)  # public, no login (issue 17)
-    app.router.add_post("/nlg", nlg)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics_endpoint)
     app.router.add_static("/static/", BOT_DIR / "static", name="static")

@@ -1,4 +1,4 @@
-"""The web app without Rasa running: socket protocol, bad input, messages kept, NLG, health."""
+"""The web app without Rasa running: socket protocol, bad input, messages kept, health."""
 
 from __future__ import annotations
 
@@ -191,29 +191,6 @@ async def test_message_before_hello_is_refused(client):
     await ws.close()
 
 
-async def test_nlg_needs_the_token_and_renders_in_the_slot_language(client):
-    body = {
-        "response": "utter_faq_contact",
-        "arguments": {},
-        "tracker": {"sender_id": "x", "slots": {"language": "en"}},
-    }
-    assert (await client.post("/nlg", json=body)).status == 401
-    assert (await client.post("/nlg?token=wrong", json=body)).status == 401
-    rendered = await (await client.post("/nlg?token=test-token", json=body)).json()
-    assert rendered["text"].startswith("You can call us on 0123-45 67 00")
-    body["response"] = "utter_nope"
-    assert (await client.post("/nlg?token=test-token", json=body)).status == 404
-
-
-async def test_nlg_uses_argument_language_then_conversation_language(client, db):
-    async with db() as s, s.begin():
-        conversation, _ = await convs.create_conversation(s, "en")
-    body = {"response": "utter_goodbye", "arguments": {}, "tracker": {"sender_id": conversation.id, "slots": {}}}
-    assert (await (await client.post("/nlg?token=test-token", json=body)).json())["text"].startswith("Goodbye")
-    body["arguments"] = {"language": "sv"}
-    assert (await (await client.post("/nlg?token=test-token", json=body)).json())["text"].startswith("Hej då")
-
-
 async def test_health_is_503_with_details_while_rasa_is_down(client):
     response = await client.get("/healthz")
     assert response.status == 503
@@ -253,15 +230,6 @@ async def test_unsure_detection_asks_for_the_language_and_a_plausible_one_is_kep
         assert (await convs.find_by_token(s, welcome2["token"])).language == "sv"
     await ws.close()
     await ws2.close()
-
-
-async def test_nlg_accepts_the_tracker_of_a_long_conversation(client):
-    events = [{"event": "user", "text": "x" * 400, "parse_data": {"intent": {"name": "inform"}}}] * 1000
-    body = {"response": "utter_goodbye", "arguments": {}, "tracker": {"sender_id": "x", "slots": {"language": "sv"},
-                                                                       "events": events}}  # fmt: skip
-    response = await client.post("/nlg?token=test-token", json=body)  # about 500 kB, like a long form
-    assert response.status == 200
-    assert (await response.json())["text"].startswith("Hej då")
 
 
 async def test_conversation_locks_do_not_pile_up(client):

@@ -57,7 +57,7 @@ def test_production_profile_gives_rasa_the_sql_tracker_store_and_the_redis_lock_
     }  # fmt: skip
     endpoints = yaml.safe_load(render_endpoints(settings).read_text())
     assert endpoints["tracker_store"]["dialect"] == "postgresql" and endpoints["lock_store"]["type"] == "redis"
-    assert endpoints["nlg"]["url"].endswith("/nlg")
+    assert endpoints["nlg"] == {"type": "bot.nlg.CatalogNaturalLanguageGenerator"}  # rendered inside Rasa
     assert settings.rasa_urls == ["http://127.0.0.1:1", "http://127.0.0.1:2"]
     default = Settings.from_env({"DATABASE_URL": settings.database_url})
     assert default.production and default.rasa_processes >= 1

@@ -113,6 +113,12 @@ def _cmd_bench_dialogue(args: argparse.Namespace, settings: Settings) -> int:
     return bench(settings.project_root, languages, verbose=args.verbose)
 
 
+def _cmd_bench_nlg(args: argparse.Namespace, settings: Settings) -> int:
+    from tools.bench.nlg import main as bench
+
+    return bench(settings.project_root, repeat=args.repeat)
+
+
 # The bench options whose command-line argument has the same name and needs no conversion.
 _BENCH_PASSED_AS_IS = (
     "profile",
@@ -219,6 +225,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--thresholds", action="store_true", help="print accuracy and nonsense accepted for other fallback thresholds"
     )
     p.set_defaults(func=_cmd_bench_nlu)
+    p = sub.add_parser(
+        "bench-nlg", help="one response rendered inside Rasa against one NLG callback, trackers of 20 and 180 turns"
+    )
+    p.add_argument("--repeat", type=int, default=200, help="renderings timed per tracker size (median printed)")
+    p.set_defaults(func=_cmd_bench_nlg)
     p = sub.add_parser(
         "bench",
         help="load benchmark: simulated residents over the WebSocket gateway, side by side with bare rasa run",

@@ -220,3 +220,13 @@ def test_every_runtime_name_the_benchmarks_import_exists():
                     assert hasattr(module, alias.name) or importlib.util.find_spec(f"{node.module}.{alias.name}"), (
                         f"{path.name}: from {node.module} import {alias.name}"
                     )
+
+
+async def test_bench_nlg_renders_the_same_inside_rasa_and_through_the_callback():
+    from bot.core.settings import PROJECT_ROOT
+    from tools.bench.nlg import measure
+
+    rows = await measure(PROJECT_ROOT, repeat=1)
+    assert [(row["turns"], row["events"]) for row in rows] == [(20, 181), (180, 1621)]  # 9 events a turn
+    assert all(row["same_output"] for row in rows)
+    assert rows[1]["body_bytes"] > 8 * rows[0]["body_bytes"] > 8 * 60_000  # the whole tracker in every request

@@ -6,7 +6,7 @@ from __future__ import annotations
 def test_rasa_gets_a_token_that_starts_with_a_dash(tmp_path):
     """A random token can start with "-"; Rasa's argument parser must still take it as the value."""
     from bot.core.settings import Settings
-    from bot.ops.supervisor import build_children
+    from bot.ops.children import build_children
 
     settings = Settings.from_env({"KOMMUN_DATA_DIR": str(tmp_path)}).with_overrides(rasa_token="-abc")
     rasa = next(child for child in build_children(settings, tmp_path / "model.tar.gz") if child.name == "Rasa server")

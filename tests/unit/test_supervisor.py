@@ -146,3 +146,18 @@ async def test_the_web_app_alone_waits_for_rasa_and_says_so_until_it_answers(cap
         assert f"Rasa at {url}" in capsys.readouterr().out
     finally:
         await runner.cleanup()
+
+
+def test_run_only_without_the_shared_secrets_stops_with_what_to_set(tmp_path, monkeypatch, capsys):
+    from bot.ops.cli import main
+    from tests.helpers.stack import NOT_INHERITED
+
+    for name in (*NOT_INHERITED, "KOMMUN_SESSION_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("KOMMUN_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("DATABASE_URL", PRODUCTION["DATABASE_URL"])  # nothing connects: it stops before
+    monkeypatch.setenv("KOMMUN_ACTION_TOKEN", "action-secret")
+    assert main(["run", "--only", "rasa"]) == 1
+    error = capsys.readouterr().err
+    assert "--only rasa needs KOMMUN_RASA_TOKEN in the environment, the same value on every host" in error
+    assert not list(tmp_path.glob("*.token"))

@@ -39,7 +39,10 @@ def protect(app: Sanic, token: str) -> Sanic:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Run the action server on 127.0.0.1 (``SANIC_HOST``) and ``--port``, ``ACTION_SERVER_SANIC_WORKERS`` workers."""
+    """Run the action server on ``SANIC_HOST`` (else ``KOMMUN_ACTION_HOST``, 127.0.0.1) and ``--port``.
+
+    ``ACTION_SERVER_SANIC_WORKERS`` Sanic workers (rasa-sdk's variable).
+    """
     parser = argparse.ArgumentParser(description="the assistant's action server (rasa-sdk, actions/)")
     parser.add_argument("--port", type=int, default=5055)
     parser.add_argument("--actions", default="actions")
@@ -47,8 +50,9 @@ def main(argv: list[str] | None = None) -> None:
     utils.configure_colored_logging("INFO")
     logging.getLogger("matplotlib").setLevel(logging.WARN)
     utils.update_sanic_log_level()
-    app = protect(create_app(args.actions, cors_origins=None), Settings.from_env().action_token)
-    host = os.environ.get("SANIC_HOST", "127.0.0.1")
+    settings = Settings.from_env()
+    app = protect(create_app(args.actions, cors_origins=None), settings.action_token)
+    host = os.environ.get("SANIC_HOST") or settings.action_host
     app.run(host, args.port, workers=utils.number_of_sanic_workers(), access_log=False)
 
 

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 from bot.core.profile import DEFAULT_LANGUAGE
 
@@ -38,6 +39,35 @@ def _rasa_processes(value: str) -> int:
     if count < 1:
         raise ValueError(f"KOMMUN_RASA_PROCESSES must be at least 1, got {count}")
     return count
+
+
+def _base_url(value: str, name: str) -> str:
+    url = value.strip().rstrip("/")
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname or parsed.path or parsed.query:
+        raise ValueError(f"{name} must be base URLs like http://10.0.0.5:5005, got {value!r}")
+    return url
+
+
+def _rasa_url_list(value: str) -> tuple[str, ...]:
+    urls = tuple(_base_url(part, "KOMMUN_RASA_URLS") for part in value.split(",") if part.strip())
+    if not urls or len(set(urls)) != len(urls):
+        raise ValueError(f"KOMMUN_RASA_URLS must list one or more different URLs, got {value!r}")
+    return urls
+
+
+WILDCARD_HOSTS = ("", "0.0.0.0", "::")  # noqa: S104 - recognised here, never chosen
+"""Bind addresses meaning "every interface": a server bound there is reached on loopback from its own host."""
+
+
+def reachable_host(host: str) -> str:
+    """The address to connect to on this machine for a server bound to ``host`` (wildcards → 127.0.0.1).
+
+    An IPv6 address comes back in brackets, ready for a URL (``[::1]``).
+    """
+    if host in WILDCARD_HOSTS:
+        return "127.0.0.1"
+    return f"[{host}]" if ":" in host else host
 
 
 def _flag(value: str) -> bool:
@@ -76,8 +106,15 @@ VARIABLES = (
     ),
     Variable("KOMMUN_HOST", "host"),
     Variable("KOMMUN_PORT", "port", int),
+    Variable("KOMMUN_RASA_HOST", "rasa_host"),
     Variable("KOMMUN_RASA_PORT", "rasa_port", int),
+    Variable("KOMMUN_ACTION_HOST", "action_host"),
     Variable("KOMMUN_ACTION_PORT", "action_port", int),
+    # Where the web app (gateway) reaches Rasa and Rasa reaches the action server, when on other hosts.
+    Variable("KOMMUN_RASA_URLS", "rasa_url_list", _rasa_url_list, ",".join, blank_is_unset=True),
+    Variable(
+        "KOMMUN_ACTION_URL", "action_url", lambda value: _base_url(value, "KOMMUN_ACTION_URL"), blank_is_unset=True
+    ),
     Variable("KOMMUN_RASA_TOKEN", "rasa_token"),
     Variable("KOMMUN_ACTION_TOKEN", "action_token"),
     Variable("KOMMUN_CLIENT_ADDRESS_HEADER", "client_address_header"),
@@ -120,7 +157,10 @@ VARIABLES = (
 class Settings:
     """Runtime settings of every process (web app, supervisor, action server, CLI).
 
-    Ports are TCP ports on ``host``/loopback; times are seconds.
+    Each part listens on its own address and port: the web app on ``host``:``port``, Rasa process
+    ``i`` on ``rasa_host``:``rasa_port + i``, the action server on ``action_host``:``action_port``
+    (all 127.0.0.1 by default: listening beyond loopback is an explicit choice). Where the parts reach
+    each other: :attr:`rasa_urls` and :attr:`action_server_url`. Times are seconds.
     """
 
     project_root: Path = PROJECT_ROOT
@@ -129,8 +169,12 @@ class Settings:
     database_url: str = ""
     host: str = "127.0.0.1"
     port: int = 8080
+    rasa_host: str = "127.0.0.1"
     rasa_port: int = 5005
+    action_host: str = "127.0.0.1"
     action_port: int = 5055
+    rasa_url_list: tuple[str, ...] = ()
+    action_url: str = ""
     rasa_token: str = ""
     action_token: str = ""
     client_address_header: str = ""
@@ -191,19 +235,35 @@ class Settings:
         return self.database_url.startswith("postgresql")
 
     @property
+    def local_rasa_urls(self) -> list[str]:
+        """Base URLs of the Rasa processes this host runs: ``rasa_host``, ports ``rasa_port`` and up, one each."""
+        host = reachable_host(self.rasa_host)
+        return [f"http://{host}:{self.rasa_port + i}" for i in range(self.rasa_processes)]
+
+    @property
     def rasa_urls(self) -> list[str]:
-        """Base URLs of every Rasa server process: ports ``rasa_port`` … ``rasa_port + rasa_processes - 1``."""
-        return [f"http://127.0.0.1:{self.rasa_port + i}" for i in range(self.rasa_processes)]
+        """Base URLs of every Rasa server the gateway sends conversations to (no trailing slash).
+
+        ``KOMMUN_RASA_URLS`` when set (Rasa on other hosts), else :attr:`local_rasa_urls`. The gateway
+        picks one per conversation by the CRC-32 of its id, so every web app must list the same URLs
+        in the same order.
+        """
+        return list(self.rasa_url_list) or self.local_rasa_urls
+
+    @property
+    def local_action_url(self) -> str:
+        """Base URL of the action server when this host runs it (``action_host``:``action_port``)."""
+        return f"http://{reachable_host(self.action_host)}:{self.action_port}"
 
     @property
     def action_server_url(self) -> str:
-        """Base URL of the action server (always loopback)."""
-        return f"http://127.0.0.1:{self.action_port}"
+        """Base URL of the action server as Rasa and the web app reach it: ``KOMMUN_ACTION_URL``, else local."""
+        return self.action_url or self.local_action_url
 
     @property
     def web_url(self) -> str:
-        """URL a resident opens in the browser."""
-        return f"http://{self.host}:{self.port}"
+        """URL a resident opens in the browser (on this host: a wildcard ``host`` shows as 127.0.0.1)."""
+        return f"http://{reachable_host(self.host)}:{self.port}"
 
     @property
     def public_base_url(self) -> str:

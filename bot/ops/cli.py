@@ -18,7 +18,7 @@ from bot.ops import admin
 def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from bot.ops.supervisor import run
 
-    return run(settings)
+    return run(settings, args.only)
 
 
 def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -153,7 +153,7 @@ def _cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_test_stories(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.ops.supervisor import render_endpoints
+    from bot.ops.children import render_endpoints
     from bot.ops.training import ensure_model
 
     model = ensure_model(settings.project_root, settings.model_cache_dir)
@@ -190,6 +190,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     p = sub.add_parser("run", help="migrate, train if needed, and run Rasa, the action server and the web app")
+    p.add_argument(
+        "--only",
+        choices=("web", "rasa", "actions"),
+        help="run only this part, for parts on separate hosts (docs/deployment.md): needs PostgreSQL and the "
+        "shared secrets in the environment; web and actions migrate the database, rasa trains the model if needed",
+    )
     p.set_defaults(func=_cmd_run)
     p = sub.add_parser("serve", help="run only the web app (the supervisor starts it for you)")
     p.set_defaults(func=_cmd_serve)

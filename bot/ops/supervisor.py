@@ -1,253 +1,70 @@
-"""``python -m bot run``: migrate, train if needed, then run and watch the three processes.
+"""``python -m bot run [--only web|rasa|actions]``: migrate, train if needed, then run and watch the parts.
 
-Children: the action server (rasa-sdk), the Rasa server and the web app, each in its own process
-group with its log in ``<data dir>/logs/<name>.log``. The supervisor waits until each answers its
-health check, prints the URL to open, restarts a child that dies (with backoff), and on Ctrl-C or
-SIGTERM stops all three (SIGTERM, then SIGKILL after a grace period).
+Children (:mod:`bot.ops.children`): the action server (rasa-sdk), the Rasa server(s) and the web app,
+each in its own process group with its log in ``<data dir>/logs/<name>.log``. The supervisor waits
+until each answers its health check, prints what runs where, restarts a child that dies (with
+backoff), and on Ctrl-C or SIGTERM stops them all (SIGTERM, then SIGKILL after a grace period).
+
+With ``--only`` it runs one part, for deployments with the parts on separate hosts
+(docs/deployment.md): the parts then share state only through PostgreSQL and Redis, and their secrets
+must come from the environment, the same on every host (:func:`only_problem`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
-import re
 import signal
-import socket
 import sys
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlparse
 
 import aiohttp
-import yaml
 
 from bot.chat.rasa_client import RasaClient, action_server_status
-from bot.core.internal_keys import private_file, with_internal_secrets
+from bot.core.internal_keys import with_internal_secrets
 from bot.core.settings import Settings
+from bot.ops.children import (
+    PARTS,
+    Child,
+    build_children,
+    busy_ports,
+    missing_secrets,
+    prepare_tracker_store,
+)
 
-STOP_GRACE_SECONDS = 10.0
 READY_TIMEOUT_SECONDS = 300.0
 MAX_BACKOFF_SECONDS = 30.0
+REMOTE_REPORT_SECONDS = 30.0
+"""``--only web``: seconds between two reports of the Rasa servers or the action server it still waits for."""
+
+SECRET_RECIPE = "python -c 'import base64, os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())'"  # noqa: S105
+"""A command that makes a value fit for every shared secret (``KOMMUN_SESSION_SECRET`` needs 32 bytes in base64)."""
 
 
-@dataclass
-class Child:
-    """One supervised process: its command, log file and health check (``True`` when ready)."""
+def only_problem(settings: Settings, part: str) -> str | None:
+    """Why ``run --only part`` cannot run with ``settings`` (a sentence saying what to set), or ``None``.
 
-    name: str
-    argv: list[str]
-    env: dict[str, str]
-    log_path: Path
-    healthy: Callable[[aiohttp.ClientSession], Awaitable[bool]]
-    process: asyncio.subprocess.Process | None = None
-    restarts: int = 0
-    started_at: float = field(default=0.0)
-
-    async def start(self, cwd: Path) -> None:
-        """Start the process, appending its output to the log file."""
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        log = self.log_path.open("ab")
-        try:
-            self.process = await asyncio.create_subprocess_exec(
-                *self.argv, cwd=cwd, env=self.env, stdout=log, stderr=asyncio.subprocess.STDOUT, start_new_session=True
-            )
-        finally:
-            log.close()
-        self.started_at = time.monotonic()
-
-    async def stop(self) -> None:
-        """SIGTERM the process group, then SIGKILL it after the grace period."""
-        if self.process is None or self.process.returncode is not None:
-            return
-        try:
-            os.killpg(self.process.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            return
-        try:
-            await asyncio.wait_for(self.process.wait(), STOP_GRACE_SECONDS)
-        except asyncio.TimeoutError:
-            try:
-                os.killpg(self.process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            await self.process.wait()
-
-    def log_tail(self, lines: int = 15) -> str:
-        """The last lines of the child's log."""
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return ""
-
-
-def production_stores(settings: Settings) -> dict[str, Any]:
-    """Rasa's stores for the production profile (Rasa's documented way to run several servers).
-
-    With a PostgreSQL ``DATABASE_URL``: the SQL tracker store in the same database (Rasa's table
-    ``events`` beside ours). With ``REDIS_URL``: the Redis lock store, so two Rasa processes never
-    handle one conversation at the same time.
-    """
-    from sqlalchemy.engine import make_url
-
-    stores: dict[str, Any] = {}
-    if settings.production:
-        url = make_url(settings.database_url)
-        stores["tracker_store"] = {
-            "type": "SQL",
-            "dialect": "postgresql",
-            "url": url.host or "127.0.0.1",
-            "port": url.port or 5432,
-            "db": url.database,
-            "username": url.username,
-            "password": url.password or "",
-            "login_db": url.database,
-        }
-    if settings.redis_url:
-        redis = urlparse(settings.redis_url)
-        stores["lock_store"] = {
-            "type": "redis",
-            "url": redis.hostname or "127.0.0.1",
-            "port": redis.port or 6379,
-            "db": int((redis.path or "/0").strip("/") or 0),
-            "password": redis.password,
-            "key_prefix": "kommun",
-        }
-    return stores
-
-
-def render_endpoints(settings: Settings) -> Path:
-    """Write ``endpoints.yml`` with its ``${NAME}`` values filled from the settings; returns its path.
-
-    The result (``<data dir>/endpoints.yml``, readable by the owner only, as it holds Rasa's token) is
-    what the Rasa server reads: Rasa does not expand variables inside endpoint URLs itself.
+    The parts of a deployment on separate hosts share cases and Rasa's trackers only through PostgreSQL
+    (a SQLite file is one host's), and secrets generated into one host's data directory would differ
+    from the other hosts' (:data:`bot.ops.children.SHARED_SECRETS`).
 
     Raises:
-        KeyError: the template names a variable the settings do not provide.
+        KeyError: ``part`` is not one of :data:`PARTS`.
     """
-    values = settings.child_env()
-    template = (settings.project_root / "endpoints.yml").read_text(encoding="utf-8")
-    rendered = re.sub(r"\$\{([A-Z0-9_]+)\}", lambda m: values[m.group(1)], template)
-    if settings.production or settings.redis_url:
-        endpoints = yaml.safe_load(rendered)
-        endpoints.update(production_stores(settings))
-        rendered = yaml.safe_dump(endpoints, sort_keys=False, allow_unicode=True)
-    target = settings.data_dir / "endpoints.yml"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.touch(mode=0o600)
-    target.write_text(rendered, encoding="utf-8")
-    return target
-
-
-def prepare_tracker_store(path: Path) -> None:
-    """Create Rasa's SQLite tracker store readable by its owner only (0600), in WAL mode.
-
-    Rasa creates the file with the default mode otherwise; WAL (kept in the file) lets readers go on
-    while Rasa writes.
-    """
-    import sqlite3
-
-    private_file(path)
-    with contextlib.closing(sqlite3.connect(path, timeout=30)) as connection:
-        connection.execute("PRAGMA journal_mode=WAL")
-
-
-def rasa_command(model: Path, port: int, endpoints: Path, credentials: Path, token: str | None = None) -> list[str]:
-    """The command line of a Rasa server on 127.0.0.1:``port`` serving ``model``.
-
-    With ``token`` its HTTP API is on, guarded by that token; without, only the channels of
-    ``credentials`` answer (the load benchmark's bare Rasa).
-    """
-    api = ["--enable-api", f"--auth-token={token}"] if token is not None else []
-    # "=" form above: a random token may start with "-", which argparse would take for an option.
-    return [
-        sys.executable,
-        "-m",
-        "rasa",
-        "run",
-        "--model",
-        str(model),
-        *api,
-        "--interface",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--endpoints",
-        str(endpoints),
-        "--credentials",
-        str(credentials),
-    ]
-
-
-def action_server_command(port: int) -> list[str]:
-    """The command line of the action server (``actions/``, :mod:`bot.action_server`) on ``port``."""
-    return [sys.executable, "-m", "bot.action_server", "--actions", "actions", "--port", str(port)]
-
-
-def rasa_child(settings: Settings, model: Path, index: int, env: dict[str, str], logs: Path) -> Child:
-    """Rasa server process ``index`` (0-based) on port ``rasa_port + index``, logging to ``rasa[-N].log``."""
-    url = settings.rasa_urls[index]
-    port = settings.rasa_port + index
-
-    async def rasa_ok(http: aiohttp.ClientSession) -> bool:
-        return bool((await RasaClient(http, url, settings.rasa_token).status())["ok"])
-
-    return Child(
-        "Rasa server" if settings.rasa_processes == 1 else f"Rasa server {index + 1}",
-        rasa_command(model, port, render_endpoints(settings), Path("credentials.yml"), settings.rasa_token),
-        env,
-        logs / ("rasa.log" if index == 0 else f"rasa-{index + 1}.log"),
-        rasa_ok,
-    )
-
-
-def build_children(settings: Settings, model: Path) -> list[Child]:
-    """The action server, the Rasa server(s) and the web app, with the environment carrying ``settings``.
-
-    In the production profile the action server runs as many Sanic workers as there are Rasa processes.
-    Rasa's telemetry is off (``RASA_TELEMETRY_ENABLED=false``) unless the environment turns it on: a
-    municipality's assistant sends nothing about its use to a third party.
-    """
-    env = {"RASA_TELEMETRY_ENABLED": "false", **os.environ, **settings.child_env(), "PYTHONUNBUFFERED": "1"}
-    logs = settings.data_dir / "logs"
-    py = sys.executable
-
-    async def actions_ok(http: aiohttp.ClientSession) -> bool:
-        return bool((await action_server_status(http, settings.action_server_url))["ok"])
-
-    async def web_ok(http: aiohttp.ClientSession) -> bool:
-        try:
-            async with http.get(f"http://127.0.0.1:{settings.port}/healthz", timeout=aiohttp.ClientTimeout(total=3)):
-                return True
-        except (aiohttp.ClientError, asyncio.TimeoutError):
-            return False
-
-    return [
-        Child(
-            "action server",
-            action_server_command(settings.action_port),
-            {**env, "SANIC_HOST": "127.0.0.1", "ACTION_SERVER_SANIC_WORKERS": str(settings.rasa_processes)},
-            logs / "actions.log",
-            actions_ok,
-        ),
-        *(rasa_child(settings, model, index, env, logs) for index in range(settings.rasa_processes)),
-        Child("web app", [py, "-m", "bot", "serve"], env, logs / "web.log", web_ok),
-    ]
-
-
-def busy_ports(settings: Settings) -> list[int]:
-    """Which of the web app's, Rasa's and the action server's ports something already listens on."""
-    busy = []
-    rasa_ports = [settings.rasa_port + i for i in range(settings.rasa_processes)]
-    for port in (settings.port, *rasa_ports, settings.action_port):
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-            probe.settimeout(0.5)
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                busy.append(port)
-    return busy
+    if not settings.production:
+        return (
+            f"--only {part} runs one part of a deployment on several hosts, which share cases and Rasa's trackers "
+            "through PostgreSQL: set DATABASE_URL=postgresql+asyncpg://user:password@host/database"
+        )
+    missing = missing_secrets(settings, part)
+    if missing:
+        return (
+            f"--only {part} needs {', '.join(missing)} in the environment, the same value on every host (a value "
+            f"made in this host's data directory would not match the others'); make one with {SECRET_RECIPE}"
+        )
+    return None
 
 
 async def _wait_ready(child: Child, http: aiohttp.ClientSession, stop: asyncio.Event) -> bool:
@@ -261,34 +78,82 @@ async def _wait_ready(child: Child, http: aiohttp.ClientSession, stop: asyncio.E
     return False
 
 
-async def supervise(settings: Settings, model: Path, stop: asyncio.Event | None = None) -> int:
-    """Run the children until ``stop`` is set (or SIGINT/SIGTERM); returns the exit code."""
+async def await_other_hosts(settings: Settings, http: aiohttp.ClientSession, stop: asyncio.Event) -> None:
+    """``--only web``: wait until every Rasa URL and the action server answer, saying what it waits for.
+
+    Never fails: Rasa may start after the web app (or be restarted); meanwhile the web app tells
+    residents the assistant is not ready and retries their messages. Reports every
+    :data:`REMOTE_REPORT_SECONDS` seconds, then once when all answer.
+    """
+    next_report = 0.0
+    while not stop.is_set():
+        states = await asyncio.gather(
+            *(RasaClient(http, url, settings.rasa_token).status() for url in settings.rasa_urls),
+            action_server_status(http, settings.action_server_url),
+        )
+        names = [
+            *(f"Rasa at {url}" for url in settings.rasa_urls),
+            f"the action server at {settings.action_server_url}",
+        ]
+        waiting = [f"{name} ({state['detail']})" for name, state in zip(names, states, strict=True) if not state["ok"]]
+        if not waiting:
+            print(f">> {', '.join(names)} answer: the assistant is ready", flush=True)
+            return
+        if time.monotonic() >= next_report:
+            hint = " — is KOMMUN_RASA_TOKEN the same as on the Rasa hosts?" if "HTTP 401" in str(waiting) else ""
+            print(
+                f".. waiting for {'; '.join(waiting)}{hint}. The web app answers meanwhile: residents are told the "
+                "assistant is not ready and their messages wait (KOMMUN_RASA_URLS, KOMMUN_ACTION_URL)",
+                flush=True,
+            )
+            next_report = time.monotonic() + REMOTE_REPORT_SECONDS
+        try:
+            await asyncio.wait_for(stop.wait(), 2.0)
+        except asyncio.TimeoutError:
+            pass
+
+
+def _where(settings: Settings, parts: Sequence[str]) -> str:
+    """What the parts run here reach on other hosts (nothing when all run here)."""
+    if "web" in parts and "rasa" not in parts:
+        return f"   the web app sends conversations to Rasa at {', '.join(settings.rasa_urls)}"
+    if "rasa" in parts and "actions" not in parts:
+        return f"   Rasa calls the action server at {settings.action_server_url}"
+    return ""
+
+
+async def supervise(
+    settings: Settings, model: Path | None, stop: asyncio.Event | None = None, parts: Sequence[str] = PARTS
+) -> int:
+    """Run the children of ``parts`` until ``stop`` is set (or SIGINT/SIGTERM); returns the exit code."""
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    if settings.rasa_processes > 1 and not settings.redis_url:
+    if "rasa" in parts and settings.rasa_processes > 1 and not settings.redis_url:
         print(
             "!! KOMMUN_RASA_PROCESSES > 1 needs REDIS_URL: several Rasa servers share one lock store (Redis).",
             file=sys.stderr,
         )
         return 1
-    busy = busy_ports(settings)
+    busy = busy_ports(settings, parts)
     if busy:
-        ports = ", ".join(map(str, busy))
         print(
-            f"!! port {ports} is already in use: is the assistant already running? Stop it, or set "
-            "KOMMUN_PORT, KOMMUN_RASA_PORT and KOMMUN_ACTION_PORT to free ports.",
+            f"!! {', '.join(busy)} already in use: is the assistant already running? Stop it, or set "
+            "KOMMUN_PORT, KOMMUN_RASA_PORT and KOMMUN_ACTION_PORT (or their hosts) to free ones.",
             file=sys.stderr,
         )
         return 1
-    children = build_children(settings, model)
+    children = build_children(settings, model, parts)
     started = time.monotonic()
     async with aiohttp.ClientSession() as http:
+        others: asyncio.Task[None] | None = None
         try:
             for child in children:
-                print(f">> starting the {child.name} (log: {child.log_path})", flush=True)
+                print(f">> starting the {child.name} on {child.url} (log: {child.log_path})", flush=True)
                 await child.start(settings.project_root)
+            if where := _where(settings, parts):
+                print(where, flush=True)
             for child in children:
                 if not await _wait_ready(child, http, stop):
                     if stop.is_set():
@@ -296,8 +161,13 @@ async def supervise(settings: Settings, model: Path, stop: asyncio.Event | None 
                     print(f"!! the {child.name} did not become ready. Last lines of its log:", file=sys.stderr)
                     print(child.log_tail(), file=sys.stderr)
                     return 1
-                print(f">> {child.name} ready ({time.monotonic() - started:.0f} s)", flush=True)
-            print(f"\n   Open {settings.web_url} to chat with the assistant. Stop with Ctrl-C.\n", flush=True)
+                print(f">> {child.name} ready on {child.url} ({time.monotonic() - started:.0f} s)", flush=True)
+            if "web" in parts:
+                print(f"\n   Open {settings.web_url} to chat with the assistant. Stop with Ctrl-C.\n", flush=True)
+                if "rasa" not in parts:
+                    others = asyncio.create_task(await_other_hosts(settings, http, stop))
+            else:
+                print(f"\n   Serving {', '.join(child.url for child in children)}. Stop with Ctrl-C.\n", flush=True)
             while not stop.is_set():
                 for child in children:
                     if child.process is not None and child.process.returncode is not None:
@@ -308,6 +178,8 @@ async def supervise(settings: Settings, model: Path, stop: asyncio.Event | None 
                     pass
             return 0
         finally:
+            if others is not None:
+                others.cancel()
             print(">> stopping", flush=True)
             for child in reversed(children):
                 await child.stop()
@@ -334,10 +206,14 @@ async def _restart(child: Child, settings: Settings, http: aiohttp.ClientSession
         print(f">> {child.name} ready again", flush=True)
 
 
-def run(settings: Settings) -> int:
-    """The whole ``run`` command: secrets, migrations, model, then :func:`supervise`.
+def run(settings: Settings, only: str | None = None) -> int:
+    """The whole ``run`` command: secrets, migrations, model, then :func:`supervise`; the exit code.
 
-    The internal secrets come from the settings or the data directory (:mod:`bot.core.internal_keys`).
+    Without ``only`` the internal secrets come from the settings or the data directory
+    (:mod:`bot.core.internal_keys`); with it they must be set (:func:`only_problem`, exit code 1 with the
+    reason). The parts that use the database (web app, action server) migrate it — several hosts at
+    once is safe (an advisory lock, ``bot/store/migrations/env.py``); only the Rasa part needs the
+    model (trained here if its inputs changed).
 
     Raises:
         bot.ops.training.TrainingError: the model could not be trained.
@@ -345,10 +221,16 @@ def run(settings: Settings) -> int:
     from bot.ops.training import ensure_model
     from bot.store.migrate import upgrade
 
+    parts = PARTS if only is None else (only,)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    settings = with_internal_secrets(settings)
+    if only is None:
+        settings = with_internal_secrets(settings)
+    elif problem := only_problem(settings, only):
+        print(f"error: {problem}", file=sys.stderr)
+        return 1
     if not settings.production:
         prepare_tracker_store(settings.data_dir / "tracker.db")
-    upgrade(settings.database_url)
-    model = ensure_model(settings.project_root, settings.model_cache_dir)
-    return asyncio.run(supervise(settings, model))
+    if "web" in parts or "actions" in parts:
+        upgrade(settings.database_url)
+    model = ensure_model(settings.project_root, settings.model_cache_dir) if "rasa" in parts else None
+    return asyncio.run(supervise(settings, model, parts=parts))

@@ -15,7 +15,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot.chat.delivery import Delivery
 from bot.chat.rasa_client import RasaClient
 from bot.core.settings import Settings
-from bot.ops.supervisor import production_stores, render_endpoints
+from bot.ops.children import production_stores, render_endpoints
 from bot.store import conversations as convs
 from bot.store import queue
 from bot.store.cases import NewCase

@@ -15,7 +15,18 @@ from bot.core.settings import PROJECT_ROOT
 from tests.helpers.ports import free_port
 from tests.helpers.ready import wait_ready
 
-NOT_INHERITED = ("DATABASE_URL", "REDIS_URL", "KOMMUN_RASA_PROCESSES", "KOMMUN_RASA_TOKEN", "KOMMUN_ACTION_TOKEN")
+NOT_INHERITED = (
+    "DATABASE_URL",
+    "REDIS_URL",
+    "KOMMUN_RASA_PROCESSES",
+    "KOMMUN_RASA_TOKEN",
+    "KOMMUN_ACTION_TOKEN",
+    "KOMMUN_HOST",
+    "KOMMUN_RASA_HOST",
+    "KOMMUN_ACTION_HOST",
+    "KOMMUN_RASA_URLS",
+    "KOMMUN_ACTION_URL",
+)
 """Variables of the caller's environment a stack does not take: it gets its own (or the defaults)."""
 
 
@@ -38,20 +49,23 @@ def stack_env(data_dir: Path, rasa_processes: int = 1, **variables: str) -> dict
 
 
 def stack_url(env: dict[str, str]) -> str:
-    """The web app's URL in a stack started with ``env``."""
-    return f"http://127.0.0.1:{env['KOMMUN_PORT']}"
+    """The web app's URL in a stack started with ``env`` (on ``KOMMUN_HOST`` when set)."""
+    return f"http://{env.get('KOMMUN_HOST', '127.0.0.1')}:{env['KOMMUN_PORT']}"
 
 
-def start_stack(env: dict[str, str], cwd: Path = PROJECT_ROOT, new_session: bool = False) -> subprocess.Popen[bytes]:
+def start_stack(
+    env: dict[str, str], cwd: Path = PROJECT_ROOT, new_session: bool = False, only: str | None = None
+) -> subprocess.Popen[bytes]:
     """Start ``python -m bot run`` with ``env``; its output goes to ``supervisor.log`` in the data directory.
 
     ``new_session``: in a session of its own, so that a terminal's Ctrl-C reaches only the caller.
+    ``only``: one part (``web``, ``rasa``, ``actions``: ``run --only``), as on a host of its own.
     """
     log = Path(env["KOMMUN_DATA_DIR"]) / "supervisor.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("ab") as out:  # the child keeps its own copy of the descriptor
         return subprocess.Popen(
-            [sys.executable, "-m", "bot", "run"],
+            [sys.executable, "-m", "bot", "run", *(["--only", only] if only else [])],
             cwd=cwd,
             env=env,
             stdout=out,

@@ -264,7 +264,7 @@ async def _drop_production_data(options: BenchOptions, database: str, redis_url:
 async def run_bare(options: BenchOptions, settings: Settings, model: Path, workdir: Path) -> RunResult:
     """The same model behind one bare ``rasa run`` (REST webhook) plus its action server, loaded the same way."""
     from bot.chat.rasa_client import action_server_status
-    from bot.ops.supervisor import action_server_command, rasa_command
+    from bot.ops.children import action_server_command, rasa_command
     from bot.store.migrate import upgrade
 
     data_dir = workdir / "bare"

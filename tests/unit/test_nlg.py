@@ -24,7 +24,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from bot.core.rendering import FSI, PDI
 from bot.core.settings import Settings
 from bot.nlg import CatalogNaturalLanguageGenerator
-from bot.ops.supervisor import render_endpoints
+from bot.ops.children import render_endpoints
 
 SLOTS = ("language", "complaint_area", "form_failures", "status_reference")
 

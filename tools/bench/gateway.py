@@ -28,8 +28,8 @@ indicative; the call counts per turn are exact.
 from __future__ import annotations
 
 import asyncio
-import cProfile
 import contextlib
+import cProfile
 import io
 import json
 import multiprocessing
@@ -80,6 +80,12 @@ class Stages:
 
     on: bool = False
     by_name: dict[str, Stage] = field(default_factory=lambda: defaultdict(Stage))
+    counts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+    def count(self, name: str) -> None:
+        """Count one event (an SQL statement, a database connection opened) while :attr:`on`."""
+        if self.on:
+            self.counts[name] += 1
 
     @contextlib.contextmanager
     def timed(self, name: str) -> Iterator[None]:
@@ -119,6 +125,9 @@ def instrument(stages: Stages) -> None:
     import sqlalchemy.ext.asyncio.result as sa_result
     import sqlalchemy.ext.asyncio.session as sa_session
     from aiohttp import web_ws
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+    from sqlalchemy.pool import Pool
 
     import bot.chat.intake as intake
     import bot.web.sockets as sockets
@@ -126,6 +135,10 @@ def instrument(stages: Stages) -> None:
     from bot.chat.presence import Presence
     from bot.chat.rasa_client import RasaClient
 
+    event.listen(Engine, "before_cursor_execute", lambda *_: stages.count("SQL statements"))
+    event.listen(Engine, "commit", lambda *_: stages.count("commits"))
+    event.listen(Pool, "connect", lambda *_: stages.count("database connections opened"))
+    event.listen(Pool, "checkout", lambda *_: stages.count("connection checkouts (sessions)"))
     for module in (sa_engine, sa_result, sa_session):
         module.greenlet_spawn = stages.wrap_async("storage", module.greenlet_spawn)  # type: ignore[attr-defined]
     for name in ("decide", "foreign_language", "text_language"):
@@ -208,6 +221,7 @@ class Result:
     cpu: float
     wall: float
     stages: dict[str, Stage]
+    counts: dict[str, int]
     latencies: list[float]
     profile: str = ""
 
@@ -249,7 +263,8 @@ async def _serve_and_measure(settings: Settings, pipe: Any, conversations: int, 
         out = io.StringIO()
         pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(15)
         top = out.getvalue()
-    return Result(settings.database_url.split(":")[0], len(latencies), cpu, wall, dict(stages.by_name), latencies, top)
+    kind = settings.database_url.split(":")[0]
+    return Result(kind, len(latencies), cpu, wall, dict(stages.by_name), dict(stages.counts), latencies, top)
 
 
 def run(settings: Settings, conversations: int, profile: bool = False) -> Result:
@@ -288,6 +303,8 @@ def table(result: Result) -> str:
         lines.append(
             f"| {name} | {stage.calls / turns:.1f} | {1000 * stage.cpu / turns:.2f} | {1000 * stage.wall / turns:.2f} |"
         )
+    counted = ", ".join(f"{name} {count / turns:.1f}" for name, count in sorted(result.counts.items()))
+    lines += ["", f"Per turn: {counted}."]
     return "\n".join(lines)
 
 

@@ -35,6 +35,17 @@ from bot.store.models import Conversation, Message
 logger = logging.getLogger(__name__)
 
 
+def rasa_metadata(conversation: Conversation, message: Message, staff_available: bool | None) -> dict[str, Any]:
+    """Rasa's ``metadata`` of a message: ``language``; ``staff_available``, ``written_in``, ``client`` when known."""
+    metadata: dict[str, Any] = {"language": conversation.language}
+    if staff_available is not None:
+        metadata["staff_available"] = staff_available
+    for key in ("written_in", "client"):
+        if (message.payload or {}).get(key):
+            metadata[key] = message.payload[key]
+    return metadata
+
+
 class Delivery:
     """Sends resident messages to Rasa and stores its replies.
 
@@ -63,8 +74,7 @@ class Delivery:
         self._actions_ok = actions_ok
         self._staff_available = staff_available
         self._seal_secret = seal_secret
-        # One lock per conversation, kept only while some task holds or waits for it (counted in
-        # _lock_users): keeping one for every conversation ever seen would grow memory over days of chats.
+        # One lock per conversation while some task holds or waits for it (_lock_users): not one per chat ever seen.
         self._locks: dict[str, asyncio.Lock] = {}
         self._lock_users: dict[str, int] = {}
         self._told_unavailable: set[str] = set()
@@ -118,45 +128,53 @@ class Delivery:
                 del self._lock_users[conversation_id], self._locks[conversation_id]
 
     async def _deliver_in_order(self, conversation_id: str) -> None:
-        notify = self._notifier
-        while True:
-            async with self._sessions() as session:
-                conversation = await convs.get_conversation(session, conversation_id)
-                pending = await convs.undelivered(session, conversation_id)
-            if conversation is None or conversation.mode in workflow.LIVE_MODES or not pending:
+        """Deliver the messages pending when called, in order; a message stored meanwhile has its own delivery.
+
+        The conversation is read again before each message after the first (a case officer may have taken it).
+        """
+        async with self._sessions() as session:
+            conversation = await convs.get_conversation(session, conversation_id)
+            pending = await convs.undelivered(session, conversation_id)
+        for number, message in enumerate(pending):
+            if number:
+                async with self._sessions() as session:
+                    conversation = await convs.get_conversation(session, conversation_id)
+            if conversation is None or conversation.mode in workflow.LIVE_MODES:
                 return
             if workflow.CHAT_REOPENED.allows(conversation.mode) and not await self._reopen(conversation):
                 return
-            message = pending[0]
-            rasa_text = (message.payload or {}).get("rasa_text") or message.text
-            await notify.broadcast(conversation_id, {"type": "typing", "on": True})
-            failure = None
-            try:
-                metadata: dict[str, Any] = {"language": conversation.language}
-                if self._staff_available is not None:
-                    metadata["staff_available"] = await self._staff_available()
-                for key in ("written_in", "client"):
-                    if (message.payload or {}).get(key):
-                        metadata[key] = message.payload[key]
-                started = time.perf_counter()
-                replies = await self.rasa_for(conversation_id).send(conversation_id, rasa_text, metadata)
-                if not replies and self._actions_ok is not None and not await self._actions_ok():
-                    # Rasa swallows a failed custom action and answers nothing: the message is kept
-                    # and sent again once the action server is back (the form then goes on).
-                    raise RasaUnavailable("the action server is not answering")
-                self._metrics.turn_seconds.observe(time.perf_counter() - started)
-                self._metrics.turns.inc()
-            except RasaUnavailable as exc:
-                failure = str(exc)
-            if failure is not None:  # handled outside the except block: nothing chains onto the error
-                self._metrics.rasa_errors.inc()
-                logger.warning("Rasa unavailable for a conversation: %s", failure)
-                await notify.broadcast(conversation_id, {"type": "typing", "on": False})
-                await self._tell_unavailable(conversation)
+            if not await self._deliver_one(conversation, message):
                 return
-            self.rasa_seen_ready = True
-            self._told_unavailable.discard(conversation_id)
-            await self._store_replies(conversation, message.id, replies)
+
+    async def _deliver_one(self, conversation: Conversation, message: Message) -> bool:
+        """Send one resident message to Rasa and store its replies; False when Rasa did not answer."""
+        notify, conversation_id = self._notifier, conversation.id
+        rasa_text = (message.payload or {}).get("rasa_text") or message.text
+        await notify.broadcast(conversation_id, {"type": "typing", "on": True})
+        failure = None
+        try:
+            staff = None if self._staff_available is None else await self._staff_available()
+            metadata = rasa_metadata(conversation, message, staff)
+            started = time.perf_counter()
+            replies = await self.rasa_for(conversation_id).send(conversation_id, rasa_text, metadata)
+            if not replies and self._actions_ok is not None and not await self._actions_ok():
+                # Rasa swallows a failed custom action and answers nothing: the message is kept
+                # and sent again once the action server is back (the form then goes on).
+                raise RasaUnavailable("the action server is not answering")
+            self._metrics.turn_seconds.observe(time.perf_counter() - started)
+            self._metrics.turns.inc()
+        except RasaUnavailable as exc:
+            failure = str(exc)
+        if failure is not None:  # handled outside the except block: nothing chains onto the error
+            self._metrics.rasa_errors.inc()
+            logger.warning("Rasa unavailable for a conversation: %s", failure)
+            await notify.broadcast(conversation_id, {"type": "typing", "on": False})
+            await self._tell_unavailable(conversation)
+            return False
+        self.rasa_seen_ready = True
+        self._told_unavailable.discard(conversation_id)
+        await self._store_replies(conversation, message.id, replies)
+        return True
 
     async def _reopen(self, conversation: Conversation) -> bool:
         """Resume Rasa for a conversation whose live chat ended, and switch it back to mode ``bot``.

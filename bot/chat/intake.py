@@ -85,31 +85,17 @@ class Intake:
             LookupError: no conversation with this id.
         """
         notify = self._notifier
-        async with self._sessions() as session:
-            conversation = await convs.get_conversation(session, conversation_id)
-            if conversation is None:
-                raise LookupError(conversation_id)
-            if client_id and (known := await convs.find_by_client_id(session, conversation_id, client_id)):
-                return known
-            first = not text.startswith("/") and not await convs.has_resident_messages(session, conversation_id)
-        decision, language = "keep", conversation.language
-        written_in = None
-        loop = asyncio.get_running_loop()
-        if first:
-            decision, language = await loop.run_in_executor(None, decide, text, conversation.language)
-            if decision == "switch" and not notify.catalogs.supports(language):
-                decision, language = "keep", conversation.language
-            if decision == "foreign" and conversation.mode in workflow.LIVE_MODES:  # a person reads it
-                decision, language = "keep", conversation.language
-        elif not text.startswith("/") and len(text) >= MIN_CHARS_FOR_TEXT_LANGUAGE:
-            if conversation.mode == workflow.BOT:
-                found = await loop.run_in_executor(None, foreign_language, text, True)
-                if found is not None and found.language:
-                    decision, language = "foreign", found.language
-            if decision != "foreign":
-                written_in = await loop.run_in_executor(None, text_language, text, conversation.language)
         try:
-            async with self._sessions() as session, session.begin():
+            # One unit of work: the reads, the language decision, then the message and its commit (durable
+            # before anything else). Detection runs in a thread meanwhile; SQLite takes no lock for the reads.
+            async with self._sessions() as session:
+                conversation = await convs.get_conversation(session, conversation_id)
+                if conversation is None:
+                    raise LookupError(conversation_id)
+                if client_id and (known := await convs.find_by_client_id(session, conversation_id, client_id)):
+                    return known
+                first = not text.startswith("/") and not await convs.has_resident_messages(session, conversation_id)
+                decision, language, written_in = await self._languages(conversation, text, first)
                 if decision == "switch":
                     await convs.set_language(session, conversation_id, language)
                 payload: dict[str, Any] = {**notify.lang_payload(conversation.language), "client_id": client_id}
@@ -125,6 +111,7 @@ class Intake:
                 message = await convs.add_message(
                     session, conversation_id, "resident", display or text, payload, live or foreign, client_id
                 )
+                await session.commit()
         except IntegrityError:  # the same message, sent again at the same moment on another socket
             async with self._sessions() as session:
                 known = await convs.find_by_client_id(session, conversation_id, client_id or "")
@@ -148,6 +135,29 @@ class Intake:
         elif mode == workflow.WAITING and not await self._last_said(conversation_id, "waiting_for_staff"):
             await notify.system_message(conversation_id, "waiting_for_staff", language)
         return message
+
+    async def _languages(self, conversation: Conversation, text: str, first: bool) -> tuple[str, str, str | None]:
+        """The language decision on a resident message: ``(decision, language, written_in)``.
+
+        ``decision`` is one of :func:`bot.core.langid.decide`'s; ``written_in`` the language a later free-text
+        message is written in (``None`` when not detected). Detection runs in the default executor.
+        """
+        decision, language = "keep", conversation.language
+        loop = asyncio.get_running_loop()
+        if first:
+            decision, language = await loop.run_in_executor(None, decide, text, conversation.language)
+            if decision == "switch" and not self._notifier.catalogs.supports(language):
+                decision, language = "keep", conversation.language
+            if decision == "foreign" and conversation.mode in workflow.LIVE_MODES:  # a person reads it
+                decision, language = "keep", conversation.language
+            return decision, language, None
+        if text.startswith("/") or len(text) < MIN_CHARS_FOR_TEXT_LANGUAGE:
+            return decision, language, None
+        if conversation.mode == workflow.BOT:
+            found = await loop.run_in_executor(None, foreign_language, text, True)
+            if found is not None and found.language:
+                return "foreign", found.language, None
+        return decision, language, await loop.run_in_executor(None, text_language, text, conversation.language)
 
     async def _is_goodbye(self, conversation_id: str, text: str) -> bool:
         """True when a short message in a live chat takes leave (Rasa's NLU, no turn in the tracker).

@@ -27,8 +27,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 from langdetect import DetectorFactory, detect_langs
@@ -325,10 +326,39 @@ def text_language(text: str, current: str) -> str:
     return found.language if found.language and found.confident else current
 
 
-def warm_up() -> None:
-    """Load the detectors' models now (about 5 s and 500 MB) instead of on the first resident message.
+LINGUA_LANGUAGES = tuple(
+    dict.fromkeys((*LATIN, "ar", "fa", *LINGUA_FOREIGN["latin"], "uk", *LINGUA_FOREIGN["cyrillic"]))
+)
+"""Every language whose Lingua models the detectors use: the candidates of :func:`detect` and
+:func:`foreign_language`, and no other (Lingua 2 loads a model only for a detector's own languages)."""
 
-    The foreign-language detectors too (:func:`foreign_language`: about 190 MB of the 500 for the Latin
+
+def _load_lingua_models(code: str) -> None:
+    """Load Lingua's models of one language (all n-gram lengths) into its cache, which every detector shares."""
+    from lingua import IsoCode639_1, LanguageDetectorBuilder
+
+    builder = LanguageDetectorBuilder.from_iso_codes_639_1(getattr(IsoCode639_1, code.upper()))
+    builder.with_preloaded_language_models().build()
+
+
+def warm_up_steps() -> list[Callable[[], None]]:
+    """:func:`warm_up` cut into steps of one language each, for a caller that lets other work run in between.
+
+    Lingua loads its models in native code that holds the GIL (0.1–0.7 s per language on an idle core,
+    about 5 s for :data:`LINGUA_LANGUAGES`): in one piece it would stop a web app's event loop that long.
+    The last step builds the detectors themselves (their models are then loaded) and detects once per script.
+    """
+    return [
+        partial(_langdetect, "Hej", LATIN),  # langdetect's profiles
+        *(partial(_load_lingua_models, code) for code in LINGUA_LANGUAGES),
+        warm_up,
+    ]
+
+
+def warm_up() -> None:
+    """Load the detectors' models now (about 5 s and 400 MB) instead of on the first resident message.
+
+    The foreign-language detectors too (:func:`foreign_language`: about 190 MB of the 400 for the Latin
     and Cyrillic languages we do not speak; Lingua's low accuracy mode would save it but calls short
     Ukrainian and English sentences foreign).
     """

@@ -119,6 +119,13 @@ def _cmd_bench_nlg(args: argparse.Namespace, settings: Settings) -> int:
     return bench(settings.project_root, repeat=args.repeat)
 
 
+def _cmd_bench_gateway(args: argparse.Namespace, settings: Settings) -> int:
+    from tools.bench.gateway import main as bench
+
+    databases = ["sqlite", "postgresql"] if args.database == "both" else [args.database]
+    return bench(settings, databases, args.conversations, args.pg_admin_dsn, args.profile)
+
+
 # The bench options whose command-line argument has the same name and needs no conversion.
 _BENCH_PASSED_AS_IS = (
     "profile",
@@ -236,6 +243,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--repeat", type=int, default=200, help="renderings timed per tracker size (median printed)")
     p.set_defaults(func=_cmd_bench_nlg)
+    p = sub.add_parser(
+        "bench-gateway", help="the gateway's own CPU per resident turn and its stages, with a stand-in for Rasa"
+    )
+    p.add_argument("--conversations", type=int, default=20, help="conversations of 10 turns measured (default 20)")
+    p.add_argument(
+        "--database", choices=("sqlite", "postgresql", "both"), default="sqlite", help="case store (default sqlite)"
+    )
+    p.add_argument(
+        "--pg-admin-dsn",
+        default="postgresql://postgres@127.0.0.1:5432/postgres",
+        help="PostgreSQL connection that creates and drops the benchmark's database",
+    )
+    p.add_argument("--profile", action="store_true", help="also print cProfile's top functions (this thread)")
+    p.set_defaults(func=_cmd_bench_gateway)
     p = sub.add_parser(
         "bench",
         help="load benchmark: simulated residents over the WebSocket gateway, side by side with bare rasa run",

@@ -12,6 +12,7 @@ import asyncio
 import logging
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import aiohttp
@@ -29,7 +30,7 @@ from bot.chat.notify import Notifier
 from bot.chat.presence import Presence, RedisPresence
 from bot.chat.rasa_client import RasaClient, action_server_status
 from bot.core.catalog import Catalogs, default_catalogs
-from bot.core.langid import warm_up
+from bot.core.langid import warm_up_steps
 from bot.core.profile import Profile, load_profile
 from bot.core.settings import Settings
 from bot.store.db import create_engine, session_factory
@@ -69,6 +70,28 @@ SHUTDOWN_GRACE = 10.0
 """Seconds a background pass under way may take to finish when the web app stops."""
 RETENTION_FIRST_DELAY = 60.0
 """Seconds after start before the first retention pass (not during start-up load)."""
+WARM_UP_DELAY = 0.5
+"""Seconds after start before language detection's models start loading: the port opens first."""
+WARM_UP_PAUSE = 0.05
+"""Seconds the event loop runs between two warm-up steps (Lingua holds the GIL while it loads a language)."""
+
+
+async def warm_up_language_detection(stop: asyncio.Event) -> None:
+    """Load language detection's models in the background, one language at a time, until done or ``stop``.
+
+    Each step (:func:`bot.core.langid.warm_up_steps`) runs in a thread of its own; between steps the event
+    loop answers health checks and sockets. A message arriving meanwhile is detected all the same (the
+    detector loads what it still lacks).
+    """
+    if await _stopped(stop, WARM_UP_DELAY):
+        return
+    loop = asyncio.get_running_loop()
+    # One thread for every step: models loaded in many threads spread over as many malloc arenas (more RSS).
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="warm-up") as executor:
+        for step in warm_up_steps():
+            await loop.run_in_executor(executor, step)
+            if await _stopped(stop, WARM_UP_PAUSE):
+                return
 
 
 async def _stopped(stop: asyncio.Event, seconds: float) -> bool:
@@ -192,7 +215,7 @@ async def _background(app: web.Application) -> AsyncIterator[None]:
         loop.create_task(periodic("retention", lambda: run_once(sessions, profile), DAY, stop, RETENTION_FIRST_DELAY)),
     ]
     if settings.warm_up_language_detection:
-        loop.run_in_executor(None, warm_up)
+        background.append(loop.create_task(warm_up_language_detection(stop)))
     try:
         yield
     finally:

@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy.orm import sessionmaker
 
 from bot.cases import workflow
+from bot.chat.locks import LocalLocks
 from bot.chat.metrics import Metrics
 from bot.chat.notify import Notifier, message_event
 from bot.chat.rasa_client import RasaClient, RasaUnavailable
@@ -54,7 +55,8 @@ class Delivery:
     ``staff_available`` whether a case officer can take a chat now (:mod:`bot.chat.presence`), sent to
     Rasa with each message as ``metadata.staff_available`` so the handoff action promises a live chat
     only when someone is there; ``seal_secret`` opens the sealed check codes of new cases
-    (:mod:`bot.chat.reveal`).
+    (:mod:`bot.chat.reveal`); ``locks`` keep one delivery at a time per conversation (:mod:`bot.chat.locks`;
+    :class:`~bot.chat.locks.RedisLocks` when several web apps share the database).
     """
 
     def __init__(
@@ -66,6 +68,7 @@ class Delivery:
         actions_ok: Callable[[], Awaitable[bool]] | None = None,
         staff_available: Callable[[], Awaitable[bool]] | None = None,
         seal_secret: str = "",
+        locks: LocalLocks | None = None,
     ) -> None:
         self._sessions = sessions
         self._rasas = rasa if isinstance(rasa, list) else [rasa]
@@ -74,9 +77,7 @@ class Delivery:
         self._actions_ok = actions_ok
         self._staff_available = staff_available
         self._seal_secret = seal_secret
-        # One lock per conversation while some task holds or waits for it (_lock_users): not one per chat ever seen.
-        self._locks: dict[str, asyncio.Lock] = {}
-        self._lock_users: dict[str, int] = {}
+        self._locks = locks if locks is not None else LocalLocks()
         self._told_unavailable: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self.rasa_seen_ready = False
@@ -109,23 +110,24 @@ class Delivery:
         await asyncio.gather(*tasks, return_exceptions=True)
 
     async def retry_pending(self) -> None:
-        """Send every conversation's undelivered resident messages to Rasa (one pass of the retry loop)."""
+        """Send every conversation's undelivered resident messages to Rasa (one pass of the retry loop).
+
+        A conversation whose delivery is under way (in this process or, with Redis, in another web app) is
+        skipped: its messages are in flight, not lost.
+        """
         async with self._sessions() as session:
             waiting = await convs.conversations_with_undelivered(session)
         for conversation_id in waiting:
-            await self.deliver_pending(conversation_id)
+            await self.deliver_pending(conversation_id, wait=False)
 
-    async def deliver_pending(self, conversation_id: str) -> None:
-        """Send a conversation's undelivered resident messages to Rasa, in order, one at a time."""
-        lock = self._locks.setdefault(conversation_id, asyncio.Lock())
-        self._lock_users[conversation_id] = self._lock_users.get(conversation_id, 0) + 1
-        try:
-            async with lock:
+    async def deliver_pending(self, conversation_id: str, wait: bool = True) -> None:
+        """Send a conversation's undelivered resident messages to Rasa, in order, one at a time.
+
+        ``wait=False``: give up at once when another delivery of the conversation holds its lock.
+        """
+        async with self._locks.hold(conversation_id, wait) as held:
+            if held:
                 await self._deliver_in_order(conversation_id)
-        finally:
-            self._lock_users[conversation_id] -= 1
-            if not self._lock_users[conversation_id]:
-                del self._lock_users[conversation_id], self._locks[conversation_id]
 
     async def _deliver_in_order(self, conversation_id: str) -> None:
         """Deliver the messages pending when called, in order; a message stored meanwhile has its own delivery.

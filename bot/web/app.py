@@ -25,6 +25,7 @@ from bot.chat.delivery import Delivery
 from bot.chat.hub import QUEUE, Hub, RedisHub
 from bot.chat.intake import Intake
 from bot.chat.limits import ConversationLimits
+from bot.chat.locks import LocalLocks, RedisLocks
 from bot.chat.metrics import Metrics
 from bot.chat.notify import Notifier
 from bot.chat.presence import Presence, RedisPresence
@@ -182,6 +183,9 @@ async def _chat(app: web.Application) -> AsyncIterator[None]:
 
     sessions = app[SESSIONS]
     notifier = Notifier(sessions, app[HUB], app[CATALOGS], app[PROFILE])
+    # Several web apps share a database only with Redis (production): then one delivery per conversation among them.
+    lease = settings.rasa_timeout + 30.0
+    locks = RedisLocks(settings.redis_url, lease) if settings.redis_url else LocalLocks()
     delivery = Delivery(
         sessions,
         app[RASA],
@@ -190,6 +194,7 @@ async def _chat(app: web.Application) -> AsyncIterator[None]:
         actions_ok,
         staff_available=app[PRESENCE].anyone_available,
         seal_secret=settings.action_token,
+        locks=locks,
     )
     desk = Desk(sessions, notifier, delivery, settings)
     app[NOTIFIER], app[DELIVERY], app[DESK] = notifier, delivery, desk
@@ -198,6 +203,7 @@ async def _chat(app: web.Application) -> AsyncIterator[None]:
         yield
     finally:
         await delivery.close()  # deliveries under way finish before the engine is disposed
+        await locks.close()
 
 
 async def _background(app: web.Application) -> AsyncIterator[None]:

@@ -147,6 +147,23 @@ def area_options(tracker: Tracker) -> dict[str, list[str]]:
     return {dep_id: [dep_id, *words] for dep_id, words in area_words(profile(), answer_languages(tracker)).items()}
 
 
+def unsure_alarm_outside_care(tracker: Tracker) -> bool:
+    """True for an unsure crisis or abuse-in-care reading of a complaint about a department without Lex Sarah.
+
+    Unsure: below ``CLEAR_ALARM``. Without Lex Sarah: ``lex_sarah`` false in the profile (a school, a street).
+
+    Lex Sarah concerns social services and LSS support (SoL 14 kap. 3 §, LSS 24 a §); a crisis is danger to
+    life, health or safety. In a complaint the resident has already placed at such a department, a
+    reading the triage classifier is unsure of is the complaint itself (issue 14). The general department
+    (nothing chosen yet) and the Lex Sarah departments keep every alarm.
+    """
+    area = tracker.get_slot(AREA)
+    if not area or intent_of(tracker) not in ("crisis", "care_abuse") or intent_confidence(tracker) >= CLEAR_ALARM:
+        return False
+    department = profile().department(str(area))
+    return department.id != profile().general_department.id and not department.lex_sarah
+
+
 def _understood(tracker: Tracker, kind: str | None, area: str | None) -> str:
     language = language_of(tracker)
     parts = []
@@ -255,6 +272,11 @@ class ValidateComplaintForm(GuidedFormValidation):
             and not asked.startswith("/")
         ):
             # Praise of the home-care staff "who are always patient with mum" is no abuse in care.
+            return {DESCRIPTION: asked}
+        if asked is not None and not asked.startswith("/") and unsure_alarm_outside_care(tracker):
+            # Bullying told about a school ("boys push him at the breaks, I told the teacher three times")
+            # is a complaint to the school, not Lex Sarah nor a crisis: 112 first, in case, and the text is kept.
+            dispatcher.utter_message(response="utter_emergency")
             return {DESCRIPTION: asked}
         if asked is not None and intent_of(tracker) in ("change_language", "cancel"):
             # "…والعربيات بتخبط فيها" (the cars hit it) is not a wish to speak Arabic: a long message at this

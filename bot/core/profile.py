@@ -48,7 +48,10 @@ class Department:
     maps language code to the words residents type for this department ("skolan", "dagis",
     "fritids*"; ``*`` matches any ending), read by the complaint form besides the names; ``email``
     is the department's functional mailbox (funktionsbrevlåda), told about chats nobody takes
-    (``None``: the profile's ``contact.email``).
+    (``None``: the profile's ``contact.email``). ``lex_sarah``: the department runs social services or
+    support under LSS, where staff must report abuse or neglect in care (Lex Sarah: SoL 14 kap. 3 §,
+    LSS 24 a §); in a complaint about another named department (a school, a street) an unsure
+    abuse-in-care or crisis reading of the description does not hand the chat over (issue 14).
     """
 
     id: str
@@ -57,6 +60,7 @@ class Department:
     asks_place: bool = False
     keywords: dict[str, tuple[str, ...]] = field(default_factory=dict)
     email: str | None = None
+    lex_sarah: bool = False
 
     def display_name(self, language: str, fallback: str = DEFAULT_LANGUAGE) -> str:
         """Name in ``language``, else in ``fallback``, else the id."""
@@ -246,6 +250,7 @@ def parse_profile(data: Any) -> Profile:
                 asks_place=bool(dep.get("asks_place", False)),
                 keywords=_keywords(dep.get("keywords"), f"departments[{index}].keywords"),
                 email=_mailbox(dep.get("email"), f"departments[{index}].email"),
+                lex_sarah=bool(dep.get("lex_sarah", False)),
             )
         )
     if not departments:

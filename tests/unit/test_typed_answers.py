@@ -344,3 +344,22 @@ async def test_praise_is_no_alarm_unless_the_triage_is_sure():
     assert slots[c.DESCRIPTION] == text
     slots, _ = await answer(text, "care_abuse", c.DESCRIPTION, slots={c.KIND: "complaint"}, confidence=0.45)
     assert c.DESCRIPTION not in slots  # a complaint's alarm goes to its rule
+
+
+async def test_an_unsure_alarm_in_a_complaint_about_a_school_is_the_complaint_with_112_first():
+    text = "synowi dokuczaja starsi chlopacy, popychaja go na przerwach, mowilam wychowawczyni 3 razy"
+    school = {c.KIND: "complaint", c.AREA: "school"}
+    slots, said = await answer(text, "crisis", c.DESCRIPTION, "pl", school, confidence=0.45)
+    assert slots[c.DESCRIPTION] == text and said[0] == "utter_emergency"
+    slots, _ = await answer(text, "crisis", c.DESCRIPTION, "pl", school, confidence=0.8)
+    assert c.DESCRIPTION not in slots  # a clear crisis still goes to its rule
+    care = {c.KIND: "complaint", c.AREA: "social_care"}  # Lex Sarah applies there (profile: lex_sarah)
+    slots, _ = await answer(
+        "personalen slår pappa på boendet", "care_abuse", c.DESCRIPTION, slots=care, confidence=0.45
+    )
+    assert c.DESCRIPTION not in slots
+    general = {c.KIND: "complaint", c.AREA: "general"}
+    slots, _ = await answer(
+        "min man slår mig och jag vågar inte gå hem", "crisis", c.DESCRIPTION, slots=general, confidence=0.45
+    )
+    assert c.DESCRIPTION not in slots

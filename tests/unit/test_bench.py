@@ -220,3 +220,77 @@ def test_every_runtime_name_the_benchmarks_import_exists():
                     assert hasattr(module, alias.name) or importlib.util.find_spec(f"{node.module}.{alias.name}"), (
                         f"{path.name}: from {node.module} import {alias.name}"
                     )
+
+
+def test_growth_ratio_compares_the_median_of_the_last_20_turns_with_the_first_20():
+    from tools.bench.growth import GrowthRun
+
+    run = GrowthRun("embedded", latencies_ms=[80.0] * 19 + [500.0] + [90.0] * 160 + [100.0] * 20)
+    assert run.block_median(1) == 80.0  # the median is not moved by one slow turn
+    assert run.block_median(181) == 100.0
+    assert run.ratio() == pytest.approx(1.25)
+    rows = run.blocks()
+    assert len(rows) == 10 and rows[0][:2] == (1, 20) and rows[-1][:2] == (181, 200)
+    failed = GrowthRun("bare rasa", latencies_ms=[math.nan] * 5 + [50.0] * 35)
+    assert failed.block_median(1) == 50.0  # failed turns are left out
+    assert math.isnan(GrowthRun("short", latencies_ms=[1.0] * 30).ratio())
+
+
+def test_tracker_events_are_counted_from_the_latest_session_start():
+    from tools.bench.growth import count_events
+
+    events = [{"event": "action"}, {"event": "session_started"}, {"event": "user"}, {"event": "bot"}]
+    events += [{"event": "session_started"}, {"event": "slot"}, {"event": "action"}]
+    assert count_events(events) == (3, 7)
+    assert count_events([{"event": "user"}]) == (1, 1)
+
+
+def test_growth_report_names_the_target_and_every_block():
+    from tools.bench.growth import GrowthRun, render_growth, render_growth_markdown
+
+    good = GrowthRun("embedded", latencies_ms=[80.0] * 200, events={20: (90, 190), 200: (95, 1900)})
+    bad = GrowthRun("bare rasa", latencies_ms=[80.0] * 180 + [200.0] * 20)
+    text = render_growth([good, bad])
+    assert "[yes] embedded" in text and "[ NO] bare rasa" in text and "2.50×" in text
+    assert "181–200" in text and "95 / 1900" in text
+    machine = {"cpu_model": "x", "cpus": 2, "load_average": [1.0, 1.0, 1.0], "python": "3.10", "rasa": "3.6.21"}
+    markdown = render_growth_markdown([good, bad], machine, "python -m bot bench --growth", datetime(2026, 1, 2, 3, 4))
+    assert markdown.startswith("## Long conversation (--growth) 2026-01-02 03:04")
+    assert "| embedded | 200 | 80 | 80 | 1.00 | 90 / 190 | 95 / 1900 | 0 | 0 |" in markdown
+    assert "| bare rasa | 200 | 80 | 200 | 2.50 |" in markdown
+
+
+async def test_growth_turns_are_spaced_counted_and_stop_at_the_limit(monkeypatch):
+    import time
+
+    from tools.bench import growth
+    from tools.bench.channels import Reply
+    from tools.bench.growth import GrowthRun, Turns
+
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    monkeypatch.setattr(growth, "asyncio", type("A", (), {"sleep": staticmethod(sleep)}))
+
+    class Echo:
+        bare, language = True, "sv"
+
+        async def say(self, text, display=None):
+            return Reply([{"text": text}], ["utter_hello"], time.perf_counter(), 5.0)
+
+    seen: list[int] = []
+
+    async def after(turn: int) -> None:
+        seen.append(turn)
+
+    run = GrowthRun("echo")
+    turns = Turns(Echo(), run, limit=3, spacing_s=60.0, after_turn=after)
+    assert await turns("greeting", "hej", {"utter_hello"}) is not None
+    assert await turns("faq", "när har ni öppet?", {"utter_faq_opening_hours"}) is None  # off script, fatal
+    assert await turns("small talk", "tack", {"utter_you_are_welcome"}, fatal=False) is not None
+    assert turns.done and await turns("more", "hej", None) is None
+    assert waits[0] == 0.0 and all(59.0 < w <= 60.0 for w in waits[1:]) and len(waits) == 3  # 60 s apart
+    assert run.latencies_ms == [5.0, 5.0, 5.0] and seen == [1, 2, 3]
+    assert run.off_script == {"faq": 1, "small talk": 1}

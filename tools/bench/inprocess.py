@@ -93,7 +93,7 @@ class AgentChannel:
         ended = time.perf_counter()
         self.cpu_ms.append((time.process_time() - cpu) * 1000.0)
         if self.session_turns and len(self.cpu_ms) % self.session_turns == 0:
-            start = UserMessage("/session_start", CollectingOutputChannel(), self.sender, {"language": self.language})
+            start = UserMessage("/session_start", CollectingOutputChannel(), self.sender, metadata=message.metadata)
             await self.agent.handle_message(start)
         messages = [
             {"text": m.get("text") or "", "buttons": m.get("buttons") or [], "lang": self.language}

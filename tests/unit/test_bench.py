@@ -245,6 +245,18 @@ def test_tracker_events_are_counted_from_the_latest_session_start():
     assert count_events([{"event": "user"}]) == (1, 1)
 
 
+def test_a_block_reports_its_largest_session_read_and_the_events_at_its_end():
+    from tools.bench.growth import GrowthRun, read_tracker_after
+
+    run = GrowthRun("embedded", latencies_ms=[80.0] * 40, events={19: (180, 180), 20: (6, 186), 40: (170, 360)})
+    assert run.block_events(1, 20) == (180, 186)  # the session just before the gateway started a new one
+    assert run.block_events(21, 40) == (170, 360)
+    assert GrowthRun("x").block_events(1, 20) is None
+    read = [turn for turn in range(1, 201) if read_tracker_after(turn, 200)]
+    assert read[:20] == list(range(1, 21)) and read[-20:] == list(range(181, 201))
+    assert 40 in read and 39 not in read and len(read) == 48
+
+
 def test_growth_report_names_the_target_and_every_block():
     from tools.bench.growth import GrowthRun, render_growth, render_growth_markdown
 

@@ -58,7 +58,7 @@ class GrowthRun:
     """One long conversation against one target ("embedded", "production" or "bare rasa").
 
     ``latencies_ms``: one per turn in order (``nan`` for a turn that failed); ``events``: after turn
-    ``n`` (the end of each block), ``(events in the current session, events in all sessions)``;
+    ``n`` (:func:`read_tracker_after`), ``(events in the current session, events in all sessions)``;
     ``off_script``: scripted steps answered otherwise; ``errors``: the channel's errors by kind.
     """
 
@@ -86,12 +86,26 @@ class GrowthRun:
         return self.block_median(turns - WINDOW_TURNS + 1) / self.block_median(1)
 
     def blocks(self) -> list[tuple[int, int, float, tuple[int, int] | None]]:
-        """Per block of :data:`WINDOW_TURNS` turns: first turn, last turn, median ms, events after its last turn."""
+        """Per block of :data:`WINDOW_TURNS` turns: first turn, last turn, median ms, events (:meth:`block_events`)."""
         rows = []
         for first in range(1, len(self.latencies_ms) + 1, WINDOW_TURNS):
             last = min(first + WINDOW_TURNS - 1, len(self.latencies_ms))
-            rows.append((first, last, self.block_median(first, last), self.events.get(last)))
+            rows.append((first, last, self.block_median(first, last), self.block_events(first, last)))
         return rows
+
+    def block_events(self, first: int, last: int) -> tuple[int, int] | None:
+        """The largest current session read in turns ``first``–``last``, and all events at the last reading."""
+        read = [self.events[turn] for turn in range(first, last + 1) if turn in self.events]
+        return (max(session for session, _ in read), read[-1][1]) if read else None
+
+
+def read_tracker_after(turn: int, turns: int) -> bool:
+    """Whether the tracker's size is read after ``turn`` of ``turns``.
+
+    Every turn of the first and the last block (a session is largest just before a new one starts), and
+    the end of every block.
+    """
+    return turn <= WINDOW_TURNS or turn > turns - WINDOW_TURNS or turn % WINDOW_TURNS == 0
 
 
 def count_events(events: Sequence[dict[str, Any]]) -> tuple[int, int]:
@@ -195,7 +209,7 @@ def render_growth(runs: Sequence[GrowthRun]) -> str:
         out.append(f"\n== {run.label}: one resident, {len(run.latencies_ms)} turns ==")
         ready = "-" if run.ready_s is None else f"{run.ready_s:.1f} s"
         out.append(f"Rasa processes {run.processes}; start to ready {ready}")
-        out.append("turns     median ms  events after (session / all)")
+        out.append("turns     median ms  events (largest session / all)")
         for first, last, median, events in run.blocks():
             out.append(f"{first:>3}–{last:<3}   {_ms(median):>9}  {_events(events)}")
         out.append(f"ratio last ÷ first block: {run.ratio():.2f}")
@@ -223,7 +237,7 @@ def render_growth_markdown(runs: Sequence[GrowthRun], machine: dict[str, Any], c
         f"- Python {machine['python']}, Rasa {machine['rasa']}",
         f"- Command: `{command}`",
         "",
-        "| run | turns | median ms 1–20 | median ms 181–200 | ratio | events after 20 | events at end | failed "
+        "| run | turns | median ms 1–20 | median ms 181–200 | ratio | events 1–20 | events 181–200 | failed "
         "| off script |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
@@ -233,10 +247,11 @@ def render_growth_markdown(runs: Sequence[GrowthRun], machine: dict[str, Any], c
         failed = sum(1 for v in run.latencies_ms if math.isnan(v))
         lines.append(
             f"| {run.label} | {turns} | {_ms(run.block_median(1))} | {_ms(run.block_median(last_first))} | "
-            f"{run.ratio():.2f} | {_events(run.events.get(WINDOW_TURNS))} | {_events(run.events.get(turns))} | "
+            f"{run.ratio():.2f} | {_events(run.block_events(1, WINDOW_TURNS))} | "
+            f"{_events(run.block_events(last_first, turns))} | "
             f"{failed} | {sum(run.off_script.values())} |"
         )
-    lines += ["", "Events are counted after the block's last turn: in Rasa's current session / in all sessions.", ""]
+    lines += ["", "Events: the largest current Rasa session read in the block / all sessions at its end.", ""]
     for run in runs:
         blocks = ", ".join(f"{first}–{last}: {_ms(median)} ms" for first, last, median, _ in run.blocks())
         lines.append(f"- {run.label}: {blocks}")

@@ -27,6 +27,7 @@ from tools.bench.growth import (
     Turns,
     count_events,
     hold_conversation,
+    read_tracker_after,
     render_growth,
     render_growth_markdown,
 )
@@ -71,7 +72,7 @@ def growth_driver(run: GrowthRun) -> Driver:
             channel = started.channel(http, "g1", started.stats)
 
             async def after_turn(turn: int) -> None:
-                if turn % WINDOW_TURNS and turn != options.growth_turns:
+                if not read_tracker_after(turn, options.growth_turns):
                     return
                 if started.rasa_api is not None and not sender:
                     if isinstance(channel, RestChannel):
@@ -84,7 +85,9 @@ def growth_driver(run: GrowthRun) -> Driver:
                         run.events[turn] = await tracker_events(api, started.rasa_api, sender[0])
                     except aiohttp.ClientError as exc:
                         run.notes.append(f"tracker not read after turn {turn}: {exc!r}")
-                print(f"   turn {turn}: {run.block_median(turn - WINDOW_TURNS + 1, turn):.0f} ms", flush=True)
+                if turn % WINDOW_TURNS == 0:
+                    median = run.block_median(turn - WINDOW_TURNS + 1, turn)
+                    print(f"   turns {turn - WINDOW_TURNS + 1}–{turn}: median {median:.0f} ms", flush=True)
 
             turns = Turns(channel, run, options.growth_turns, after_turn=after_turn)
             await hold_conversation(channel, started.script, turns)

@@ -33,8 +33,15 @@ import aiohttp
 from bot.core.settings import Settings
 from tests.helpers.ports import free_port
 from tools.bench.channels import Reply
-from tools.bench.growth import WINDOW_TURNS, GrowthRun, Turns, hold_conversation, render_growth
-from tools.bench.runner import _script, bare_env
+from tools.bench.growth import (
+    WINDOW_TURNS,
+    GrowthRun,
+    Turns,
+    hold_conversation,
+    read_tracker_after,
+    render_growth,
+)
+from tools.bench.runner import bare_env, make_script
 from tools.bench.sampler import popen, stop_process
 from tools.bench.stats import RunStats
 
@@ -179,7 +186,7 @@ async def profile_growth(settings: Settings, model: Path, options: InProcessOpti
             tracker_store=store if tracker_store == "sqlite" else None,
         )
         agent = await load_agent(model_path=str(model), endpoints=endpoints)
-        script = _script(settings, RunStats())
+        script = make_script(settings, RunStats())
         channel = AgentChannel(agent, script.matcher, options.session_turns)
         every = f", a new session every {options.session_turns} turns" if options.session_turns else ""
         run = GrowthRun(f"in-process Agent, {tracker_store} tracker store{every}")
@@ -188,9 +195,11 @@ async def profile_growth(settings: Settings, model: Path, options: InProcessOpti
 
         async def after_turn(turn: int) -> None:
             channel.profiler = early if turn < WINDOW_TURNS else late if turn >= turns - WINDOW_TURNS else None
-            if turn in (WINDOW_TURNS, turns):
-                reads[turn] = await retrieve_ms(agent, channel.sender)
-                run.events[turn] = (reads[turn][1], reads[turn][3])
+            if read_tracker_after(turn, turns):
+                read = await retrieve_ms(agent, channel.sender, repeat=3)
+                run.events[turn] = (read[1], read[3])
+                if turn in (WINDOW_TURNS - 1, turns - 1):  # the largest session (before a new one at 20, 200)
+                    reads[turn] = read
 
         channel.profiler = early
         await hold_conversation(channel, script, Turns(channel, run, turns, 0.0, after_turn))

@@ -173,7 +173,8 @@ async def drive_load(options: BenchOptions, run: Started) -> None:
         }
 
 
-def _script(settings: Settings, stats: RunStats) -> Script:
+def make_script(settings: Settings, stats: RunStats) -> Script:
+    """What the residents of a run share: its stats, the response matcher, the catalogs and the profile."""
     from bot.core.catalog import default_catalogs
     from bot.core.profile import load_profile
 
@@ -227,7 +228,7 @@ async def run_stack(
     url = stack_url(env)
     result = RunResult(profile, options.users, options.duration, options.rate, None, processes)
     stats = RunStats()
-    script = _script(settings, stats)
+    script = make_script(settings, stats)
     process: subprocess.Popen[bytes] | None = None
     sampler: MemorySampler | None = None
     prepared = False
@@ -342,7 +343,7 @@ async def run_bare(
     env = await bare_env(data_dir, rasa_port, action_port)
     result = RunResult("bare rasa", options.users, options.duration, options.rate, None, 1)
     stats = RunStats()
-    script = _script(settings, stats)
+    script = make_script(settings, stats)
     webhook = f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook"
     actions = rasa = None
     sampler = None

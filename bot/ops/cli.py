@@ -280,7 +280,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--tracker-store",
-        choices=("memory", "sqlite"),
+        choices=("memory", "sqlite", "postgresql"),
         default="memory",
         help="with --in-process: Rasa's tracker store (default memory)",
     )

@@ -2,11 +2,12 @@
 
 The same long conversation as ``--growth`` (:mod:`tools.bench.growth`), but each turn is
 ``Agent.handle_message`` called here (no HTTP in front, no NLG endpoint: ``domain.yml``'s own
-response texts), with the project's action server in a subprocess and Rasa's tracker store in memory
-or in SQLite (``--tracker-store``). Per block of 20 turns: the median turn; cProfile of the first and
-the last block (the functions with most own time, and cumulative time of a few of Rasa's stages); the
-tracker's events after the first and the last block, by type; and the time the tracker store takes to
-read the tracker back (what Rasa does at the start of every turn).
+response texts), with the project's action server in a subprocess and Rasa's tracker store in memory,
+in SQLite or in a fresh PostgreSQL database on 127.0.0.1 (``--tracker-store``). Per block of 20 turns:
+the median turn and this process's CPU time per turn; the tracker's events by type and the time the
+tracker store takes to read them back (what Rasa does at the start of every turn) at the largest
+session of the first and the last block; with ``--cprofile``, cProfile of the first and the last block
+(the functions with most own time, and the cumulative time of a few of Rasa's stages).
 
 Times are milliseconds unless a name ends in ``_s``.
 """
@@ -23,6 +24,7 @@ import signal
 import statistics
 import tempfile
 import time
+import uuid
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +34,7 @@ import aiohttp
 
 from bot.core.settings import Settings
 from tests.helpers.ports import free_port
+from tests.helpers.postgres import create_database, drop_database
 from tools.bench.channels import Reply
 from tools.bench.growth import (
     WINDOW_TURNS,
@@ -170,6 +173,9 @@ async def profile_growth(settings: Settings, model: Path, options: InProcessOpti
 
     action_port = free_port()
     env = await bare_env(workdir, free_port(), action_port)
+    database = f"kommun_growth_{uuid.uuid4().hex[:10]}"
+    if tracker_store == "postgresql":
+        await create_database(database)
     actions = popen(action_server_command(action_port), env, settings.project_root, workdir / "logs" / "actions.log")
     try:
         async with aiohttp.ClientSession() as http:
@@ -177,13 +183,19 @@ async def profile_growth(settings: Settings, model: Path, options: InProcessOpti
                 if actions.poll() is not None:
                     raise RuntimeError("the action server exited before it was ready (see its log)")
                 await asyncio.sleep(0.25)
-        store = EndpointConfig(type="sql", dialect="sqlite", db=str(workdir / "tracker.db"))
+        stores = {
+            "memory": None,
+            "sqlite": EndpointConfig(type="sql", dialect="sqlite", db=str(workdir / "tracker.db")),
+            "postgresql": EndpointConfig(
+                type="sql", dialect="postgresql", url="127.0.0.1", port=5432, db=database, username="postgres"
+            ),
+        }
         endpoints = AvailableEndpoints(
             action=EndpointConfig(
                 f"http://127.0.0.1:{action_port}/webhook",
                 headers={"Authorization": f"Bearer {env['KOMMUN_ACTION_TOKEN']}"},
             ),
-            tracker_store=store if tracker_store == "sqlite" else None,
+            tracker_store=stores[tracker_store],
         )
         agent = await load_agent(model_path=str(model), endpoints=endpoints)
         script = make_script(settings, RunStats())
@@ -205,6 +217,8 @@ async def profile_growth(settings: Settings, model: Path, options: InProcessOpti
         await hold_conversation(channel, script, Turns(channel, run, turns, 0.0, after_turn))
     finally:
         await stop_process(actions, signal.SIGTERM, 15.0)
+        if tracker_store == "postgresql":
+            await drop_database(database)
     out = [render_growth([run]).split("\n== target")[0]]
     cpu = GrowthRun("cpu", latencies_ms=channel.cpu_ms)
     blocks = ", ".join(f"{first}–{last}: {median:.0f}" for first, last, median, _ in cpu.blocks())
@@ -219,7 +233,7 @@ async def profile_growth(settings: Settings, model: Path, options: InProcessOpti
 
 @dataclass(frozen=True)
 class InProcessOptions:
-    """``--turns``, ``--tracker-store`` (memory, sqlite), ``--session-turns`` (0: none), ``--cprofile``."""
+    """``--turns``, ``--tracker-store`` (memory, sqlite, postgresql), ``--session-turns`` (0: none), ``--cprofile``."""
 
     turns: int = 200
     tracker_store: str = "memory"

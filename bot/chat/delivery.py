@@ -46,6 +46,17 @@ TURNS_PER_SESSION = 20
 SESSION_START = "/session_start"
 
 
+async def start_session(rasa: RasaClient, conversation_id: str, language: str) -> None:
+    """Start a new Rasa session for the conversation (``/session_start``; replies, if any, are not shown).
+
+    A failure only means the session goes on growing until the next try: logged, not retried.
+    """
+    try:
+        await rasa.send(conversation_id, SESSION_START, {"language": language})
+    except RasaUnavailable as exc:
+        logger.warning("Rasa unavailable to start a new session: %s", exc)
+
+
 class Delivery:
     """Sends resident messages to Rasa and stores its replies.
 
@@ -169,17 +180,7 @@ class Delivery:
             self._told_unavailable.discard(conversation_id)
             turns, mode, language = await self._store_replies(conversation, message.id, replies)
             if mode == workflow.BOT and turns % TURNS_PER_SESSION == 0:
-                await self._start_session(conversation_id, language)
-
-    async def _start_session(self, conversation_id: str, language: str) -> None:
-        """Start a new Rasa session for the conversation (its replies, if any, are not shown).
-
-        A failure only means the session goes on growing until the next try: logged, not retried.
-        """
-        try:
-            await self.rasa_for(conversation_id).send(conversation_id, SESSION_START, {"language": language})
-        except RasaUnavailable as exc:
-            logger.warning("Rasa unavailable to start a new session: %s", exc)
+                await start_session(self.rasa_for(conversation_id), conversation_id, language)
 
     async def _reopen(self, conversation: Conversation) -> bool:
         """Resume Rasa for a conversation whose live chat ended, and switch it back to mode ``bot``.
@@ -212,10 +213,7 @@ class Delivery:
     async def _store_replies(
         self, conversation: Conversation, message_id: int, replies: list[dict[str, Any]]
     ) -> tuple[int, str, str]:
-        """Store and push Rasa's replies to a resident message.
-
-        Returns the conversation's resident messages answered so far, its mode and its language now.
-        """
+        """Store and push Rasa's replies; returns the resident messages answered so far, the mode, the language."""
         notify = self._notifier
         language = conversation.language
         mode = conversation.mode

@@ -150,7 +150,9 @@ def _cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
 
         return inprocess.main(
             settings,
-            inprocess.InProcessOptions(options.growth_turns, args.tracker_store, args.session_turns, args.cprofile),
+            inprocess.InProcessOptions(
+                options.growth_turns, args.tracker_store, args.session_turns, args.cprofile, args.index
+            ),
         )
     return (growth_run.main if options.growth else load.main)(options, settings)
 
@@ -291,6 +293,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --in-process: start a new Rasa session every N turns, as the gateway does (default 0: never)",
     )
     p.add_argument("--cprofile", action="store_true", help="with --in-process: profile the first and last 20 turns")
+    p.add_argument(
+        "--index",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="with --in-process --tracker-store postgresql: index Rasa's events table as production does",
+    )
     p.set_defaults(func=_cmd_bench)
     p = sub.add_parser("test-stories", help="run the story tests (rasa test core) against the cached model")
     p.set_defaults(func=_cmd_test_stories)

@@ -82,3 +82,39 @@ async def test_no_session_start_once_the_chat_went_to_staff(sessions, catalogs, 
 async def _count(sessions, conversation_id: str) -> int:
     async with sessions() as session:
         return await convs.delivered_count(session, conversation_id)
+
+
+def test_the_production_profile_indexes_rasas_events_table_for_the_latest_session_query(pg_url):
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.core.domain import Domain
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import DBAPIError
+
+    from bot.ops.supervisor import index_tracker_store
+    from bot.store.db import sync_url
+
+    engine = create_engine(sync_url(pg_url))
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("DROP TABLE IF EXISTS events"))
+        with pytest.raises(DBAPIError):  # Rasa has not created its table yet: the supervisor says so and goes on
+            index_tracker_store(pg_url)
+        url = make_url(pg_url)
+        store = SQLTrackerStore(
+            Domain.empty(), dialect="postgresql", host=url.host, port=url.port, db=url.database, username=url.username
+        )
+        index_tracker_store(pg_url)
+        index_tracker_store(pg_url)  # again at the next start: nothing changes
+        with engine.connect() as connection:
+            indexes = connection.execute(text("SELECT indexdef FROM pg_indexes WHERE tablename = 'events'")).scalars()
+            assert any('(sender_id, type_name, "timestamp")' in d for d in indexes)
+            with store.session_scope() as session:
+                query = store._event_query(session, "c1", fetch_events_from_all_sessions=False)
+                sql = str(query.statement.compile(engine, compile_kwargs={"literal_binds": True}))
+            plan = "\n".join(connection.execute(text(f"EXPLAIN {sql}")).scalars())
+        assert "ix_events_session_start" in plan  # Rasa's "latest session_started" sub-query uses the index
+    finally:
+        with engine.begin() as connection:
+            connection.execute(text("DROP TABLE IF EXISTS events"))
+        engine.dispose()

@@ -34,7 +34,7 @@ import aiohttp
 
 from bot.core.settings import Settings
 from tests.helpers.ports import free_port
-from tests.helpers.postgres import create_database, drop_database
+from tests.helpers.postgres import create_database, drop_database, sqlalchemy_url
 from tools.bench.channels import Reply
 from tools.bench.growth import (
     WINDOW_TURNS,
@@ -169,7 +169,7 @@ async def profile_growth(settings: Settings, model: Path, options: InProcessOpti
     configure_structlog(logging.WARNING)
 
     from bot.chat.rasa_client import action_server_status
-    from bot.ops.supervisor import action_server_command
+    from bot.ops.supervisor import action_server_command, index_tracker_store
 
     action_port = free_port()
     env = await bare_env(workdir, free_port(), action_port)
@@ -198,6 +198,8 @@ async def profile_growth(settings: Settings, model: Path, options: InProcessOpti
             tracker_store=stores[tracker_store],
         )
         agent = await load_agent(model_path=str(model), endpoints=endpoints)
+        if tracker_store == "postgresql" and options.index:  # as the supervisor does in the production profile
+            await asyncio.to_thread(index_tracker_store, sqlalchemy_url(database))
         script = make_script(settings, RunStats())
         channel = AgentChannel(agent, script.matcher, options.session_turns)
         every = f", a new session every {options.session_turns} turns" if options.session_turns else ""
@@ -239,6 +241,8 @@ class InProcessOptions:
     tracker_store: str = "memory"
     session_turns: int = 0
     cprofile: bool = False
+    index: bool = True
+    """With ``postgresql``: index Rasa's ``events`` table as the production profile does (``--no-index``: not)."""
 
 
 def main(settings: Settings, options: InProcessOptions) -> int:

@@ -278,7 +278,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--in-process",
         action="store_true",
-        help="with --growth: Rasa's Agent in this process, cProfile of the first and the last 20 turns",
+        help="with --growth: Rasa's Agent in this process: CPU time per turn, the tracker store's read time",
     )
     p.add_argument(
         "--tracker-store",

@@ -137,7 +137,7 @@ class ActionCheckCaseStatus(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         """Look the case up, record the attempt, answer in the resident's language, clear the answers."""
-        cleared = [SlotSet(slot, None) for slot in STATUS_SLOTS]
+        cleared = [SlotSet(slot, None) for slot in STATUS_SLOTS if tracker.get_slot(slot) is not None]
         reference, code = tracker.get_slot(REFERENCE), tracker.get_slot(CHECK_CODE)
         if tracker.get_slot(PAUSED) or not reference or not code or SKIPPED in (reference, code):
             return cleared

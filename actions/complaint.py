@@ -683,9 +683,9 @@ class ActionRequestCancel(Action):
         return [SlotSet(CANCEL_REQUESTED, True)]
 
 
-def cleared_form() -> list[EventType]:
-    """Events that empty every slot of the form."""
-    return [SlotSet(slot, None) for slot in FORM_SLOTS]
+def cleared_form(tracker: Tracker) -> list[EventType]:
+    """Events that empty every slot of the form that holds a value (an empty one needs no event, issue 18)."""
+    return [SlotSet(slot, None) for slot in FORM_SLOTS if tracker.get_slot(slot) is not None]
 
 
 class ActionSubmitComplaint(Action):
@@ -708,7 +708,7 @@ class ActionSubmitComplaint(Action):
         """
         if tracker.get_slot(CANCEL_CONFIRM) is True:
             dispatcher.utter_message(response="utter_complaint_cancelled")
-            return cleared_form()
+            return cleared_form(tracker)
         if tracker.get_slot(CONFIRM) != SEND:
             return []
         language = language_of(tracker)
@@ -761,4 +761,4 @@ class ActionSubmitComplaint(Action):
         )
         if case.contact_email and settings().smtp_configured:
             dispatcher.utter_message(response="utter_case_receipt_queued", receipt_email=case.contact_email)
-        return [*cleared_form(), SlotSet("case_reference", case.reference)]
+        return [*cleared_form(tracker), SlotSet("case_reference", case.reference)]

@@ -120,9 +120,14 @@ class GuidedFormValidation(FormValidationAction):
         return dict(tracker.get_slot(FAILURES_SLOT) or {})
 
     def accept(self, tracker: Tracker, slot: str, value: Any, **other: Any) -> dict[str, Any]:
-        """Slot updates that accept ``value`` for ``slot`` and reset its rejection count."""
+        """Slot updates that accept ``value`` for ``slot`` and reset its rejection count.
+
+        ``form_failures`` is set only when the slot had failures: a ``SlotSet`` to the value it already
+        holds would be one more event that Rasa reads back and replays on every later turn (issue 18).
+        """
         failures = self.failures(tracker)
-        failures.pop(slot, None)
+        if failures.pop(slot, None) is None:
+            return {slot: value, **other}
         return {slot: value, FAILURES_SLOT: failures, **other}
 
     def reject(

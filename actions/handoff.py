@@ -106,4 +106,4 @@ class ActionHandoff(Action):
             dispatcher.utter_message(
                 response="utter_interpreter_noted", interpreter=foreign_name(interpreter, language)
             )
-        return [*cleared_form(), SlotSet("case_reference", case.reference), ConversationPaused()]
+        return [*cleared_form(tracker), SlotSet("case_reference", case.reference), ConversationPaused()]

@@ -11,6 +11,13 @@ reachable the message stays undelivered, the resident is told in their language,
 
 Custom payloads ``{"gateway": {...}}`` in Rasa's replies are instructions, never shown:
 ``{"mode": "waiting", "reference": …}`` after a handoff, ``{"language": code}`` after a language change.
+
+After every :data:`TURNS_PER_SESSION` resident messages Rasa has answered in a conversation, the gateway
+starts a new Rasa conversation session (the ``/session_start`` message, Rasa's documented manual session
+start). Rasa reads back, replays and sends to the action server every event of the current session on every
+turn, so without this a turn gets slower the longer the conversation is (issue 18, docs/benchmarks.md); the
+project's ``action_session_start`` (``actions/session.py``) carries the slots and an active form over, and
+no rule reads further back than the resident's latest message and the slots.
 """
 
 from __future__ import annotations
@@ -34,6 +41,21 @@ from bot.store import conversations as convs
 from bot.store.models import Conversation, Message
 
 logger = logging.getLogger(__name__)
+
+TURNS_PER_SESSION = 20
+"""Resident messages answered by Rasa after which the gateway starts a new Rasa session (see the module docstring)."""
+SESSION_START = "/session_start"
+
+
+async def start_session(rasa: RasaClient, conversation_id: str, language: str) -> None:
+    """Start a new Rasa session for the conversation (``/session_start``; replies, if any, are not shown).
+
+    A failure only means the session goes on growing until the next try: logged, not retried.
+    """
+    try:
+        await rasa.send(conversation_id, SESSION_START, {"language": language})
+    except RasaUnavailable as exc:
+        logger.warning("Rasa unavailable to start a new session: %s", exc)
 
 
 def rasa_metadata(conversation: Conversation, message: Message, staff_available: bool | None) -> dict[str, Any]:
@@ -175,7 +197,9 @@ class Delivery:
             return False
         self.rasa_seen_ready = True
         self._told_unavailable.discard(conversation_id)
-        await self._store_replies(conversation, message.id, replies)
+        turns, mode, language = await self._store_replies(conversation, message.id, replies)
+        if mode == workflow.BOT and turns % TURNS_PER_SESSION == 0:
+            await start_session(self.rasa_for(conversation_id), conversation_id, language)
         return True
 
     async def _reopen(self, conversation: Conversation) -> bool:
@@ -206,7 +230,10 @@ class Delivery:
             key = "assistant_unavailable" if self.rasa_seen_ready else "assistant_starting"
             await self._notifier.system_message(conversation.id, key, conversation.language)
 
-    async def _store_replies(self, conversation: Conversation, message_id: int, replies: list[dict[str, Any]]) -> None:
+    async def _store_replies(
+        self, conversation: Conversation, message_id: int, replies: list[dict[str, Any]]
+    ) -> tuple[int, str, str]:
+        """Store and push Rasa's replies; returns the resident messages answered so far, the mode, the language."""
         notify = self._notifier
         language = conversation.language
         mode = conversation.mode
@@ -232,6 +259,7 @@ class Delivery:
                     await convs.add_message(session, conversation.id, "bot", reply.get("text") or "", payload, True)
                 )
             await convs.mark_delivered(session, message_id)
+            turns = await convs.delivered_count(session, conversation.id)
         await notify.broadcast(conversation.id, {"type": "typing", "on": False})
         if language != conversation.language:
             await notify.broadcast(conversation.id, {"type": "language", **notify.lang_payload(language)})
@@ -248,3 +276,4 @@ class Delivery:
         if mode == workflow.WAITING and conversation.mode != workflow.WAITING:
             self._metrics.handoffs.inc()
             await notify.queue_changed()
+        return turns, mode, language

@@ -141,22 +141,33 @@ _BENCH_PASSED_AS_IS = (
     "redis_db",
     "seed",
     "keep",
+    "growth",
+    "growth_turns",
 )
 
 
 def _cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     from pathlib import Path
 
-    from tools.bench.load import command_line, main
+    from tools.bench import growth_run, load
     from tools.bench.runner import BenchOptions
 
     options = BenchOptions(
         **{name: getattr(args, name) for name in _BENCH_PASSED_AS_IS},
         markdown=Path(args.markdown) if args.markdown else None,
         json_path=Path(args.json) if args.json else None,
-        command=command_line(sys.argv[1:]),
+        command=load.command_line(sys.argv[1:]),
     )
-    return main(options, settings)
+    if options.growth and args.in_process:
+        from tools.bench import inprocess
+
+        return inprocess.main(
+            settings,
+            inprocess.InProcessOptions(
+                options.growth_turns, args.tracker_store, args.session_turns, args.cprofile, args.index
+            ),
+        )
+    return (growth_run.main if options.growth else load.main)(options, settings)
 
 
 def _cmd_test_stories(args: argparse.Namespace, settings: Settings) -> int:
@@ -294,6 +305,38 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--markdown", metavar="FILE", help="append a markdown section with the figures to FILE")
     p.add_argument("--json", metavar="FILE", help="write the raw figures as JSON to FILE")
     p.add_argument("--keep", action="store_true", help="keep the work directory (data and logs of every process)")
+    p.add_argument(
+        "--growth",
+        action="store_true",
+        help="instead of the load: one resident's long conversation; median turn of turns 1–20 against the last 20",
+    )
+    p.add_argument(
+        "--turns", dest="growth_turns", type=int, default=200, help="turns of the --growth conversation (default 200)"
+    )
+    p.add_argument(
+        "--in-process",
+        action="store_true",
+        help="with --growth: Rasa's Agent in this process: CPU time per turn, the tracker store's read time",
+    )
+    p.add_argument(
+        "--tracker-store",
+        choices=("memory", "sqlite", "postgresql"),
+        default="memory",
+        help="with --in-process: Rasa's tracker store (default memory)",
+    )
+    p.add_argument(
+        "--session-turns",
+        type=int,
+        default=0,
+        help="with --in-process: start a new Rasa session every N turns, as the gateway does (default 0: never)",
+    )
+    p.add_argument("--cprofile", action="store_true", help="with --in-process: profile the first and last 20 turns")
+    p.add_argument(
+        "--index",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="with --in-process --tracker-store postgresql: index Rasa's events table as production does",
+    )
     p.set_defaults(func=_cmd_bench)
     p = sub.add_parser("test-stories", help="run the story tests (rasa test core) against the cached model")
     p.set_defaults(func=_cmd_test_stories)

@@ -67,6 +67,32 @@ def only_problem(settings: Settings, part: str) -> str | None:
     return None
 
 
+TRACKER_SESSION_INDEX = "CREATE INDEX IF NOT EXISTS ix_events_session_start ON events (sender_id, type_name, timestamp)"
+
+
+def index_tracker_store(database_url: str) -> None:
+    """Index Rasa's ``events`` table (PostgreSQL) for its "latest session" query; once Rasa has created the table.
+
+    Rasa's SQL tracker store reads a conversation's latest session with a ``max(timestamp)`` sub-query over its
+    ``session_started`` events. On a table without statistics PostgreSQL runs that sub-query again for every
+    event of the conversation: 0.7 s a turn after 200 turns (issue 18, docs/benchmarks.md). With this index
+    it is one index lookup, run once. Idempotent.
+
+    Raises:
+        sqlalchemy.exc.DBAPIError: the database refused (no ``events`` table yet, no right to create an index).
+    """
+    from sqlalchemy import create_engine, text
+
+    from bot.store.db import sync_url
+
+    engine = create_engine(sync_url(database_url))
+    try:
+        with engine.begin() as connection:
+            connection.execute(text(TRACKER_SESSION_INDEX))
+    finally:
+        engine.dispose()
+
+
 async def _wait_ready(child: Child, http: aiohttp.ClientSession, stop: asyncio.Event) -> bool:
     deadline = time.monotonic() + READY_TIMEOUT_SECONDS
     while not stop.is_set() and time.monotonic() < deadline:
@@ -162,6 +188,8 @@ async def supervise(
                     print(child.log_tail(), file=sys.stderr)
                     return 1
                 print(f">> {child.name} ready on {child.url} ({time.monotonic() - started:.0f} s)", flush=True)
+            if settings.production and "rasa" in parts:  # Rasa has created its tables by now
+                await _index_tracker_store(settings)
             if "web" in parts:
                 print(f"\n   Open {settings.web_url} to chat with the assistant. Stop with Ctrl-C.\n", flush=True)
                 if "rasa" not in parts:
@@ -183,6 +211,15 @@ async def supervise(
             print(">> stopping", flush=True)
             for child in reversed(children):
                 await child.stop()
+
+
+async def _index_tracker_store(settings: Settings) -> None:
+    from sqlalchemy.exc import DBAPIError
+
+    try:
+        await asyncio.to_thread(index_tracker_store, settings.database_url)
+    except DBAPIError as exc:
+        print(f"!! could not index Rasa's events table ({exc.__class__.__name__}): long chats get slower", flush=True)
 
 
 async def _restart(child: Child, settings: Settings, http: aiohttp.ClientSession, stop: asyncio.Event) -> None:

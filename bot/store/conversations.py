@@ -11,7 +11,7 @@ import secrets
 import uuid
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cases.workflow import BOT, MODES
@@ -97,6 +97,18 @@ async def has_resident_messages(session: AsyncSession, conversation_id: str) -> 
 async def mark_delivered(session: AsyncSession, message_id: int) -> None:
     """Record that Rasa has answered a resident message."""
     await session.execute(update(Message).where(Message.id == message_id).values(delivered_at=utcnow()))
+
+
+async def delivered_count(session: AsyncSession, conversation_id: str) -> int:
+    """How many of the conversation's resident messages Rasa has answered."""
+    rows = await session.execute(
+        select(func.count(Message.id)).where(
+            Message.conversation_id == conversation_id,
+            Message.sender == "resident",
+            Message.delivered_at.is_not(None),
+        )
+    )
+    return int(rows.scalar_one())
 
 
 async def undelivered(session: AsyncSession, conversation_id: str) -> list[Message]:

@@ -39,6 +39,30 @@ async def test_session_start_takes_language_from_metadata():
     assert SlotSet("language", "en") in events
     assert SlotSet("case_reference", "SYN-2026-00001") in events
     assert events[-1]["event"] == "action" and events[-1]["name"] == "action_listen"
+    assert not any(event["event"] == "active_loop" for event in events)  # no form was active
+
+
+async def test_session_start_keeps_a_half_filled_form_active():
+    slots = {"requested_slot": "complaint_place", "complaint_kind": "complaint", "complaint_description": "Lampa"}
+    t = tracker(slots, active_loop={"name": "complaint_form"})
+    events = await ActionSessionStart().run(CollectingDispatcher(), t, DOMAIN)
+    assert events[0]["event"] == "session_started"
+    assert SlotSet("requested_slot", "complaint_place") in events and SlotSet("complaint_kind", "complaint") in events
+    # The form is active again before Rasa listens: the resident's next message answers its question.
+    assert [e["event"] for e in events[-2:]] == ["active_loop", "action"]
+    assert events[-2]["name"] == "complaint_form" and events[-1]["name"] == "action_listen"
+
+
+async def test_session_start_from_the_gateway_takes_the_language_of_that_message():
+    # The gateway's /session_start carries the conversation's language now; the metadata slot is the last session's.
+    t = tracker(
+        {"session_started_metadata": {"language": "sv"}, "language": "en"},
+        text="/session_start",
+        intent="session_start",
+        metadata={"language": "en"},
+    )
+    events = await ActionSessionStart().run(CollectingDispatcher(), t, DOMAIN)
+    assert SlotSet("language", "en") in events and SlotSet("language", "sv") not in events
 
 
 def user_event(intent: str) -> dict:

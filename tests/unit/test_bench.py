@@ -230,3 +230,89 @@ async def test_bench_nlg_renders_the_same_inside_rasa_and_through_the_callback()
     assert [(row["turns"], row["events"]) for row in rows] == [(20, 181), (180, 1621)]  # 9 events a turn
     assert all(row["same_output"] for row in rows)
     assert rows[1]["body_bytes"] > 8 * rows[0]["body_bytes"] > 8 * 60_000  # the whole tracker in every request
+
+
+def test_growth_ratio_compares_the_median_of_the_last_20_turns_with_the_first_20():
+    from tools.bench.growth import GrowthRun
+
+    run = GrowthRun("embedded", latencies_ms=[80.0] * 19 + [500.0] + [90.0] * 160 + [100.0] * 20)
+    assert run.block_median(1) == 80.0  # the median is not moved by one slow turn
+    assert run.block_median(181) == 100.0
+    assert run.ratio() == pytest.approx(1.25)
+    rows = run.blocks()
+    assert len(rows) == 10 and rows[0][:2] == (1, 20) and rows[-1][:2] == (181, 200)
+    failed = GrowthRun("bare rasa", latencies_ms=[math.nan] * 5 + [50.0] * 35)
+    assert failed.block_median(1) == 50.0  # failed turns are left out
+    assert math.isnan(GrowthRun("short", latencies_ms=[1.0] * 30).ratio())
+
+
+def test_tracker_events_are_counted_from_the_latest_session_start():
+    from tools.bench.growth import count_events
+
+    events = [{"event": "action"}, {"event": "session_started"}, {"event": "user"}, {"event": "bot"}]
+    events += [{"event": "session_started"}, {"event": "slot"}, {"event": "action"}]
+    assert count_events(events) == (3, 7)
+    assert count_events([{"event": "user"}]) == (1, 1)
+
+
+def test_a_block_reports_its_largest_session_read_and_the_events_at_its_end():
+    from tools.bench.growth import GrowthRun, read_tracker_after
+
+    run = GrowthRun("embedded", latencies_ms=[80.0] * 40, events={19: (180, 180), 20: (6, 186), 40: (170, 360)})
+    assert run.block_events(1, 20) == (180, 186)  # the session just before the gateway started a new one
+    assert run.block_events(21, 40) == (170, 360)
+    assert GrowthRun("x").block_events(1, 20) is None
+    read = [turn for turn in range(1, 201) if read_tracker_after(turn, 200)]
+    assert read[:20] == list(range(1, 21)) and read[-20:] == list(range(181, 201))
+    assert 40 in read and 39 not in read and len(read) == 48
+
+
+def test_growth_report_names_the_target_and_every_block():
+    from tools.bench.growth import GrowthRun, render_growth, render_growth_markdown
+
+    good = GrowthRun("embedded", latencies_ms=[80.0] * 200, events={20: (90, 190), 200: (95, 1900)})
+    bad = GrowthRun("bare rasa", latencies_ms=[80.0] * 180 + [200.0] * 20)
+    text = render_growth([good, bad])
+    assert "[yes] embedded" in text and "[ NO] bare rasa" in text and "2.50×" in text
+    assert "181–200" in text and "95 / 1900" in text
+    machine = {"cpu_model": "x", "cpus": 2, "load_average": [1.0, 1.0, 1.0], "python": "3.10", "rasa": "3.6.21"}
+    markdown = render_growth_markdown([good, bad], machine, "python -m bot bench --growth", datetime(2026, 1, 2, 3, 4))
+    assert markdown.startswith("## Long conversation (--growth) 2026-01-02 03:04")
+    assert "| embedded | 200 | 80 | 80 | 1.00 | 90 / 190 | 95 / 1900 | 0 | 0 |" in markdown
+    assert "| bare rasa | 200 | 80 | 200 | 2.50 |" in markdown
+
+
+async def test_growth_turns_are_spaced_counted_and_stop_at_the_limit(monkeypatch):
+    import time
+
+    from tools.bench import growth
+    from tools.bench.channels import Reply
+    from tools.bench.growth import GrowthRun, Turns
+
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    monkeypatch.setattr(growth, "asyncio", type("A", (), {"sleep": staticmethod(sleep)}))
+
+    class Echo:
+        bare, language = True, "sv"
+
+        async def say(self, text, display=None):
+            return Reply([{"text": text}], ["utter_hello"], time.perf_counter(), 5.0)
+
+    seen: list[int] = []
+
+    async def after(turn: int) -> None:
+        seen.append(turn)
+
+    run = GrowthRun("echo")
+    turns = Turns(Echo(), run, limit=3, spacing_s=60.0, after_turn=after)
+    assert await turns("greeting", "hej", {"utter_hello"}) is not None
+    assert await turns("faq", "när har ni öppet?", {"utter_faq_opening_hours"}) is None  # off script, fatal
+    assert await turns("small talk", "tack", {"utter_you_are_welcome"}, fatal=False) is not None
+    assert turns.done and await turns("more", "hej", None) is None
+    assert waits[0] == 0.0 and all(59.0 < w <= 60.0 for w in waits[1:]) and len(waits) == 3  # 60 s apart
+    assert run.latencies_ms == [5.0, 5.0, 5.0] and seen == [1, 2, 3]
+    assert run.off_script == {"faq": 1, "small talk": 1}

@@ -71,6 +71,8 @@ async def test_second_wrong_answer_in_a_row_offers_a_person_and_a_right_one_rese
         "beröm", CollectingDispatcher(), tracker({FAILURES_SLOT: twice[FAILURES_SLOT]}), DOMAIN
     )
     assert right[c.KIND] == "praise" and right[FAILURES_SLOT] == {}
+    # With no failures to reset, the count is left alone: no SlotSet to the value the slot already holds.
+    assert FAILURES_SLOT not in await form.validate_complaint_kind("beröm", CollectingDispatcher(), tracker(), DOMAIN)
 
 
 async def test_area_typed_by_name():

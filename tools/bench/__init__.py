@@ -16,6 +16,12 @@ The load benchmark (``python -m bot bench``), one module per part:
 Units: times are seconds unless a name ends in ``_ms`` (milliseconds); memory is bytes in the JSON
 figures and MB (10^6 bytes) in the tables; throughput is turns per second.
 
+The long conversation (``python -m bot bench --growth``, issue 18): :mod:`~tools.bench.growth` (the
+script of one resident's 200 turns, the figures per block of 20 turns, the report),
+:mod:`~tools.bench.growth_run` (against the stack's profiles and bare ``rasa run``, with the tracker's
+size read through Rasa's HTTP API) and :mod:`~tools.bench.inprocess` (``--in-process``: Rasa's Agent
+in the benchmark's own process, CPU time per turn, cProfile of the first and the last 20 turns).
+
 The others: understanding per language (``bench-nlu``, :mod:`tools.bench.nlu`), language detection
 (``bench-langid``, :mod:`tools.bench.langid`), typed conversations and safety triage on the stack
 (``bench-dialogue``, :mod:`tools.bench.dialogue`).

@@ -120,6 +120,8 @@ class StackChannel(_ChannelBase):
         self._events: asyncio.Queue[tuple[float, dict[str, Any]]] = asyncio.Queue()
         self._ledger = Ledger()
         self._seq = 0
+        self.token: str | None = None
+        """The session token of the conversation (from ``welcome``); the gateway keeps only its digest."""
 
     async def _read(self, ws: aiohttp.ClientWebSocketResponse, queue: asyncio.Queue, ledger: Ledger) -> None:
         try:
@@ -201,6 +203,7 @@ class StackChannel(_ChannelBase):
             event = item[1]
             if event.get("type") == "welcome":
                 self.language = event.get("language") or self.language
+                self.token = event.get("token")
                 return True
             if event.get("type") == CLOSED:
                 self._stats.error("socket closed", "before welcome")

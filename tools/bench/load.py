@@ -31,7 +31,7 @@ async def _bench(options: BenchOptions, settings: Settings, model: Path, workdir
     return results
 
 
-def _run_loop(coroutine: Any) -> Any:
+def run_loop(coroutine: Any) -> Any:
     """Run ``coroutine`` to its end; the first Ctrl-C or SIGTERM cancels it (its cleanup still runs).
 
     Raises:
@@ -75,7 +75,7 @@ def main(options: BenchOptions, settings: Settings) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="kommun-bench-"))
     print(f">> model {model}; work dir {workdir}", flush=True)
     try:
-        results = _run_loop(_bench(options, settings, model, workdir))
+        results = run_loop(_bench(options, settings, model, workdir))
     except asyncio.CancelledError:
         print(f">> logs kept in {workdir}", file=sys.stderr)
         return 130

@@ -20,7 +20,7 @@ import signal
 import subprocess
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -72,6 +72,8 @@ class BenchOptions:
     json_path: Path | None = None
     keep: bool = False
     command: str = ""
+    growth: bool = False
+    growth_turns: int = 200
 
 
 async def _load(
@@ -124,7 +126,55 @@ async def _load(
     return options.duration
 
 
-def _script(settings: Settings, stats: RunStats) -> Script:
+@dataclass
+class Started:
+    """A started run, as its driver sees it.
+
+    ``channel`` makes a resident's channel (HTTP session, name, the run's stats); ``rasa_api`` is
+    ``(base URL, token)`` of (the first) Rasa server's HTTP API, or ``None`` when it is off; ``web_url``
+    and ``database_url`` are the stack's web app and database (``None`` for bare Rasa).
+    """
+
+    channel: Callable[[aiohttp.ClientSession, str, RunStats], Channel]
+    script: Script
+    sampler: MemorySampler
+    result: RunResult
+    stats: RunStats
+    rasa_api: tuple[str, str] | None = None
+    web_url: str | None = None
+    database_url: str | None = None
+
+
+Driver = Callable[[BenchOptions, Started], Awaitable[None]]
+"""Talks to a started run and fills its figures (:func:`drive_load`, or ``--growth``'s long conversation)."""
+
+
+async def drive_load(options: BenchOptions, run: Started) -> None:
+    """The load benchmark: ``options.users`` residents for warm-up + duration; fills the run's figures."""
+    label = run.result.label
+    print(f">> {label}: {options.users} residents for {options.warmup:.0f} + {options.duration:.0f} s", flush=True)
+    metrics: dict[str, dict[str, float]] = {}
+    async with aiohttp.ClientSession() as http:
+
+        async def on_window(edge: str) -> None:
+            metrics[edge] = await web_metrics(http, run.web_url or "")
+
+        window = await _load(options, run.channel, run.script, run.sampler, on_window if run.web_url else None)
+    run.result.summary = run.stats.summary(window)
+    run.result.memory = run.sampler.report(window)
+    start, end = metrics.get("start", {}), metrics.get("end", {})
+    count = end.get("kommun_turn_seconds_count", 0) - start.get("kommun_turn_seconds_count", 0)
+    if count > 0:
+        seconds = end["kommun_turn_seconds_sum"] - start.get("kommun_turn_seconds_sum", 0)
+        run.result.rasa = {
+            "turns": count,
+            "mean_ms": 1000.0 * seconds / count,
+            "rasa_errors": end.get("kommun_rasa_errors_total", 0) - start.get("kommun_rasa_errors_total", 0),
+        }
+
+
+def make_script(settings: Settings, stats: RunStats) -> Script:
+    """What the residents of a run share: its stats, the response matcher, the catalogs and the profile."""
     from bot.core.catalog import default_catalogs
     from bot.core.profile import load_profile
 
@@ -156,8 +206,13 @@ async def _prepare_production_data(options: BenchOptions, database: str, redis_u
         )
 
 
-async def run_stack(options: BenchOptions, settings: Settings, profile: str, workdir: Path) -> RunResult:
-    """Start ``python -m bot run`` in ``profile`` ("embedded"/"production"), load it, measure it, stop it."""
+async def run_stack(
+    options: BenchOptions, settings: Settings, profile: str, workdir: Path, drive: Driver | None = None
+) -> RunResult:
+    """Start ``python -m bot run`` in ``profile`` ("embedded"/"production"), load it, measure it, stop it.
+
+    ``drive`` talks to the started stack (default :func:`drive_load`: the load benchmark's residents).
+    """
     data_dir = workdir / profile
     data_dir.mkdir(parents=True, exist_ok=True)
     processes = 1
@@ -168,12 +223,12 @@ async def run_stack(options: BenchOptions, settings: Settings, profile: str, wor
         database = f"kommun_bench_{uuid.uuid4().hex[:10]}"
         redis_url = f"{options.redis_url.rstrip('/')}/{options.redis_db}"
         production = {"DATABASE_URL": sqlalchemy_url(database), "REDIS_URL": redis_url}
-    env = stack_env(data_dir, processes, **production)
+    env = stack_env(data_dir, processes, KOMMUN_RASA_TOKEN=secrets.token_urlsafe(24), **production)
     rasa_port = int(env["KOMMUN_RASA_PORT"])
     url = stack_url(env)
     result = RunResult(profile, options.users, options.duration, options.rate, None, processes)
     stats = RunStats()
-    script = _script(settings, stats)
+    script = make_script(settings, stats)
     process: subprocess.Popen[bytes] | None = None
     sampler: MemorySampler | None = None
     prepared = False
@@ -192,32 +247,14 @@ async def run_stack(options: BenchOptions, settings: Settings, profile: str, wor
         except (StackExited, TimeoutError) as exc:
             tail = (data_dir / "supervisor.log").read_text(errors="replace").splitlines()[-15:]
             raise RuntimeError(f"{profile}: {exc}. Last lines of its output:\n" + "\n".join(tail)) from exc
-        print(
-            f">> {profile}: ready in {result.ready_s:.1f} s; {options.users} residents for "
-            f"{options.warmup:.0f} + {options.duration:.0f} s",
-            flush=True,
-        )
-        metrics: dict[str, dict[str, float]] = {}
-        async with aiohttp.ClientSession() as http:
+        print(f">> {profile}: ready in {result.ready_s:.1f} s", flush=True)
 
-            async def on_window(edge: str) -> None:
-                metrics[edge] = await web_metrics(http, url)
+        def channel(session: aiohttp.ClientSession, name: str, run: RunStats) -> Channel:
+            return StackChannel(session, f"{url}/ws/chat", name, run, script.matcher, options.turn_timeout)
 
-            def channel(session: aiohttp.ClientSession, name: str, run: RunStats) -> Channel:
-                return StackChannel(session, f"{url}/ws/chat", name, run, script.matcher, options.turn_timeout)
-
-            window = await _load(options, channel, script, sampler, on_window)
-        result.summary = stats.summary(window)
-        result.memory = sampler.report(window)
-        start, end = metrics.get("start", {}), metrics.get("end", {})
-        count = end.get("kommun_turn_seconds_count", 0) - start.get("kommun_turn_seconds_count", 0)
-        if count > 0:
-            seconds = end["kommun_turn_seconds_sum"] - start.get("kommun_turn_seconds_sum", 0)
-            result.rasa = {
-                "turns": count,
-                "mean_ms": 1000.0 * seconds / count,
-                "rasa_errors": end.get("kommun_rasa_errors_total", 0) - start.get("kommun_rasa_errors_total", 0),
-            }
+        rasa_api = (f"http://127.0.0.1:{rasa_port}", env["KOMMUN_RASA_TOKEN"])
+        target = Started(channel, script, sampler, result, stats, rasa_api, url, Settings.from_env(env).database_url)
+        await (drive or drive_load)(options, target)
         if process.poll() is not None:
             result.notes.append(f"the supervisor exited during the run with {process.returncode}")
     finally:
@@ -261,15 +298,15 @@ async def _drop_production_data(options: BenchOptions, database: str, redis_url:
         result.notes.append(f"could not clean Redis db {options.redis_db}: {exc!r}")
 
 
-async def run_bare(options: BenchOptions, settings: Settings, model: Path, workdir: Path) -> RunResult:
-    """The same model behind one bare ``rasa run`` (REST webhook) plus its action server, loaded the same way."""
-    from bot.chat.rasa_client import action_server_status
-    from bot.ops.children import action_server_command, rasa_command
+async def bare_env(data_dir: Path, rasa_port: int, action_port: int) -> dict[str, str]:
+    """Prepare ``data_dir`` for a bare Rasa and its action server; returns their environment.
+
+    Writes the migrated SQLite case store, ``credentials.yml`` (the REST channel) and ``endpoints.yml``
+    (the action server at 127.0.0.1:``action_port`` behind a new token, ``KOMMUN_ACTION_TOKEN``).
+    """
     from bot.store.migrate import upgrade
 
-    data_dir = workdir / "bare"
     data_dir.mkdir(parents=True, exist_ok=True)
-    rasa_port, action_port = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "KOMMUN_RASA_PROCESSES")}
     env.update(
         KOMMUN_DATA_DIR=str(data_dir),
@@ -287,9 +324,26 @@ async def run_bare(options: BenchOptions, settings: Settings, model: Path, workd
         f'  headers:\n    Authorization: "Bearer {env["KOMMUN_ACTION_TOKEN"]}"\n',
         encoding="utf-8",
     )
+    return env
+
+
+async def run_bare(
+    options: BenchOptions, settings: Settings, model: Path, workdir: Path, drive: Driver | None = None
+) -> RunResult:
+    """The same model behind one bare ``rasa run`` (REST webhook) plus its action server, loaded the same way.
+
+    ``drive`` as in :func:`run_stack`; with one, Rasa's HTTP API is on (behind a token), so that the
+    driver can read the tracker.
+    """
+    from bot.chat.rasa_client import action_server_status
+    from bot.ops.children import action_server_command, rasa_command
+
+    data_dir = workdir / "bare"
+    rasa_port, action_port = free_port(), free_port()
+    env = await bare_env(data_dir, rasa_port, action_port)
     result = RunResult("bare rasa", options.users, options.duration, options.rate, None, 1)
     stats = RunStats()
-    script = _script(settings, stats)
+    script = make_script(settings, stats)
     webhook = f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook"
     actions = rasa = None
     sampler = None
@@ -298,7 +352,8 @@ async def run_bare(options: BenchOptions, settings: Settings, model: Path, workd
         started = time.perf_counter()
         logs = data_dir / "logs"
         actions = popen(action_server_command(action_port), env, settings.project_root, logs / "actions.log")
-        rasa_argv = rasa_command(model, rasa_port, data_dir / "endpoints.yml", data_dir / "credentials.yml")
+        api_token = secrets.token_urlsafe(24) if drive is not None else None
+        rasa_argv = rasa_command(model, rasa_port, data_dir / "endpoints.yml", data_dir / "credentials.yml", api_token)
         rasa = popen(rasa_argv, env, settings.project_root, logs / "rasa.log")
         sampler = MemorySampler([rasa.pid, actions.pid], {rasa_port: "Rasa server (bare)"})
         async with aiohttp.ClientSession() as http:
@@ -317,18 +372,13 @@ async def run_bare(options: BenchOptions, settings: Settings, model: Path, workd
             if not ready:
                 raise RuntimeError(f"bare rasa was not ready within {READY_TIMEOUT_S:.0f} s")
         result.ready_s = time.perf_counter() - started
-        print(
-            f">> bare rasa: ready in {result.ready_s:.1f} s; {options.users} residents for "
-            f"{options.warmup:.0f} + {options.duration:.0f} s",
-            flush=True,
-        )
+        print(f">> bare rasa: ready in {result.ready_s:.1f} s", flush=True)
 
         def channel(session: aiohttp.ClientSession, name: str, run: RunStats) -> Channel:
             return RestChannel(session, webhook, name, run, script.matcher, options.turn_timeout)
 
-        window = await _load(options, channel, script, sampler)
-        result.summary = stats.summary(window)
-        result.memory = sampler.report(window)
+        rasa_api = (f"http://127.0.0.1:{rasa_port}", api_token) if api_token else None
+        await (drive or drive_load)(options, Started(channel, script, sampler, result, stats, rasa_api))
     finally:
         known = sampler.known() if sampler is not None else []
         for process in (rasa, actions):

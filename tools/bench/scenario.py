@@ -15,7 +15,7 @@ import re
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.core.catalog import Catalogs
 from bot.core.profile import Profile
@@ -53,6 +53,18 @@ CASE_CREATED = frozenset({"utter_case_created", "utter_case_created_anonymous"})
 HANDOFF_DONE = frozenset({"utter_handoff", "utter_handoff_closed", "utter_handoff_nobody"})
 LOOKUP_FOUND = frozenset({"utter_case_status_found"})
 LOOKUP_ANSWERED = frozenset({"utter_case_status_found", "utter_case_status_not_found"})
+
+Filed = tuple[str | None, str | None]
+"""A filed case as the resident read it: ``(reference, check code)``; ``None`` where not shown (bare Rasa)."""
+
+
+class Step(Protocol):
+    """One scripted turn of a conversation (the load mix's, or the long conversation of ``--growth``)."""
+
+    async def __call__(
+        self, label: str, text: str, expect: Iterable[str] | None, display: str | None = None, fatal: bool = True
+    ) -> Reply | None:
+        """Send ``text`` (shown as ``display``); the reply, or ``None`` (failed, run over, off script and ``fatal``)."""
 
 
 @dataclass(frozen=True)
@@ -311,47 +323,58 @@ async def converse(channel: Channel, plan: ConversationPlan, pacer: Pacer, scrip
         if await step("handoff", p.handoff, HANDOFF_DONE) is not None:
             stats.counts["handoffs"] += 1
         return  # the chat is with staff now: the resident's next conversation is a new one
-    reply = await step("complaint", p.complaint, {"utter_ask_complaint_kind"})
+    filed = await file_complaint(step, plan, script, channel)
+    if filed is not None and await look_up(step, plan.phrases, filed, channel):
+        stats.counts["lookups"] += 1
+
+
+async def file_complaint(step: Step, plan: ConversationPlan, script: Script, channel: Channel) -> Filed | None:
+    """Ask for the complaint form and answer its questions (the buttons the bot sends) until the case is filed.
+
+    Returns the filed case's ``(reference, check code)`` as read from the reply (``None`` where bare Rasa
+    shows response names only), or ``None`` when the form went off script (counted as a stray step).
+    """
+    stats = script.stats
+    reply = await step("complaint", plan.phrases.complaint, FORM_QUESTIONS)  # the kind may come with the request
     previous = "complaint"
-    filed: tuple[str | None, str | None] | None = None
     for _ in range(MAX_FORM_TURNS):
         if reply is None:
-            return
+            return None
         if reply.first(CASE_CREATED) is not None:
             stats.counts["cases"] += 1
             text = reply.text()
             reference = REFERENCE_RE.search(text)
             code = CODE_RE.search(text.replace(reference.group(0), " ") if reference else text)
             filed = (reference.group(0) if reference else None, code.group(0) if code else None)
-            break
+            if not channel.bare and None in filed:
+                stats.stray("case created (no reference or code)", reply.names, [text])
+                return None
+            return filed
         question = reply.last(FORM_QUESTIONS)
         if question is None or question[0] == previous:
             stats.stray(f"after {previous}", reply.names, [m.get("text") or "" for m in reply.messages])
-            return
+            return None
         name, message = question
         buttons = message.get("buttons") or catalog_buttons(script.catalogs, script.profile, name, channel.language)
         answer = form_answer(name, plan, buttons)
         if answer is None:
             stats.stray(name, [name], [message.get("text") or ""])
-            return
+            return None
         previous = name
-        reply = await step(f"form {name.removeprefix('utter_ask_complaint_')}", answer[0], None, display=answer[1])
-    else:
-        stats.stray("form (too many turns)", reply.names if reply else [], [reply.text()] if reply else [])
-        return
-    if filed is None:
-        return
+        reply = await step(f"form {name.removeprefix('utter_ask_complaint_')}", answer[0], None, answer[1])
+    stats.stray("form (too many turns)", reply.names if reply else [], [reply.text()] if reply else [])
+    return None
+
+
+async def look_up(step: Step, phrases: Phrases, filed: Filed, channel: Channel) -> bool:
+    """Ask for the status of the filed case with its reference and check code; True when it was answered."""
     reference, code = filed
-    if not channel.bare and (reference is None or code is None):
-        stats.stray("case created (no reference or code)", reply.names, [reply.text()])
-        return
-    if await step("lookup", p.lookup, {"utter_ask_status_reference"}) is None:
-        return
+    if await step("lookup", phrases.lookup, {"utter_ask_status_reference"}) is None:
+        return False
     if await step("lookup reference", reference or BARE_REFERENCE, {"utter_ask_status_check_code"}) is None:
-        return
-    done = await step("lookup code", code or BARE_CHECK_CODE, LOOKUP_ANSWERED if channel.bare else LOOKUP_FOUND)
-    if done is not None:
-        stats.counts["lookups"] += 1
+        return False
+    expect = LOOKUP_ANSWERED if channel.bare else LOOKUP_FOUND
+    return await step("lookup code", code or BARE_CHECK_CODE, expect) is not None
 
 
 async def resident(channel: Channel, pacer: Pacer, rng: random.Random, script: Script) -> None:

@@ -12,10 +12,9 @@ import json
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 from bot.core.settings import PROJECT_ROOT
-from tests.helpers.browser import ARTIFACTS, CHROMIUM
+from tests.helpers.browser import ARTIFACTS, add_staff, ask_for_a_person, chromium, staff_login
 from tests.helpers.chat import open_chat
 from tests.helpers.ready import wait_ready
 
@@ -159,64 +158,45 @@ async def test_arabic_from_the_first_message_right_to_left(stack):
 
 async def test_arabic_resident_and_case_officer_in_two_real_browsers(stack):
     """Resident (Arabic) and case officer in two Chromium contexts: handoff, claim, chat, hand back to the bot."""
-    from playwright.async_api import async_playwright, expect
+    from playwright.async_api import expect
 
     from bot.core.catalog import Catalogs
 
-    assert Path(CHROMIUM).exists(), "Chromium is missing: run `bash scripts/install-browser.sh` (make test does)"
     arabic = Catalogs().get("ar")
-    subprocess.run(
-        [sys.executable, "-m", "bot", "staff", "add", "layla", "--name", "Layla Haddad", "--languages", "sv,en"],
-        cwd=PROJECT_ROOT, env=stack["env"], input="a long test password\n", text=True, check=True, capture_output=True,
-    )  # fmt: skip
-    await wait_ready(stack["url"], READY_TIMEOUT)
-    ARTIFACTS.mkdir(exist_ok=True)
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
-        try:
-            resident = await (await browser.new_context(locale="ar")).new_page()
-            staff = await (await browser.new_context(locale="sv-SE")).new_page()
-            await resident.goto(f"{stack['url']}/?lang=ar")
-            await expect(resident.locator("#log li.bot").first).to_be_visible(timeout=30_000)
-            await resident.fill("#input", "أريد التحدث مع موظف")
-            await resident.press("#input", "Enter")
-            handoff = resident.locator("#log li.bot", has_text="SYN-")
-            await expect(handoff).to_be_visible(timeout=60_000)
-            reference = re.search(r"SYN-\d{4}-\d{5}", await handoff.inner_text()).group(0)
+    add_staff(stack["env"], "layla", "Layla Haddad", "sv,en")
+    async with chromium(stack["url"], READY_TIMEOUT) as browser:
+        resident = await (await browser.new_context(locale="ar")).new_page()
+        staff = await (await browser.new_context(locale="sv-SE")).new_page()
+        reference = await ask_for_a_person(resident, stack["url"], "ar", "أريد التحدث مع موظف")
 
-            await staff.goto(f"{stack['url']}/staff")
-            await staff.fill("#username", "layla")
-            await staff.fill("#password", "a long test password")
-            await staff.click("form.login button[type=submit]")
-            row = staff.locator(f'tr[data-reference="{reference}"]')
-            await expect(row).to_be_visible(timeout=15_000)
-            await expect(row).to_contain_text(arabic.name)
-            await expect(row.locator(".interpreter")).to_contain_text("Tolk behövs")
-            await staff.screenshot(path=str(ARTIFACTS / "staff-queue.png"), full_page=True)
-            await row.locator("button.claim").click()
-            await expect(staff.locator("h1")).to_contain_text(reference)
+        await staff_login(staff, stack["url"], "layla")
+        row = staff.locator(f'tr[data-reference="{reference}"]')
+        await expect(row).to_be_visible(timeout=15_000)
+        await expect(row).to_contain_text(arabic.name)
+        await expect(row.locator(".interpreter")).to_contain_text("Tolk behövs")
+        await staff.screenshot(path=str(ARTIFACTS / "staff-queue.png"), full_page=True)
+        await row.locator("button.claim").click()
+        await expect(staff.locator("h1")).to_contain_text(reference)
 
-            await expect(resident.locator("#log li.system", has_text="Layla Haddad")).to_be_visible(timeout=15_000)
-            await staff.fill("#message", "Hej! Jag heter Layla. Hur kan jag hjälpa dig?")
-            await staff.press("#message", "Enter")
-            from_staff = resident.locator("#log li.staff")
-            await expect(from_staff).to_contain_text("Hur kan jag hjälpa dig?", timeout=15_000)
-            await expect(from_staff.locator(".who")).to_have_text("Layla Haddad")
-            await resident.fill("#input", "شكرا، عندي سؤال عن الحضانة")
-            await resident.press("#input", "Enter")
-            await expect(staff.locator("#log li.resident", has_text="الحضانة")).to_be_visible(timeout=15_000)
-            await staff.screenshot(path=str(ARTIFACTS / "staff-case.png"), full_page=True)
+        await expect(resident.locator("#log li.system", has_text="Layla Haddad")).to_be_visible(timeout=15_000)
+        await staff.fill("#message", "Hej! Jag heter Layla. Hur kan jag hjälpa dig?")
+        await staff.press("#message", "Enter")
+        from_staff = resident.locator("#log li.staff")
+        await expect(from_staff).to_contain_text("Hur kan jag hjälpa dig?", timeout=15_000)
+        await expect(from_staff.locator(".who")).to_have_text("Layla Haddad")
+        await resident.fill("#input", "شكرا، عندي سؤال عن الحضانة")
+        await resident.press("#input", "Enter")
+        await expect(staff.locator("#log li.resident", has_text="الحضانة")).to_be_visible(timeout=15_000)
+        await staff.screenshot(path=str(ARTIFACTS / "staff-case.png"), full_page=True)
 
-            await staff.click("#hand-back")
-            greeting = arabic.responses["utter_handed_back"]["text"]
-            await expect(resident.locator("#log li.bot", has_text=greeting)).to_be_visible(timeout=30_000)
-            bot_before = await resident.locator("#log li.bot").count()
-            await resident.fill("#input", "متى تفتح البلدية؟")
-            await resident.press("#input", "Enter")
-            await expect(resident.locator("#log li.bot")).to_have_count(bot_before + 1, timeout=60_000)
-            await resident.screenshot(path=str(ARTIFACTS / "resident-after-hand-back.png"), full_page=True)
-        finally:
-            await browser.close()
+        await staff.click("#hand-back")
+        greeting = arabic.responses["utter_handed_back"]["text"]
+        await expect(resident.locator("#log li.bot", has_text=greeting)).to_be_visible(timeout=30_000)
+        bot_before = await resident.locator("#log li.bot").count()
+        await resident.fill("#input", "متى تفتح البلدية؟")
+        await resident.press("#input", "Enter")
+        await expect(resident.locator("#log li.bot")).to_have_count(bot_before + 1, timeout=60_000)
+        await resident.screenshot(path=str(ARTIFACTS / "resident-after-hand-back.png"), full_page=True)
 
     listing = subprocess.run(
         [sys.executable, "-m", "bot", "cases", "list", "--json"],

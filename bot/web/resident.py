@@ -220,7 +220,7 @@ async def chat_socket(request: web.Request) -> web.WebSocketResponse:
             if kind == "message":
                 body = event.get("text")
                 display = event.get("display")
-                if not app[LIMITS].take(conversation_id):  # the same conversation on several sockets
+                if not await app[LIMITS].take(conversation_id):  # the same conversation on several sockets
                     await error("too_fast", "too_fast", client_id)
                     continue
                 if (

@@ -10,7 +10,13 @@ reachable the message stays undelivered, the resident is told in their language,
 ``human`` Rasa is not asked.
 
 Custom payloads ``{"gateway": {...}}`` in Rasa's replies are instructions, never shown:
-``{"mode": "waiting", "reference": …}`` after a handoff, ``{"language": code}`` after a language change.
+``{"mode": "waiting", "reference": …}`` after a handoff, ``{"language": code}`` after a language change,
+``{"asks": "check_code"}`` with the question for a status lookup's check code (kept as ``payload.asks`` of
+the turn's last bot message, so the answer is stored masked: :meth:`bot.chat.intake.Intake.receive`).
+
+A resident message whose check code the gateway masked carries the code sealed in ``payload.check_code``;
+it goes to Rasa freshly sealed as ``metadata.check_code`` (the action opens it), beside the masked text,
+and is removed from the message once Rasa has answered.
 """
 
 from __future__ import annotations
@@ -28,11 +34,32 @@ from bot.cases import workflow
 from bot.chat.metrics import Metrics
 from bot.chat.notify import Notifier, message_event
 from bot.chat.rasa_client import RasaClient, RasaUnavailable
-from bot.chat.reveal import reveal_text, reveals
+from bot.chat.reveal import CHECK_CODE_QUESTION, reveal_text, reveals
+from bot.core.internal_keys import seal, unseal
 from bot.store import conversations as convs
 from bot.store.models import Conversation, Message
 
 logger = logging.getLogger(__name__)
+
+QUEUED_CODE_TTL = 24 * 3600
+"""Seconds a typed check code waits sealed for Rasa at the most (Rasa down); older, it is not sent."""
+
+
+def rasa_metadata(message: Message, language: str, seal_secret: str) -> dict[str, Any]:
+    """Rasa's ``metadata`` of a resident message: ``language``, and ``written_in``, ``client``, ``check_code`` if set.
+
+    A check code the gateway sealed (``payload.check_code``, at most :data:`QUEUED_CODE_TTL` old) is sealed
+    again, so the action server opens it within :data:`bot.core.internal_keys.SEAL_TTL_SECONDS`.
+    """
+    payload = message.payload or {}
+    metadata: dict[str, Any] = {"language": language}
+    for key in ("written_in", "client"):
+        if payload.get(key):
+            metadata[key] = payload[key]
+    code = unseal(seal_secret, payload.get("check_code"), QUEUED_CODE_TTL)
+    if code is not None:
+        metadata["check_code"] = seal(seal_secret, code)
+    return metadata
 
 
 class Delivery:
@@ -132,12 +159,9 @@ class Delivery:
             await notify.broadcast(conversation_id, {"type": "typing", "on": True})
             failure = None
             try:
-                metadata: dict[str, Any] = {"language": conversation.language}
+                metadata = rasa_metadata(message, conversation.language, self._seal_secret)
                 if self._staff_available is not None:
                     metadata["staff_available"] = await self._staff_available()
-                for key in ("written_in", "client"):
-                    if (message.payload or {}).get(key):
-                        metadata[key] = message.payload[key]
                 started = time.perf_counter()
                 replies = await self.rasa_for(conversation_id).send(conversation_id, rasa_text, metadata)
                 if not replies and self._actions_ok is not None and not await self._actions_ok():
@@ -156,7 +180,7 @@ class Delivery:
                 return
             self.rasa_seen_ready = True
             self._told_unavailable.discard(conversation_id)
-            await self._store_replies(conversation, message.id, replies)
+            await self._store_replies(conversation, message, replies)
 
     async def _reopen(self, conversation: Conversation) -> bool:
         """Resume Rasa for a conversation whose live chat ended, and switch it back to mode ``bot``.
@@ -186,12 +210,13 @@ class Delivery:
             key = "assistant_unavailable" if self.rasa_seen_ready else "assistant_starting"
             await self._notifier.system_message(conversation.id, key, conversation.language)
 
-    async def _store_replies(self, conversation: Conversation, message_id: int, replies: list[dict[str, Any]]) -> None:
+    async def _store_replies(self, conversation: Conversation, message: Message, replies: list[dict[str, Any]]) -> None:
         notify = self._notifier
         language = conversation.language
         mode = conversation.mode
         stored: list[Message] = []
         clear = reveals(replies, self._seal_secret)
+        asks = None
         async with self._sessions() as session, session.begin():
             for reply in replies:
                 instruction = (
@@ -204,6 +229,8 @@ class Delivery:
                     if instruction.get("mode") in workflow.MODES:
                         mode = instruction["mode"]
                         await convs.set_mode(session, conversation.id, mode)
+                    if instruction.get("asks") == CHECK_CODE_QUESTION:
+                        asks = CHECK_CODE_QUESTION
                     continue
                 if not reply.get("text") and not reply.get("buttons"):
                     continue
@@ -211,7 +238,11 @@ class Delivery:
                 stored.append(
                     await convs.add_message(session, conversation.id, "bot", reply.get("text") or "", payload, True)
                 )
-            await convs.mark_delivered(session, message_id)
+            if asks and stored:
+                stored[-1].payload = {**(stored[-1].payload or {}), "asks": asks}
+            payload = message.payload or {}
+            kept = {key: value for key, value in payload.items() if key != "check_code"}
+            await convs.mark_delivered(session, message.id, kept if kept != payload else None)
         await notify.broadcast(conversation.id, {"type": "typing", "on": False})
         if language != conversation.language:
             await notify.broadcast(conversation.id, {"type": "language", **notify.lang_payload(language)})

@@ -18,8 +18,11 @@ from bot.cases.desk import Desk
 from bot.chat.delivery import Delivery
 from bot.chat.notify import Notifier, message_event
 from bot.chat.rasa_client import RasaUnavailable
+from bot.chat.reveal import CHECK_CODE_QUESTION
+from bot.core.internal_keys import seal
 from bot.core.langid import MIN_CHARS_FOR_TEXT_LANGUAGE, decide, foreign_language, text_language
 from bot.store import conversations as convs
+from bot.store.cases import hide_typed_check_code
 from bot.store.models import Conversation, Message
 
 GOODBYE_MAX_CHARS = 60
@@ -30,14 +33,18 @@ GOODBYE_CONFIDENCE = 0.4
 class Intake:
     """Starts and resumes residents' conversations and takes their messages.
 
-    One instance per web app process; ``sessions`` is an async session factory.
+    One instance per web app process; ``sessions`` is an async session factory; ``seal_secret`` (the
+    action server's secret) seals a check code typed for a status lookup (:meth:`receive`).
     """
 
-    def __init__(self, sessions: sessionmaker, notifier: Notifier, delivery: Delivery, desk: Desk) -> None:
+    def __init__(
+        self, sessions: sessionmaker, notifier: Notifier, delivery: Delivery, desk: Desk, seal_secret: str = ""
+    ) -> None:
         self._sessions = sessions
         self._notifier = notifier
         self._delivery = delivery
         self._desk = desk
+        self._seal_secret = seal_secret
 
     async def start_conversation(self, language: str) -> tuple[Conversation, str, list[Message]]:
         """Create a conversation and its greeting; returns it, its session token and the greeting."""
@@ -81,6 +88,12 @@ class Intake:
         ``client`` is the keyed digest of the resident's client address (:func:`bot.web.resident.client_key`),
         passed to Rasa as ``metadata.client`` (the status lookup's limit per address).
 
+        A check code typed for a status lookup (issue 17: never stored in clear) is stored masked
+        (:func:`bot.store.cases.hide_typed_check_code`: an answer to the bot's question for the code, marked
+        ``asks: check_code`` on that question, or a code beside a reference number) in mode ``bot``; the
+        code itself is kept sealed in ``payload.check_code`` until Rasa has it (:mod:`bot.chat.delivery`).
+        Staff, a resumed chat and Rasa's tracker see only the masked text.
+
         Raises:
             LookupError: no conversation with this id.
         """
@@ -92,6 +105,12 @@ class Intake:
             if client_id and (known := await convs.find_by_client_id(session, conversation_id, client_id)):
                 return known
             first = not text.startswith("/") and not await convs.has_resident_messages(session, conversation_id)
+            last = await convs.last_reply(session, conversation_id)
+        shown, check_code = text, None
+        typed = not text.startswith("/") and display in (None, text)
+        if typed and self._seal_secret and conversation.mode not in workflow.LIVE_MODES:
+            asked = last is not None and (last.payload or {}).get("asks") == CHECK_CODE_QUESTION
+            shown, check_code = hide_typed_check_code(text, asked)
         decision, language = "keep", conversation.language
         written_in = None
         loop = asyncio.get_running_loop()
@@ -119,11 +138,19 @@ class Intake:
                     payload["client"] = client
                 if display is not None and display != text:
                     payload["rasa_text"] = text
+                if check_code is not None:
+                    payload["check_code"] = seal(self._seal_secret, check_code)
                 mode = conversation.mode
                 live = mode in workflow.LIVE_MODES
                 foreign = decision == "foreign"  # never sent to Rasa: marked delivered
                 message = await convs.add_message(
-                    session, conversation_id, "resident", display or text, payload, live or foreign, client_id
+                    session,
+                    conversation_id,
+                    "resident",
+                    shown if check_code else display or text,
+                    payload,
+                    live or foreign,
+                    client_id,
                 )
         except IntegrityError:  # the same message, sent again at the same moment on another socket
             async with self._sessions() as session:

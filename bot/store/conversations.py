@@ -94,9 +94,12 @@ async def has_resident_messages(session: AsyncSession, conversation_id: str) -> 
     return row.first() is not None
 
 
-async def mark_delivered(session: AsyncSession, message_id: int) -> None:
-    """Record that Rasa has answered a resident message."""
-    await session.execute(update(Message).where(Message.id == message_id).values(delivered_at=utcnow()))
+async def mark_delivered(session: AsyncSession, message_id: int, payload: dict[str, Any] | None = None) -> None:
+    """Record that Rasa has answered a resident message; with ``payload``, replace the message's payload too."""
+    values: dict[str, Any] = {"delivered_at": utcnow()}
+    if payload is not None:
+        values["payload"] = payload
+    await session.execute(update(Message).where(Message.id == message_id).values(**values))
 
 
 async def undelivered(session: AsyncSession, conversation_id: str) -> list[Message]:

@@ -181,7 +181,7 @@ async def _chat(app: web.Application) -> AsyncIterator[None]:
     )
     desk = Desk(sessions, notifier, delivery, settings)
     app[NOTIFIER], app[DELIVERY], app[DESK] = notifier, delivery, desk
-    app[INTAKE] = Intake(sessions, notifier, delivery, desk)
+    app[INTAKE] = Intake(sessions, notifier, delivery, desk, seal_secret=settings.action_token)
     try:
         yield
     finally:

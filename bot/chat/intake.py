@@ -105,11 +105,11 @@ class Intake:
             if client_id and (known := await convs.find_by_client_id(session, conversation_id, client_id)):
                 return known
             first = not text.startswith("/") and not await convs.has_resident_messages(session, conversation_id)
-            last = await convs.last_reply(session, conversation_id)
+            question = await convs.last_reply(session, conversation_id, "bot")
         shown, check_code = text, None
         typed = not text.startswith("/") and display in (None, text)
         if typed and self._seal_secret and conversation.mode not in workflow.LIVE_MODES:
-            asked = last is not None and (last.payload or {}).get("asks") == CHECK_CODE_QUESTION
+            asked = question is not None and (question.payload or {}).get("asks") == CHECK_CODE_QUESTION
             shown, check_code = hide_typed_check_code(text, asked)
         decision, language = "keep", conversation.language
         written_in = None

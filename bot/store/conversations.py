@@ -153,12 +153,10 @@ async def transcript(session: AsyncSession, conversation_id: str) -> list[Messag
     return list(rows.scalars())
 
 
-async def last_reply(session: AsyncSession, conversation_id: str) -> Message | None:
-    """The newest message of a conversation not written by the resident, or ``None``."""
+async def last_reply(session: AsyncSession, conversation_id: str, sender: str | None = None) -> Message | None:
+    """The newest message of a conversation not written by the resident (by ``sender`` if given), or ``None``."""
+    by = Message.sender == sender if sender else Message.sender != "resident"
     rows = await session.execute(
-        select(Message)
-        .where(Message.conversation_id == conversation_id, Message.sender != "resident")
-        .order_by(Message.id.desc())
-        .limit(1)
+        select(Message).where(Message.conversation_id == conversation_id, by).order_by(Message.id.desc()).limit(1)
     )
     return rows.scalar_one_or_none()

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 import subprocess
 import sys
+from pathlib import Path
 
 from bot.core.settings import PROJECT_ROOT
+from bot.store.cases import MASKED_CHECK_CODE
 from tests.helpers.browser import ARTIFACTS, add_staff, ask_for_a_person, chromium, staff_login
 from tests.helpers.chat import open_chat
 from tests.helpers.ready import wait_ready
@@ -21,6 +24,19 @@ from tests.helpers.ready import wait_ready
 READY_TIMEOUT = 240.0
 ISOLATES = dict.fromkeys(range(0x2066, 0x206A))
 """Unicode bidi isolate marks, which the renderer puts around values and numbers in ar/fa (issue 16)."""
+
+
+def assert_check_code_not_stored(data_dir: Path, code: str) -> None:
+    """Neither the transcripts (what staff and a resumed chat see) nor Rasa's tracker store hold ``code`` (issue 17)."""
+    spellings = {code, code.lower(), code.replace("-", ""), code.lower().replace("-", "")}
+    with sqlite3.connect(data_dir / "kommun.db") as db:
+        stored = [f"{text} {payload}" for text, payload in db.execute("SELECT text, payload FROM message")]
+    with sqlite3.connect(data_dir / "tracker.db") as db:
+        events = [data for (data,) in db.execute("SELECT data FROM events")]
+    assert stored and events
+    assert not [line for line in stored + events if any(spelling in line for spelling in spellings)]
+    assert any(MASKED_CHECK_CODE in text for text in stored)  # the resident's answers, masked
+    assert any(MASKED_CHECK_CODE in data for data in events)
 
 
 async def test_message_sent_while_starting_is_answered_once_ready(stack):
@@ -84,6 +100,9 @@ async def test_swedish_complaint_becomes_a_case_with_transcript(stack):
         assert ask_code[0]["text"].startswith("Skriv koden")
         status = await resident.say(code.lower())
         assert status[0]["text"].startswith(f"Ärende {reference}: mottaget. Gator och parker hanterar det.")
+        at_once = await resident.say(f"hur går det med {reference}? koden är {code}")
+        assert at_once[0]["text"].startswith(f"Ärende {reference}: mottaget.")
+    assert_check_code_not_stored(stack["data_dir"], code)
 
     listing = subprocess.run(
         [sys.executable, "-m", "bot", "cases", "list", "--json"],

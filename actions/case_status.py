@@ -5,6 +5,12 @@ check), so nobody can probe which reference numbers exist. After 5 failed lookup
 or of one reference in any conversations, or 10 from one client address (the gateway's keyed digest in
 the message's ``metadata.client``), lookups pause for 15 minutes
 (:func:`bot.store.cases.lookup_paused_until`).
+
+The check code a resident types is never kept in clear (issue 17): the gateway sends Rasa the message
+with the code masked and the code sealed in ``metadata.check_code`` (:meth:`bot.chat.intake.Intake.receive`),
+the slot holds it sealed again (:func:`bot.core.internal_keys.seal`), and only
+``action_check_case_status`` opens it, in the same turn. ``action_ask_status_check_code`` tells the gateway
+that the next message answers the question for the code (``{"gateway": {"asks": "check_code"}}``).
 """
 
 from __future__ import annotations
@@ -19,8 +25,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.forms import FAILURES_SLOT, SKIPPED, GuidedFormValidation, ask_actions
-from actions.store import catalogs, language_of, profile, unit_of_work
+from actions.forms import FAILURES_SLOT, SKIPPED, AskQuestion, GuidedFormValidation, ask_actions
+from actions.store import catalogs, language_of, profile, settings, unit_of_work
+from bot.chat.reveal import CHECK_CODE_QUESTION
+from bot.core.internal_keys import seal, unseal
 from bot.store.cases import (
     find_case,
     find_check_code,
@@ -51,6 +59,27 @@ def client_of(tracker: Tracker) -> str | None:
     """The gateway's keyed digest of the resident's client address (``metadata.client``), if any."""
     client = ((tracker.latest_message or {}).get("metadata") or {}).get("client")
     return str(client)[:24] if client else None
+
+
+def typed_check_code(tracker: Tracker) -> str | None:
+    """The check code the gateway took out of the latest message (``metadata.check_code``, sealed), if any."""
+    sealed = ((tracker.latest_message or {}).get("metadata") or {}).get("check_code")
+    return normalize_check_code(unseal(settings().action_token, sealed) or "")
+
+
+def sealed_check_code(code: str) -> str:
+    """``code`` sealed for the slot, so Rasa's tracker store never holds it in clear.
+
+    Without ``KOMMUN_ACTION_TOKEN`` (only in tests: the action server does not answer without it) the
+    code stays as it is.
+    """
+    secret = settings().action_token
+    return seal(secret, code) if secret else code
+
+
+def opened_check_code(value: Any) -> str | None:
+    """The check code of a slot value: sealed by :func:`sealed_check_code`, or in clear."""
+    return normalize_check_code(unseal(settings().action_token, value) or str(value or ""))
 
 
 class ActionStartCaseStatus(Action):
@@ -106,8 +135,8 @@ class ValidateCaseStatusForm(GuidedFormValidation):
         reference = parse_reference(text)
         if reference is None:
             return self.reject(dispatcher, tracker, REFERENCE, "utter_status_reference_invalid")
-        code = find_check_code(text.replace(reference, " "))
-        return self.accept(tracker, REFERENCE, reference, **({CHECK_CODE: code} if code else {}))
+        code = typed_check_code(tracker) or find_check_code(text.replace(reference, " "))
+        return self.accept(tracker, REFERENCE, reference, **({CHECK_CODE: sealed_check_code(code)} if code else {}))
 
     async def validate_status_check_code(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -118,14 +147,33 @@ class ValidateCaseStatusForm(GuidedFormValidation):
         text = str(slot_value)
         if text == SKIPPED and tracker.get_slot(PAUSED):
             return {CHECK_CODE: SKIPPED}
-        code = normalize_check_code(text) or find_check_code(text)
+        code = typed_check_code(tracker) or opened_check_code(text) or find_check_code(text)
         if code is None:
             return self.reject(dispatcher, tracker, CHECK_CODE, "utter_status_check_code_invalid")
-        return self.accept(tracker, CHECK_CODE, code)
+        return self.accept(tracker, CHECK_CODE, sealed_check_code(code))
 
 
-ASK_ACTIONS = ask_actions((REFERENCE, CHECK_CODE))
-"""``action_ask_status_reference``, ``action_ask_status_check_code``: not repeated after their hints."""
+ASK_ACTIONS = ask_actions((REFERENCE,))
+"""``action_ask_status_reference``: not repeated after its hint."""
+
+
+class AskStatusCheckCode(AskQuestion):
+    """``action_ask_status_check_code``: the question (not repeated after its hint), and a word to the gateway.
+
+    The gateway is told that the answer is a check code, to be stored masked.
+    """
+
+    slot = CHECK_CODE
+
+    def name(self) -> str:
+        """Rasa's name of this action."""
+        return "action_ask_status_check_code"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        """Ask (unless a hint just did), then the instruction ``{"gateway": {"asks": "check_code"}}``."""
+        events = await super().run(dispatcher, tracker, domain)
+        dispatcher.utter_message(json_message={"gateway": {"asks": CHECK_CODE_QUESTION}})
+        return events
 
 
 class ActionCheckCaseStatus(Action):
@@ -153,7 +201,7 @@ class ActionCheckCaseStatus(Action):
                     return cleared
                 case = await find_case(session, str(reference))
                 code_hash = case.check_code_hash if case is not None else None
-                found = await loop.run_in_executor(None, verify_check_code, code_hash, str(code))
+                found = await loop.run_in_executor(None, verify_check_code, code_hash, opened_check_code(code) or "")
                 await record_lookup(session, tracker.sender_id, found, **keys)
                 if found and case is not None:
                     department = prof.department(case.area) if case.area else prof.general_department

@@ -10,7 +10,13 @@ reachable the message stays undelivered, the resident is told in their language,
 ``human`` Rasa is not asked.
 
 Custom payloads ``{"gateway": {...}}`` in Rasa's replies are instructions, never shown:
-``{"mode": "waiting", "reference": …}`` after a handoff, ``{"language": code}`` after a language change.
+``{"mode": "waiting", "reference": …}`` after a handoff, ``{"language": code}`` after a language change,
+``{"asks": "check_code"}`` with the question for a status lookup's check code (kept as ``payload.asks`` of
+the turn's last bot message, so the answer is stored masked: :meth:`bot.chat.intake.Intake.receive`).
+
+A resident message whose check code the gateway masked carries the code sealed in ``payload.check_code``;
+it goes to Rasa freshly sealed as ``metadata.check_code`` (the action opens it), beside the masked text,
+and is removed from the message once Rasa has answered.
 
 After every :data:`TURNS_PER_SESSION` resident messages Rasa has answered in a conversation, the gateway
 starts a new Rasa conversation session (the ``/session_start`` message, Rasa's documented manual session
@@ -36,7 +42,8 @@ from bot.chat.locks import LocalLocks
 from bot.chat.metrics import Metrics
 from bot.chat.notify import Notifier, message_event
 from bot.chat.rasa_client import RasaClient, RasaUnavailable
-from bot.chat.reveal import reveal_text, reveals
+from bot.chat.reveal import CHECK_CODE_QUESTION, reveal_text, reveals
+from bot.core.internal_keys import seal, unseal
 from bot.store import conversations as convs
 from bot.store.models import Conversation, Message
 
@@ -58,14 +65,24 @@ async def start_session(rasa: RasaClient, conversation_id: str, language: str) -
         logger.warning("Rasa unavailable to start a new session: %s", exc)
 
 
-def rasa_metadata(conversation: Conversation, message: Message, staff_available: bool | None) -> dict[str, Any]:
-    """Rasa's ``metadata`` of a message: ``language``; ``staff_available``, ``written_in``, ``client`` when known."""
-    metadata: dict[str, Any] = {"language": conversation.language}
-    if staff_available is not None:
-        metadata["staff_available"] = staff_available
+QUEUED_CODE_TTL = 24 * 3600
+"""Seconds a typed check code waits sealed for Rasa at the most (Rasa down); older, it is not sent."""
+
+
+def rasa_metadata(message: Message, language: str, seal_secret: str) -> dict[str, Any]:
+    """Rasa's ``metadata`` of a resident message: ``language``, and ``written_in``, ``client``, ``check_code`` if set.
+
+    A check code the gateway sealed (``payload.check_code``, at most :data:`QUEUED_CODE_TTL` old) is sealed
+    again, so the action server opens it within :data:`bot.core.internal_keys.SEAL_TTL_SECONDS`.
+    """
+    payload = message.payload or {}
+    metadata: dict[str, Any] = {"language": language}
     for key in ("written_in", "client"):
-        if (message.payload or {}).get(key):
-            metadata[key] = message.payload[key]
+        if payload.get(key):
+            metadata[key] = payload[key]
+    code = unseal(seal_secret, payload.get("check_code"), QUEUED_CODE_TTL)
+    if code is not None:
+        metadata["check_code"] = seal(seal_secret, code)
     return metadata
 
 
@@ -177,8 +194,9 @@ class Delivery:
         await notify.broadcast(conversation_id, {"type": "typing", "on": True})
         failure = None
         try:
-            staff = None if self._staff_available is None else await self._staff_available()
-            metadata = rasa_metadata(conversation, message, staff)
+            metadata = rasa_metadata(message, conversation.language, self._seal_secret)
+            if self._staff_available is not None:
+                metadata["staff_available"] = await self._staff_available()
             started = time.perf_counter()
             replies = await self.rasa_for(conversation_id).send(conversation_id, rasa_text, metadata)
             if not replies and self._actions_ok is not None and not await self._actions_ok():
@@ -197,7 +215,7 @@ class Delivery:
             return False
         self.rasa_seen_ready = True
         self._told_unavailable.discard(conversation_id)
-        turns, mode, language = await self._store_replies(conversation, message.id, replies)
+        turns, mode, language = await self._store_replies(conversation, message, replies)
         if mode == workflow.BOT and turns % TURNS_PER_SESSION == 0:
             await start_session(self.rasa_for(conversation_id), conversation_id, language)
         return True
@@ -231,42 +249,21 @@ class Delivery:
             await self._notifier.system_message(conversation.id, key, conversation.language)
 
     async def _store_replies(
-        self, conversation: Conversation, message_id: int, replies: list[dict[str, Any]]
+        self, conversation: Conversation, message: Message, replies: list[dict[str, Any]]
     ) -> tuple[int, str, str]:
         """Store and push Rasa's replies; returns the resident messages answered so far, the mode, the language."""
         notify = self._notifier
-        language = conversation.language
-        mode = conversation.mode
-        stored: list[Message] = []
         clear = reveals(replies, self._seal_secret)
         async with self._sessions() as session, session.begin():
-            for reply in replies:
-                instruction = (
-                    (reply.get("custom") or {}).get("gateway") if isinstance(reply.get("custom"), dict) else None
-                )
-                if instruction:
-                    if notify.catalogs.supports(instruction.get("language")):
-                        language = instruction["language"]
-                        await convs.set_language(session, conversation.id, language)
-                    if instruction.get("mode") in workflow.MODES:
-                        mode = instruction["mode"]
-                        await convs.set_mode(session, conversation.id, mode)
-                    continue
-                if not reply.get("text") and not reply.get("buttons"):
-                    continue
-                payload = {"buttons": reply.get("buttons") or [], **notify.lang_payload(language)}
-                stored.append(
-                    await convs.add_message(session, conversation.id, "bot", reply.get("text") or "", payload, True)
-                )
-            await convs.mark_delivered(session, message_id)
+            stored, language, mode = await save_replies(session, notify, conversation, message, replies)
             turns = await convs.delivered_count(session, conversation.id)
         await notify.broadcast(conversation.id, {"type": "typing", "on": False})
         if language != conversation.language:
             await notify.broadcast(conversation.id, {"type": "language", **notify.lang_payload(language)})
         if mode != conversation.mode:
             await notify.broadcast(conversation.id, {"type": "mode", "mode": mode})
-        for message in stored:
-            event = message_event(message)
+        for reply in stored:
+            event = message_event(reply)
             shown = reveal_text(event["text"], clear)
             if shown == event["text"]:
                 await notify.broadcast(conversation.id, event)
@@ -277,3 +274,38 @@ class Delivery:
             self._metrics.handoffs.inc()
             await notify.queue_changed()
         return turns, mode, language
+
+
+async def save_replies(
+    session: Any, notify: Notifier, conversation: Conversation, message: Message, replies: list[dict[str, Any]]
+) -> tuple[list[Message], str, str]:
+    """Store Rasa's replies to ``message`` and carry out its instructions, in ``session``'s transaction.
+
+    Returns ``(stored bot messages, language, mode)`` after the instructions. ``message`` is marked delivered
+    and its sealed check code (``payload.check_code``) dropped: Rasa has had it. An ``asks: check_code``
+    instruction is kept on the last stored reply, so the resident's answer is masked (:mod:`bot.chat.intake`).
+    """
+    language, mode, asks = conversation.language, conversation.mode, None
+    stored: list[Message] = []
+    for reply in replies:
+        instruction = (reply.get("custom") or {}).get("gateway") if isinstance(reply.get("custom"), dict) else None
+        if instruction:
+            if notify.catalogs.supports(instruction.get("language")):
+                language = instruction["language"]
+                await convs.set_language(session, conversation.id, language)
+            if instruction.get("mode") in workflow.MODES:
+                mode = instruction["mode"]
+                await convs.set_mode(session, conversation.id, mode)
+            if instruction.get("asks") == CHECK_CODE_QUESTION:
+                asks = CHECK_CODE_QUESTION
+            continue
+        if not reply.get("text") and not reply.get("buttons"):
+            continue
+        payload = {"buttons": reply.get("buttons") or [], **notify.lang_payload(language)}
+        stored.append(await convs.add_message(session, conversation.id, "bot", reply.get("text") or "", payload, True))
+    if asks and stored:
+        stored[-1].payload = {**(stored[-1].payload or {}), "asks": asks}
+    payload = message.payload or {}
+    kept = {key: value for key, value in payload.items() if key != "check_code"}
+    await convs.mark_delivered(session, message.id, kept if kept != payload else None)
+    return stored, language, mode

@@ -18,8 +18,11 @@ from bot.cases.desk import Desk
 from bot.chat.delivery import Delivery
 from bot.chat.notify import Notifier, message_event
 from bot.chat.rasa_client import RasaUnavailable
+from bot.chat.reveal import CHECK_CODE_QUESTION
+from bot.core.internal_keys import seal
 from bot.core.langid import MIN_CHARS_FOR_TEXT_LANGUAGE, decide, foreign_language, text_language
 from bot.store import conversations as convs
+from bot.store.cases import hide_typed_check_code
 from bot.store.models import Conversation, Message
 
 GOODBYE_MAX_CHARS = 60
@@ -30,14 +33,18 @@ GOODBYE_CONFIDENCE = 0.4
 class Intake:
     """Starts and resumes residents' conversations and takes their messages.
 
-    One instance per web app process; ``sessions`` is an async session factory.
+    One instance per web app process; ``sessions`` is an async session factory; ``seal_secret`` (the
+    action server's secret) seals a check code typed for a status lookup (:meth:`receive`).
     """
 
-    def __init__(self, sessions: sessionmaker, notifier: Notifier, delivery: Delivery, desk: Desk) -> None:
+    def __init__(
+        self, sessions: sessionmaker, notifier: Notifier, delivery: Delivery, desk: Desk, seal_secret: str = ""
+    ) -> None:
         self._sessions = sessions
         self._notifier = notifier
         self._delivery = delivery
         self._desk = desk
+        self._seal_secret = seal_secret
 
     async def start_conversation(self, language: str) -> tuple[Conversation, str, list[Message]]:
         """Create a conversation and its greeting; returns it, its session token and the greeting."""
@@ -81,6 +88,12 @@ class Intake:
         ``client`` is the keyed digest of the resident's client address (:func:`bot.web.resident.client_key`),
         passed to Rasa as ``metadata.client`` (the status lookup's limit per address).
 
+        A check code typed for a status lookup (issue 17: never stored in clear) is stored masked
+        (:func:`bot.store.cases.hide_typed_check_code`: an answer to the bot's question for the code, marked
+        ``asks: check_code`` on that question, or a code beside a reference number) in mode ``bot``; the
+        code itself is kept sealed in ``payload.check_code`` until Rasa has it (:mod:`bot.chat.delivery`).
+        Staff, a resumed chat and Rasa's tracker see only the masked text.
+
         Raises:
             LookupError: no conversation with this id.
         """
@@ -95,6 +108,7 @@ class Intake:
                 if client_id and (known := await convs.find_by_client_id(session, conversation_id, client_id)):
                     return known
                 first = not text.startswith("/") and not await convs.has_resident_messages(session, conversation_id)
+                shown, check_code = await self._hide_check_code(session, conversation, text, display)
                 decision, language, written_in = await self._languages(conversation, text, first)
                 if decision == "switch":
                     await convs.set_language(session, conversation_id, language)
@@ -105,11 +119,14 @@ class Intake:
                     payload["client"] = client
                 if display is not None and display != text:
                     payload["rasa_text"] = text
+                if check_code is not None:
+                    payload["check_code"] = seal(self._seal_secret, check_code)
                 mode = conversation.mode
                 live = mode in workflow.LIVE_MODES
                 foreign = decision == "foreign"  # never sent to Rasa: marked delivered
+                stored = shown if check_code else display or text
                 message = await convs.add_message(
-                    session, conversation_id, "resident", display or text, payload, live or foreign, client_id
+                    session, conversation_id, "resident", stored, payload, live or foreign, client_id
                 )
                 await session.commit()
         except IntegrityError:  # the same message, sent again at the same moment on another socket
@@ -135,6 +152,17 @@ class Intake:
         elif mode == workflow.WAITING and not await self._last_said(conversation_id, "waiting_for_staff"):
             await notify.system_message(conversation_id, "waiting_for_staff", language)
         return message
+
+    async def _hide_check_code(
+        self, session: Any, conversation: Conversation, text: str, display: str | None
+    ) -> tuple[str, str | None]:
+        """``(text to store and send to Rasa, check code or None)``: a typed check code masked (issue 17)."""
+        typed = not text.startswith("/") and display in (None, text)
+        if not (typed and self._seal_secret) or conversation.mode in workflow.LIVE_MODES:
+            return text, None
+        question = await convs.last_reply(session, conversation.id, "bot")
+        asked = question is not None and (question.payload or {}).get("asks") == CHECK_CODE_QUESTION
+        return hide_typed_check_code(text, asked)
 
     async def _languages(self, conversation: Conversation, text: str, first: bool) -> tuple[str, str, str | None]:
         """The language decision on a resident message: ``(decision, language, written_in)``.

@@ -5,6 +5,9 @@ payload ``{"gateway": {"reveal": {"shown": <masked text>, "sealed": <sealed code
 (:func:`bot.core.internal_keys.seal`). Rasa's tracker, the gateway's transcript and the staff console
 keep the masked text; only the event pushed to the resident's open sockets carries the opened code, so
 the code is shown once and a resumed chat shows it masked.
+
+The other way, a check code the resident types for a status lookup is masked by the gateway before it
+is stored (:meth:`bot.chat.intake.Intake.receive`); :data:`CHECK_CODE_QUESTION` marks the question it answers.
 """
 
 from __future__ import annotations
@@ -13,6 +16,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from bot.core.internal_keys import unseal
+
+CHECK_CODE_QUESTION = "check_code"
+"""The instruction ``{"gateway": {"asks": "check_code"}}`` of ``action_ask_status_check_code``, kept as
+``payload.asks`` of the bot's question: the resident's answer is a check code, stored masked."""
 
 
 def reveals(replies: Iterable[dict[str, Any]], secret: str) -> dict[str, str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import MISSING, dataclass, field, fields, replace
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -70,6 +71,22 @@ def reachable_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
+ProxyNetworks = tuple[IPv4Network | IPv6Network, ...]
+"""Addresses and networks of trusted reverse proxies (``KOMMUN_TRUSTED_PROXIES``)."""
+
+
+def _proxies(value: str) -> ProxyNetworks:
+    """``"127.0.0.1, 10.0.0.0/8, ::1"`` → networks (an address is a network of one); ``""`` → none.
+
+    Raises:
+        ValueError: an entry is neither an address nor a network.
+    """
+    try:
+        return tuple(ip_network(part.strip(), strict=False) for part in value.split(",") if part.strip())
+    except ValueError as exc:
+        raise ValueError(f"KOMMUN_TRUSTED_PROXIES: {exc}") from exc
+
+
 def _flag(value: str) -> bool:
     return value.lower() in ("1", "true", "yes")
 
@@ -117,7 +134,8 @@ VARIABLES = (
     ),
     Variable("KOMMUN_RASA_TOKEN", "rasa_token"),
     Variable("KOMMUN_ACTION_TOKEN", "action_token"),
-    Variable("KOMMUN_CLIENT_ADDRESS_HEADER", "client_address_header"),
+    Variable("KOMMUN_TRUSTED_PROXIES", "trusted_proxies", _proxies, lambda nets: ",".join(map(str, nets))),
+    Variable("KOMMUN_CLIENT_ADDRESS_HEADER", "client_address_header", blank_is_unset=True),
     Variable(
         "KOMMUN_MODEL_CACHE",
         "model_cache_dir",
@@ -177,7 +195,8 @@ class Settings:
     action_url: str = ""
     rasa_token: str = ""
     action_token: str = ""
-    client_address_header: str = ""
+    trusted_proxies: ProxyNetworks = ()
+    client_address_header: str = "X-Forwarded-For"
     model_cache_dir: Path = field(default_factory=lambda: _default_cache_dir(os.environ) / "models")
     default_language: str = DEFAULT_LANGUAGE
     max_message_chars: int = 2000

@@ -92,19 +92,59 @@ _CODE_TOKEN = re.compile(r"(?<![A-Za-z0-9])(?=([A-Za-z0-9]{4}[\s\-–—_.]?[A-Z
 """Every place a code may start; a lookahead, so that "taki AXEQ-S9FC" also tries "AXEQ-S9FC" after "taki AXEQ"."""
 
 
+def _check_code_span(text: str) -> tuple[int, int, str] | None:
+    """Where the check code in ``text`` is (start, end), and the code normalised (as :func:`find_check_code` picks)."""
+    candidates = []
+    for position, match in enumerate(_CODE_TOKEN.finditer(text or "")):
+        code = normalize_check_code(match.group(1))
+        if code:
+            split = any(c.isspace() for c in match.group(1))
+            digitless = not any(c.isdigit() for c in code)
+            candidates.append((split, digitless, position, match.start(1), match.end(1), code))
+    if not candidates:
+        return None
+    _, _, _, start, end, code = min(candidates)
+    return start, end, code
+
+
 def find_check_code(text: str) -> str | None:
     """The check code in ``text`` (a typed sentence), normalised, else ``None``.
 
     Of the well-formed candidates, one written as a single token ("AXEQ-S9FC", "axeqs9fc") beats two
     words of four letters ("they gave"), one with a digit beats one without, and then the first wins.
     """
-    candidates = []
-    for position, match in enumerate(_CODE_TOKEN.finditer(text or "")):
-        code = normalize_check_code(match.group(1))
-        if code:
-            split = any(c.isspace() for c in match.group(1))
-            candidates.append((split, not any(c.isdigit() for c in code), position, code))
-    return min(candidates)[3] if candidates else None
+    span = _check_code_span(text)
+    return span[2] if span else None
+
+
+MASKED_CHECK_CODE = f"{MASK * 4}-{MASK * 4}"
+"""What stands in a stored resident message where the resident typed a check code: ``••••-••••``."""
+
+
+def hide_typed_check_code(text: str, asked: bool) -> tuple[str, str | None]:
+    """A resident's message with the check code it holds replaced by :data:`MASKED_CHECK_CODE`, and that code.
+
+    The code counts when the message answers the question for the check code (``asked``: the whole
+    message read as a code, else the code :func:`find_check_code` finds), or when the message holds a
+    reference number (:func:`parse_reference`) and a code beside it ("SYN-2026-00042, koden ABCD-2345"),
+    as the status lookup reads them (``actions/case_status.py``). Otherwise ``(text, None)``: a message
+    without a reference is left alone even if a word looks like a code ("barnvagn").
+    """
+    if asked:
+        whole = normalize_check_code(text)
+        if whole:
+            return MASKED_CHECK_CODE, whole
+        span = _check_code_span(text)
+    else:
+        reference = _REFERENCE.search(text or "")
+        if reference is None or parse_reference(text) is None:
+            return text, None
+        start, end = reference.span()
+        span = _check_code_span(text[:start] + " " * (end - start) + text[end:])
+    if span is None:
+        return text, None
+    start, end, code = span
+    return text[:start] + MASKED_CHECK_CODE + text[end:], code
 
 
 def hash_check_code(code: str) -> str:

@@ -94,9 +94,12 @@ async def has_resident_messages(session: AsyncSession, conversation_id: str) -> 
     return row.first() is not None
 
 
-async def mark_delivered(session: AsyncSession, message_id: int) -> None:
-    """Record that Rasa has answered a resident message."""
-    await session.execute(update(Message).where(Message.id == message_id).values(delivered_at=utcnow()))
+async def mark_delivered(session: AsyncSession, message_id: int, payload: dict[str, Any] | None = None) -> None:
+    """Record that Rasa has answered a resident message; with ``payload``, replace the message's payload too."""
+    values: dict[str, Any] = {"delivered_at": utcnow()}
+    if payload is not None:
+        values["payload"] = payload
+    await session.execute(update(Message).where(Message.id == message_id).values(**values))
 
 
 async def delivered_count(session: AsyncSession, conversation_id: str) -> int:
@@ -162,12 +165,10 @@ async def transcript(session: AsyncSession, conversation_id: str) -> list[Messag
     return list(rows.scalars())
 
 
-async def last_reply(session: AsyncSession, conversation_id: str) -> Message | None:
-    """The newest message of a conversation not written by the resident, or ``None``."""
+async def last_reply(session: AsyncSession, conversation_id: str, sender: str | None = None) -> Message | None:
+    """The newest message of a conversation not written by the resident (by ``sender`` if given), or ``None``."""
+    by = Message.sender == sender if sender else Message.sender != "resident"
     rows = await session.execute(
-        select(Message)
-        .where(Message.conversation_id == conversation_id, Message.sender != "resident")
-        .order_by(Message.id.desc())
-        .limit(1)
+        select(Message).where(Message.conversation_id == conversation_id, by).order_by(Message.id.desc()).limit(1)
     )
     return rows.scalar_one_or_none()

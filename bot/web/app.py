@@ -24,7 +24,7 @@ from bot.cases.outbox import send_due
 from bot.chat.delivery import Delivery
 from bot.chat.hub import QUEUE, Hub, RedisHub
 from bot.chat.intake import Intake
-from bot.chat.limits import ConversationLimits
+from bot.chat.limits import ConversationLimits, RedisConversationLimits
 from bot.chat.locks import LocalLocks, RedisLocks
 from bot.chat.metrics import Metrics
 from bot.chat.notify import Notifier
@@ -175,6 +175,16 @@ async def _presence(app: web.Application) -> AsyncIterator[None]:
         await presence.close()
 
 
+async def _limits(app: web.Application) -> AsyncIterator[None]:
+    redis_url = app[SETTINGS].redis_url
+    limits = RedisConversationLimits(redis_url) if redis_url else ConversationLimits()
+    app[LIMITS] = limits
+    try:
+        yield
+    finally:
+        await limits.close()
+
+
 async def _chat(app: web.Application) -> AsyncIterator[None]:
     settings, http = app[SETTINGS], app[HTTP]
 
@@ -198,7 +208,7 @@ async def _chat(app: web.Application) -> AsyncIterator[None]:
     )
     desk = Desk(sessions, notifier, delivery, settings)
     app[NOTIFIER], app[DELIVERY], app[DESK] = notifier, delivery, desk
-    app[INTAKE] = Intake(sessions, notifier, delivery, desk)
+    app[INTAKE] = Intake(sessions, notifier, delivery, desk, seal_secret=settings.action_token)
     try:
         yield
     finally:
@@ -258,8 +268,7 @@ def create_app(settings: Settings, profile: Profile | None = None, catalogs: Cat
     )
     app[SOCKETS] = weakref.WeakSet()
     app[METRICS] = Metrics()
-    app[LIMITS] = ConversationLimits()
-    app.cleanup_ctx.extend([_database, _http_client, _hub, _presence, _chat, _background])
+    app.cleanup_ctx.extend([_database, _http_client, _hub, _presence, _limits, _chat, _background])
     app.on_shutdown.append(_close_sockets)
     app.on_response_prepare.append(protective_headers)  # error responses too
     app.router.add_get("/", resident.index)

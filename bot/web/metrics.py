@@ -15,13 +15,18 @@ from sqlalchemy import func, select
 from bot.cases.workflow import HUMAN, LIVE_MODES, WAITING
 from bot.core.internal_keys import bearer_matches
 from bot.store.models import Conversation
+from bot.web.client_address import client_address
 from bot.web.keys import METRICS, SESSIONS, SETTINGS
 
 
 def from_loopback(request: web.Request) -> bool:
-    """True when the request comes from this machine (127.0.0.0/8, ::1) — not through a proxy's header."""
+    """True when the request comes from this machine (127.0.0.0/8, ::1).
+
+    The client's address counts (:func:`bot.web.client_address.client_address`): a request that a trusted
+    reverse proxy on this machine forwards from elsewhere does not come from loopback.
+    """
     try:
-        return ipaddress.ip_address(request.remote or "").is_loopback
+        return ipaddress.ip_address(client_address(request)).is_loopback
     except ValueError:
         return False
 

@@ -17,6 +17,7 @@ from bot.core.images import MAX_BYTES
 from bot.core.internal_keys import keyed_digest
 from bot.store import conversations as convs
 from bot.store.photos import MAX_PENDING_PHOTOS
+from bot.web.client_address import client_address
 from bot.web.keys import CATALOGS, DESK, INTAKE, LIMITS, NOTIFIER, PROFILE, SESSIONS, SETTINGS, SOCKETS, TEMPLATES
 from bot.web.sockets import OVERSIZE, json_events, pusher
 
@@ -131,15 +132,11 @@ def _fields_typed(event: dict[str, Any]) -> bool:
 def client_key(request: web.Request) -> str:
     """A keyed digest of the resident's client address (the status lookup's limit per address).
 
-    The address is the socket's peer, or behind a reverse proxy the last entry of the header named by
-    ``KOMMUN_CLIENT_ADDRESS_HEADER`` (e.g. ``X-Forwarded-For``, as the proxy appends it). Only the
-    digest under the Rasa secret leaves this function: the address itself is never stored.
+    The address is :func:`bot.web.client_address.client_address` (the peer, or behind a trusted reverse
+    proxy the client it forwarded). Only the digest under the Rasa secret leaves this function: the
+    address itself is never stored.
     """
-    settings = request.app[SETTINGS]
-    address = request.remote or ""
-    if settings.client_address_header and request.headers.get(settings.client_address_header):
-        address = request.headers[settings.client_address_header].split(",")[-1].strip()
-    return keyed_digest(settings.rasa_token or "-", address)
+    return keyed_digest(request.app[SETTINGS].rasa_token or "-", client_address(request))
 
 
 async def chat_socket(request: web.Request) -> web.WebSocketResponse:
@@ -220,7 +217,7 @@ async def chat_socket(request: web.Request) -> web.WebSocketResponse:
             if kind == "message":
                 body = event.get("text")
                 display = event.get("display")
-                if not app[LIMITS].take(conversation_id):  # the same conversation on several sockets
+                if not await app[LIMITS].take(conversation_id):  # the same conversation on several sockets
                     await error("too_fast", "too_fast", client_id)
                     continue
                 if (

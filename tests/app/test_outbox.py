@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import email
-from email.policy import default as default_policy
-
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from bot.cases.outbox import MAX_ATTEMPTS, queue_receipt, send_due
@@ -15,30 +11,13 @@ from bot.core.settings import Settings
 from bot.store.cases import NewCase, create_case
 from bot.store.models import Notification
 from tests.helpers.ports import free_port
-
-
-class Inbox:
-    """aiosmtpd handler that keeps every message it receives."""
-
-    def __init__(self) -> None:
-        self.messages: list[email.message.EmailMessage] = []
-        self.envelopes: list[tuple[str, list[str]]] = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(email.message_from_bytes(envelope.content, policy=default_policy))
-        self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
-        return "250 OK"
+from tests.helpers.smtp import smtp_server as running_smtp
 
 
 @pytest.fixture
 def smtp_server():
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    try:
-        yield inbox, controller.port
-    finally:
-        controller.stop()
+    with running_smtp() as server:
+        yield server
 
 
 def smtp_settings(port: int) -> Settings:

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.chat.limits import REDIS_PREFIX, ConversationLimits, RedisConversationLimits
+from bot.web.app import create_app
+from bot.web.keys import LIMITS
 from tests.app.test_app import hello, receive
 
 
@@ -91,3 +97,41 @@ async def test_the_limit_holds_for_a_conversation_over_several_sockets(client):
     assert codes.count("too_fast") >= 30 and 10 <= codes.count("ack") <= 30
     for ws in sockets:
         await ws.close()
+
+
+REDIS = "redis://127.0.0.1:6379/9"
+"""Redis db of the shared limit's tests (others: 0 production, 3 production stack, 7 presence, 11 bench)."""
+
+
+async def test_two_web_apps_share_a_conversations_limit_through_redis():
+    first, second = (RedisConversationLimits(REDIS, rate=0.001, burst=3.0) for _ in range(2))  # two processes
+    conversation = uuid.uuid4().hex
+    try:
+        assert [await first.take(conversation), await second.take(conversation), await first.take(conversation)] == [
+            True
+        ] * 3
+        assert not await second.take(conversation) and not await first.take(conversation)  # one bucket, empty now
+        assert await second.take(uuid.uuid4().hex)  # another conversation has its own
+        ttl = await first._redis.pttl(REDIS_PREFIX + conversation)
+        assert 0 < ttl <= 3.0 / 0.001 * 1000 + 1000  # forgotten once it would be full again
+    finally:
+        await first._redis.delete(REDIS_PREFIX + conversation)
+        await first.close()
+        await second.close()
+
+
+async def test_the_shared_limit_lets_messages_through_while_redis_is_unreachable():
+    limits = RedisConversationLimits("redis://127.0.0.1:1/9")  # nothing listens there
+    try:
+        assert await limits.take("c")
+    finally:
+        await limits.close()
+
+
+async def test_the_web_app_uses_the_shared_limit_when_redis_is_configured(settings):
+    app = create_app(settings.with_overrides(redis_url=REDIS))
+    async with TestClient(TestServer(app)):
+        assert isinstance(app[LIMITS], RedisConversationLimits)
+    app = create_app(settings)
+    async with TestClient(TestServer(app)):
+        assert type(app[LIMITS]) is ConversationLimits

@@ -7,7 +7,9 @@
 - :mod:`~tests.helpers.chat`: a resident's chat WebSocket (``/ws/chat``) and :func:`~tests.helpers.chat.open_chat`;
 - :mod:`~tests.helpers.trackers`: inline trackers for custom actions (tests only);
 - :mod:`~tests.helpers.fakes`: an in-process ``/healthz`` and ``/ws/chat`` (tests only);
-- :mod:`~tests.helpers.browser`: where Chromium is and where screenshots go (tests only).
+- :mod:`~tests.helpers.browser`: where Chromium is and where screenshots go, a staff account, Chromium launched on a
+  ready stack, a staff login (tests only);
+- :mod:`~tests.helpers.smtp`: a real SMTP server on loopback that keeps what it receives (tests only).
 
 Dependencies point one way: ``tools/`` imports these helpers; nothing here imports ``tools/``, and
 nothing in ``bot/`` or ``actions/`` imports ``tests/``.

@@ -8,88 +8,61 @@ public key-figures page, which opens without a login from the widget's link in t
 
 from __future__ import annotations
 
-import re
-import subprocess
-import sys
-from pathlib import Path
-
 from bot.core import phrasebook
 from bot.core.catalog import Catalogs
-from bot.core.settings import PROJECT_ROOT
-from tests.helpers.browser import ARTIFACTS, CHROMIUM
-from tests.helpers.ready import wait_ready
+from tests.helpers.browser import ARTIFACTS, add_staff, ask_for_a_person, chromium, staff_login
 from tests.stack.test_stack import READY_TIMEOUT
 from tests.stack.test_widget import axe_violations, new_page
 
 CATALOGS = Catalogs()
-PASSWORD = "a long test password"
 
 
 async def test_a_case_officer_uses_the_phrasebook_and_the_arabic_resident_reads_arabic(stack):
-    from playwright.async_api import async_playwright, expect
+    from playwright.async_api import expect
 
-    assert Path(CHROMIUM).exists(), "Chromium is missing: run `bash scripts/install-browser.sh` (make test does)"
-    subprocess.run(
-        [sys.executable, "-m", "bot", "staff", "add", "sven", "--name", "Sven Lund", "--languages", "sv"],
-        cwd=PROJECT_ROOT, env=stack["env"], input=PASSWORD + "\n", text=True, check=True, capture_output=True,
-    )  # fmt: skip
-    await wait_ready(stack["url"], READY_TIMEOUT)
-    ARTIFACTS.mkdir(exist_ok=True)
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
-        try:
-            resident = await new_page(browser, locale="ar")
-            staff = await new_page(browser)
-            await resident.goto(f"{stack['url']}/?lang=ar")
-            await expect(resident.locator("#log li.bot").first).to_be_visible(timeout=30_000)
-            await resident.fill("#input", "أريد التحدث مع موظف")
-            await resident.press("#input", "Enter")
-            handoff = resident.locator("#log li.bot", has_text="SYN-")
-            await expect(handoff).to_be_visible(timeout=60_000)
-            reference = re.search(r"SYN-\d{4}-\d{5}", await handoff.inner_text()).group(0)
+    add_staff(stack["env"], "sven", "Sven Lund", "sv")
+    async with chromium(stack["url"], READY_TIMEOUT) as browser:
+        resident = await new_page(browser, locale="ar")
+        staff = await new_page(browser)
+        reference = await ask_for_a_person(resident, stack["url"], "ar", "أريد التحدث مع موظف")
 
-            await staff.goto(f"{stack['url']}/staff")
-            await staff.fill("#username", "sven")
-            await staff.fill("#password", PASSWORD)
-            await staff.click("form.login button[type=submit]")
-            row = staff.locator(f'tr[data-reference="{reference}"]')
-            await expect(row).to_be_visible(timeout=15_000)
-            await row.locator("button.claim").click()
-            await expect(staff.locator("h1")).to_contain_text(reference)
-            await expect(staff.locator("#phrasebook")).to_be_visible()
+        await staff_login(staff, stack["url"], "sven")
+        row = staff.locator(f'tr[data-reference="{reference}"]')
+        await expect(row).to_be_visible(timeout=15_000)
+        await row.locator("button.claim").click()
+        await expect(staff.locator("h1")).to_contain_text(reference)
+        await expect(staff.locator("#phrasebook")).to_be_visible()
 
-            await staff.click('#phrasebook button[data-phrase="interpreter_call"]')
-            arabic_phrase = phrasebook.phrase(CATALOGS, "interpreter_call", "ar", {})
-            from_staff = resident.locator("#log li.staff")
-            await expect(from_staff.filter(has_text=arabic_phrase)).to_be_visible(timeout=15_000)
-            assert await from_staff.last.get_attribute("lang") == "ar"
-            sent = staff.locator("#log li.staff .phrase-sent")
-            await expect(sent.last).to_have_text("Frasbok: Vi ringer dig med en tolk.", timeout=15_000)
+        await staff.click('#phrasebook button[data-phrase="interpreter_call"]')
+        arabic_phrase = phrasebook.phrase(CATALOGS, "interpreter_call", "ar", {})
+        from_staff = resident.locator("#log li.staff")
+        await expect(from_staff.filter(has_text=arabic_phrase)).to_be_visible(timeout=15_000)
+        assert await from_staff.last.get_attribute("lang") == "ar"
+        sent = staff.locator("#log li.staff .phrase-sent")
+        await expect(sent.last).to_have_text("Frasbok: Vi ringer dig med en tolk.", timeout=15_000)
 
-            await staff.fill("#message", "Hej!")
-            await staff.press("#message", "Enter")
-            own = from_staff.filter(has_text="Hej!")
-            mark = phrasebook.written_in_swedish(CATALOGS, "ar")
-            await expect(own.locator(".note")).to_have_text(mark, timeout=15_000)
-            assert await own.locator(".note").get_attribute("lang") == "ar"
-            await expect(staff.locator("#log li.staff .phrase-sent").last).to_have_text("märkt ”skrivet på svenska”")
+        await staff.fill("#message", "Hej!")
+        await staff.press("#message", "Enter")
+        own = from_staff.filter(has_text="Hej!")
+        mark = phrasebook.written_in_swedish(CATALOGS, "ar")
+        await expect(own.locator(".note")).to_have_text(mark, timeout=15_000)
+        assert await own.locator(".note").get_attribute("lang") == "ar"
+        await expect(staff.locator("#log li.staff .phrase-sent").last).to_have_text("märkt ”skrivet på svenska”")
 
-            assert await axe_violations(staff) == []
-            assert await axe_violations(resident) == []  # the marked message and the key-figures link
-            await staff.screenshot(path=str(ARTIFACTS / "staff-phrasebook.png"), full_page=True)
-            await resident.screenshot(path=str(ARTIFACTS / "resident-phrasebook-ar.png"), full_page=True)
+        assert await axe_violations(staff) == []
+        assert await axe_violations(resident) == []  # the marked message and the key-figures link
+        await staff.screenshot(path=str(ARTIFACTS / "staff-phrasebook.png"), full_page=True)
+        await resident.screenshot(path=str(ARTIFACTS / "resident-phrasebook-ar.png"), full_page=True)
 
-            link = resident.locator("#figures-link")
-            await expect(link).to_have_text(CATALOGS.get("ar").public_figures["link"])
-            assert (await link.get_attribute("href")).endswith("/key-figures?lang=ar")
-            public = await new_page(browser, locale="ar")  # no staff session in this browser profile
-            response = await public.goto(await link.get_attribute("href"))
-            assert response.status == 200 and public.url.endswith("/key-figures?lang=ar")
-            await expect(public.locator("html")).to_have_attribute("dir", "rtl")
-            await expect(public.locator("h1")).to_contain_text("ما مدى سرعة")
-            await expect(public.locator("table").first).to_contain_text("أقل من 5")  # one case so far
-            assert await axe_violations(public) == []
-            await public.screenshot(path=str(ARTIFACTS / "public-key-figures-ar.png"), full_page=True)
-            assert not resident.problems and not staff.problems and not public.problems
-        finally:
-            await browser.close()
+        link = resident.locator("#figures-link")
+        await expect(link).to_have_text(CATALOGS.get("ar").public_figures["link"])
+        assert (await link.get_attribute("href")).endswith("/key-figures?lang=ar")
+        public = await new_page(browser, locale="ar")  # no staff session in this browser profile
+        response = await public.goto(await link.get_attribute("href"))
+        assert response.status == 200 and public.url.endswith("/key-figures?lang=ar")
+        await expect(public.locator("html")).to_have_attribute("dir", "rtl")
+        await expect(public.locator("h1")).to_contain_text("ما مدى سرعة")
+        await expect(public.locator("table").first).to_contain_text("أقل من 5")  # one case so far
+        assert await axe_violations(public) == []
+        await public.screenshot(path=str(ARTIFACTS / "public-key-figures-ar.png"), full_page=True)
+        assert not resident.problems and not staff.problems and not public.problems

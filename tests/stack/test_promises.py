@@ -18,7 +18,6 @@ from collections.abc import Iterator
 import aiohttp
 import pytest
 import yaml
-from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from bot.core.profile import WEEKDAYS
@@ -26,10 +25,9 @@ from bot.core.settings import PROJECT_ROOT
 from bot.store import reach
 from bot.store.db import create_engine, session_factory
 from bot.store.models import Case
-from tests.app.test_outbox import Inbox
 from tests.helpers.chat import open_chat
-from tests.helpers.ports import free_port
 from tests.helpers.ready import StackExited, wait_ready
+from tests.helpers.smtp import smtp_server
 from tests.helpers.stack import stack_env, stack_url, start_stack, stop_stack
 
 READY_TIMEOUT = 300.0
@@ -46,13 +44,8 @@ NEVER_WITHOUT_CONTACT = ("We will contact you", "contact you by")
 
 @pytest.fixture(scope="module")
 def smtp():
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    try:
-        yield inbox, controller.port
-    finally:
-        controller.stop()
+    with smtp_server() as server:
+        yield server
 
 
 def _stack(tmp_path_factory, smtp_port: int, open_now: bool) -> Iterator[dict]:

@@ -22,7 +22,7 @@ from aiohttp import web
 
 from bot.core.catalog import Catalogs
 from bot.core.settings import PROJECT_ROOT
-from tests.helpers.browser import ARTIFACTS, CHROMIUM
+from tests.helpers.browser import ARTIFACTS, chromium
 from tests.helpers.ready import wait_ready
 from tests.stack.test_stack import READY_TIMEOUT
 
@@ -37,17 +37,8 @@ DESKTOP = (1280, 900)
 
 @pytest.fixture
 async def browser(stack):
-    from playwright.async_api import async_playwright
-
-    assert Path(CHROMIUM).exists(), "Chromium is missing: run `bash scripts/install-browser.sh` (make test does)"
-    await wait_ready(stack["url"], READY_TIMEOUT)
-    ARTIFACTS.mkdir(exist_ok=True)
-    async with async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
-        try:
-            yield chromium
-        finally:
-            await chromium.close()
+    async with chromium(stack["url"], READY_TIMEOUT) as launched:
+        yield launched
 
 
 async def new_page(browser, width: int = DESKTOP[0], height: int = DESKTOP[1], locale: str = "sv-SE"):

@@ -55,10 +55,10 @@ def test_the_check_code_is_masked_and_only_the_gateway_opens_the_sealed_one():
     assert reveal_text(replies[0]["text"], reveals(replies, "other")) == replies[0]["text"]  # masked, no error
 
 
-def test_a_token_bucket_lets_a_burst_through_then_the_sustained_rate():
+async def test_a_token_bucket_lets_a_burst_through_then_the_sustained_rate():
     bucket = TokenBucket(rate=2.0, burst=5.0, updated=0.0)
     assert [bucket.take(0.0) for _ in range(6)] == [True] * 5 + [False]
     assert bucket.take(0.5) and not bucket.take(0.5)  # one more every half second
     limits = ConversationLimits(rate=1.0, burst=2.0)
-    assert [limits.take("a", 0.0) for _ in range(3)] == [True, True, False]
-    assert limits.take("b", 0.0)  # each conversation has its own bucket
+    assert [await limits.take("a", 0.0) for _ in range(3)] == [True, True, False]
+    assert await limits.take("b", 0.0)  # each conversation has its own bucket

@@ -3,7 +3,8 @@
 Every failed login — unknown username, wrong password, disabled account, too many attempts — gets the
 same page and status (401), so the answer reveals neither which usernames exist nor whether the
 back-off is on (OWASP Authentication Cheat Sheet). Passwords are checked with argon2 off the event
-loop; failures are counted per client address and per username (:mod:`bot.store.throttle`).
+loop; failures are counted per client address (behind a trusted reverse proxy the client it forwarded:
+:mod:`bot.web.client_address`) and per username (:mod:`bot.store.throttle`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from aiohttp_session import get_session, new_session
 from bot.cases import access
 from bot.store import staff_sessions, throttle
 from bot.store.staff import find_staff, record_login, verify_password
+from bot.web.client_address import client_address
 from bot.web.keys import SESSIONS, STAFF_SOCKETS
 from bot.web.middleware import log_safe
 from bot.web.staff.auth import check_csrf, current_staff
@@ -42,7 +44,7 @@ async def login(request: web.Request) -> web.Response:
     form = await check_csrf(request)
     username = form.get("username", "").strip().lower()[:64]
     password = form.get("password", "")
-    address = request.remote or "-"
+    address = client_address(request) or "-"
     keys = [throttle.ADDRESS.key(address), throttle.ACCOUNT.key(username)]
     async with request.app[SESSIONS]() as db:
         held_back = await throttle.blocked(db, keys)

@@ -1,18 +1,18 @@
-"""Action-server round trips per resident turn: ``python -m tools.bench.action_calls [--selective-domain]``.
+"""Action-server round trips per resident turn: ``python -m tools.bench.action_calls [--full-domain]``.
 
 Counts, exactly, what Rasa posts to the action server for typical turns (issue 18). The cached model
-runs behind a bare ``rasa run`` (REST webhook, in-memory tracker store) whose ``action_endpoint`` is a
-small counting proxy in this process; the proxy forwards every call to the real action server
-(:func:`bot.ops.supervisor.action_server_command`) and records the action's name, the body's size, the
-tracker's events and the size of the domain in the body. Residents type Swedish (the messages of
-``tests/dialogue/conversations/sv.yml``, "sv-school-complaint"), with ``metadata.language`` as the
-gateway sends it.
+runs behind a bare ``rasa run`` (REST webhook, in-memory tracker store) whose ``action_endpoint`` (the
+project's ``endpoints.yml``, only its address changed) is a small counting proxy in this process; the
+proxy forwards every call to the real action server (:func:`bot.ops.supervisor.action_server_command`)
+and records the action's name, the body's size, the tracker's events and the size of the domain in the
+body. Residents type Swedish (the messages of ``tests/dialogue/conversations/sv.yml``,
+"sv-school-complaint"), with ``metadata.language`` as the gateway sends it.
 
 Each scenario runs twice: in a fresh conversation (its first message is turn 1) and after 39 other
 turns (greetings and frequently asked questions, which call no action), so its first message is turn
 40. Which calls a turn makes does not depend on the number of turns; their size does (Rasa posts
-``tracker.current_state(EventVerbosity.ALL)``, every event since the last restart, and, unless
-``enable_selective_domain`` is on, the whole domain).
+``tracker.current_state(EventVerbosity.ALL)``, every event since the last restart, and the whole
+domain unless ``enable_selective_domain`` is on; ``--full-domain`` turns it off to compare).
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import yaml
 from aiohttp import web
 
 from bot.core.internal_keys import unseal
@@ -42,7 +43,7 @@ ANSWERS = {
     "complaint_kind": "ett klagomål",
     "complaint_area": "skolan, min dotter går i 4an",
     "complaint_description": "min dotter blir retad och knuffad på rasterna sen i höstas och lärarn säger bara att "
-    "dom ska prata med barnen men inget händer",
+    "dom ska prata med barnen men inget händer. jag har mejlat mentorn typ 5 ggr utan svar",
     "complaint_place": "Ekbackeskolan",
     "complaint_date": "har hållit på sen september, senast i fredags",
     "complaint_anonymous": "nej",
@@ -146,7 +147,7 @@ class Resident:
         return None
 
 
-async def complaint(resident: Resident, faq_at: str = "complaint_description") -> None:
+async def complaint(resident: Resident, faq_at: str = "complaint_anonymous") -> None:
     """The feedback form typed from start to sending; a frequently asked question before ``faq_at``'s answer."""
     await resident.say(START_COMPLAINT, "start: “ja vill klaga på en grej”")
     for _ in range(len(ANSWERS) + 2):
@@ -173,7 +174,7 @@ async def scenario(resident: Resident, secret: str, database: Path) -> None:
     await resident.say(HANDOFF, "handoff")
 
 
-async def measure(model: Path, selective_domain: bool) -> tuple[list[Turn], list[Turn]]:
+async def measure(model: Path, full_domain: bool) -> tuple[list[Turn], list[Turn]]:
     """Run the scenario fresh and at turn 40; the turns of each run."""
     from bot.ops.supervisor import action_server_command, rasa_command
     from bot.store.migrate import upgrade
@@ -186,12 +187,11 @@ async def measure(model: Path, selective_domain: bool) -> tuple[list[Turn], list
                ACTION_SERVER_SANIC_WORKERS="1", RASA_TELEMETRY_ENABLED="false", PYTHONUNBUFFERED="1")  # fmt: skip
     await asyncio.to_thread(upgrade, f"sqlite+aiosqlite:///{work / 'kommun.db'}")
     (work / "credentials.yml").write_text("rest:\n", encoding="utf-8")
-    selective = "  enable_selective_domain: true\n" if selective_domain else ""
-    (work / "endpoints.yml").write_text(
-        f'action_endpoint:\n  url: "http://127.0.0.1:{proxy_port}/webhook"\n{selective}'
-        f'  headers:\n    Authorization: "Bearer {secret}"\n',
-        encoding="utf-8",
-    )
+    endpoint = yaml.safe_load((PROJECT_ROOT / "endpoints.yml").read_text(encoding="utf-8"))["action_endpoint"]
+    endpoint.update(url=f"http://127.0.0.1:{proxy_port}/webhook", headers={"Authorization": f"Bearer {secret}"})
+    if full_domain:
+        endpoint["enable_selective_domain"] = False
+    (work / "endpoints.yml").write_text(yaml.safe_dump({"action_endpoint": endpoint}), encoding="utf-8")
     proxy = CountingProxy(f"http://127.0.0.1:{action_port}")
     actions = popen(action_server_command(action_port), env, PROJECT_ROOT, work / "actions.log")
     rasa = popen(rasa_command(model, rasa_port, work / "endpoints.yml", work / "credentials.yml"), env,
@@ -256,12 +256,14 @@ def table(fresh: list[Turn], padded: list[Turn]) -> str:
     total = sum(c.body_bytes for c in calls)
     late_total = sum(c.body_bytes for c in late_calls)
     domain = max((c.domain_bytes for c in calls), default=0)
+    with_domain = sum(1 for c in calls if c.domain_bytes)
     all_turns = [f"**all {len(fresh)} turns**", f"**{len(calls)}**", ""]
     lines.append(f"| {' | '.join(all_turns)} | {total / 1024:.0f} KiB in all | {late_total / 1024:.0f} KiB in all |")
     lines.append("")
+    last, late_last = calls[-1].events if calls else 0, late_calls[-1].events if late_calls else 0
     lines.append(
-        f"Domain in each body: {domain / 1024:.0f} KiB (0 = selective domain). Tracker events in the last call: "
-        f"{calls[-1].events if calls else 0} fresh, {late_calls[-1].events if late_calls else 0} from turn 40."
+        f"The domain ({domain / 1024:.0f} KiB) is in {with_domain} of the {len(calls)} bodies. "
+        f"Tracker events in the last call: {last} fresh, {late_last} from turn 40."
     )
     return "\n".join(lines)
 
@@ -271,14 +273,14 @@ def main(argv: list[str] | None = None) -> None:
     from bot.ops.training import cached_model
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--selective-domain", action="store_true", help="enable_selective_domain in the endpoint")
+    parser.add_argument("--full-domain", action="store_true", help="post the domain with every call (Rasa's default)")
     parser.add_argument("--markdown", type=Path, help="also write the table to this file")
     args = parser.parse_args(argv)
     settings = Settings.from_env()
     model = cached_model(PROJECT_ROOT, settings.model_cache_dir)
     if model is None:
         raise SystemExit("no trained model for the current inputs: run `make train` first")
-    fresh, padded = asyncio.run(measure(model, args.selective_domain))
+    fresh, padded = asyncio.run(measure(model, args.full_domain))
     text = table(fresh, padded)
     print(text)
     if args.markdown:

@@ -108,7 +108,7 @@ def find_check_code(text: str) -> str | None:
 
 
 def hash_check_code(code: str) -> str:
-    """Argon2id hash of a check code, profile :data:`bot.core.passwords.CHECK_CODE` (7 MiB, ~20–60 ms of CPU).
+    """Argon2id hash of a check code, profile :data:`bot.core.passwords.CHECK_CODE` (7 MiB, ~16 ms of CPU).
 
     From async code call it through :func:`bot.core.passwords.run_hashing`.
     """

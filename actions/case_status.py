@@ -15,7 +15,6 @@ that the next message answers the question for the code (``{"gateway": {"asks": 
 
 from __future__ import annotations
 
-import asyncio
 import math
 from typing import Any
 
@@ -29,9 +28,12 @@ from actions.forms import FAILURES_SLOT, SKIPPED, AskQuestion, GuidedFormValidat
 from actions.store import catalogs, language_of, profile, settings, unit_of_work
 from bot.chat.reveal import CHECK_CODE_QUESTION
 from bot.core.internal_keys import seal, unseal
+from bot.core.passwords import run_hashing
 from bot.store.cases import (
+    check_code_needs_rehash,
     find_case,
     find_check_code,
+    hash_check_code,
     lookup_paused_until,
     normalize_check_code,
     parse_reference,
@@ -184,14 +186,17 @@ class ActionCheckCaseStatus(Action):
         return "action_check_case_status"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
-        """Look the case up, record the attempt, answer in the resident's language, clear the answers."""
+        """Look the case up, record the attempt, answer in the resident's language, clear the answers.
+
+        A matching code whose hash has older parameters (the 64 MiB default before issue 18) is hashed
+        again with :data:`bot.core.passwords.CHECK_CODE`.
+        """
         cleared = [SlotSet(slot, None) for slot in STATUS_SLOTS if tracker.get_slot(slot) is not None]
         reference, code = tracker.get_slot(REFERENCE), tracker.get_slot(CHECK_CODE)
         if tracker.get_slot(PAUSED) or not reference or not code or SKIPPED in (reference, code):
             return cleared
         language = language_of(tracker)
         cats, prof = catalogs(), profile()
-        loop = asyncio.get_running_loop()
         try:
             async with unit_of_work() as session:
                 keys = {"reference": str(reference), "client": client_of(tracker)}
@@ -201,8 +206,11 @@ class ActionCheckCaseStatus(Action):
                     return cleared
                 case = await find_case(session, str(reference))
                 code_hash = case.check_code_hash if case is not None else None
-                found = await loop.run_in_executor(None, verify_check_code, code_hash, opened_check_code(code) or "")
+                opened = opened_check_code(code) or ""
+                found = await run_hashing(verify_check_code, code_hash, opened)
                 await record_lookup(session, tracker.sender_id, found, **keys)
+                if found and case is not None and code_hash is not None and check_code_needs_rehash(code_hash):
+                    case.check_code_hash = await run_hashing(hash_check_code, opened)
                 if found and case is not None:
                     department = prof.department(case.area) if case.area else prof.general_department
                     dispatcher.utter_message(

@@ -14,8 +14,9 @@ from abc import ABC, abstractmethod
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
 
 from actions.answers import group_words, read_choice
 from actions.store import catalogs, language_of
@@ -113,6 +114,19 @@ class GuidedFormValidation(FormValidationAction):
     @abstractmethod
     def name(self) -> str:
         """Rasa's name of the action (``validate_<form>``); abstract, so the SDK does not register the base."""
+
+    async def next_requested_slot(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> EventType | None:
+        """``requested_slot`` set to the first required slot without a value (``None``: the form is done).
+
+        The SDK names it only when :meth:`required_slots` is overridden and otherwise leaves it to Rasa,
+        which computes the same slot. Naming it always saves a round trip when a form starts: Rasa's
+        form validates a second time, with the same tracker, when the first validation returned no
+        event (``FormAction.do``), as the status lookup's did (issue 18, docs/benchmarks.md).
+        """
+        required = await self.required_slots(self.domain_slots(domain), dispatcher, tracker, domain)
+        return SlotSet(REQUESTED_SLOT, next((slot for slot in required if tracker.slots.get(slot) is None), None))
 
     @staticmethod
     def failures(tracker: Tracker) -> dict[str, int]:

@@ -5,7 +5,6 @@ Created on first use (never at import time) and then shared by all actions of th
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bot.cases.outbox import queue_department_notice, queue_receipt
 from bot.core.catalog import Catalogs, default_catalogs
+from bot.core.passwords import run_hashing
 from bot.core.profile import Profile, load_profile
 from bot.core.settings import Settings
 from bot.store import reach
@@ -101,14 +101,13 @@ async def file_case(
     """Store a case for this conversation; ``fields`` are those of :class:`~bot.store.cases.NewCase`.
 
     Language and conversation come from the tracker. With a ``check_code`` its argon2 hash is stored
-    (computed in a worker thread) and, when the case has an e-mail address, a receipt with the code is
-    queued in the notification outbox in the same transaction. On a database error the resident is
-    told, in their language, how else to reach the municipality, the error is logged (without what
-    the resident wrote) and ``None`` is returned.
+    (computed on the hashing pool, :func:`bot.core.passwords.run_hashing`) and, when the case has an
+    e-mail address, a receipt with the code is queued in the notification outbox in the same
+    transaction. On a database error the resident is told, in their language, how else to reach the
+    municipality, the error is logged (without what the resident wrote) and ``None`` is returned.
     """
     if check_code is not None:
-        loop = asyncio.get_running_loop()
-        fields["check_code_hash"] = await loop.run_in_executor(None, hash_check_code, check_code)
+        fields["check_code_hash"] = await run_hashing(hash_check_code, check_code)
     try:
         async with unit_of_work() as session:
             new = await _new_case(session, tracker, fields)

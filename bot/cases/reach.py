@@ -15,7 +15,6 @@ The department's functional mailbox hears of every such chat once (:func:`bot.ca
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -24,6 +23,7 @@ from sqlalchemy.orm import sessionmaker
 from actions.fields import find_email, find_phone, match_choice
 from bot.cases.outbox import queue_department_notice
 from bot.chat.notify import Notifier
+from bot.core.passwords import run_hashing
 from bot.core.settings import Settings
 from bot.store import conversations as convs
 from bot.store import queue
@@ -88,7 +88,7 @@ class Reach:
         code = None
         if choice == "self":
             code = new_check_code()
-            code_hash = await asyncio.get_running_loop().run_in_executor(None, hash_check_code, code)
+            code_hash = await run_hashing(hash_check_code, code)
         async with self._sessions() as session, session.begin():
             case = await session.get(Case, case.id)
             if email or phone:

@@ -1,7 +1,8 @@
 """Staff accounts: creation, roles and departments, listing, deactivation, passwords.
 
-Passwords are hashed with argon2 (argon2-cffi); hashing and verifying take ~0.2–0.4 s of CPU, so the
-web app calls them off the event loop (:mod:`bot.core.passwords`). Disabling an account or changing
+Passwords are hashed with argon2id, profile :data:`bot.core.passwords.STAFF_PASSWORD` (RFC 9106, 64 MiB);
+hashing and verifying take ~0.2–0.4 s of CPU, so the web app calls them on the hashing pool
+(:func:`bot.core.passwords.run_hashing`). Disabling an account or changing
 its password revokes its sessions (:mod:`bot.store.staff_sessions`); failed logins are throttled by
 :mod:`bot.store.throttle`.
 """
@@ -31,7 +32,7 @@ class StaffError(ValueError):
 
 
 def hash_password(password: str) -> str:
-    """Argon2 hash of a password (CPU-bound: call it off the event loop in the web app).
+    """Argon2id hash of a password (CPU-bound: :func:`bot.core.passwords.run_hashing` in the web app).
 
     Raises:
         StaffError: shorter than :data:`MIN_PASSWORD_CHARS` or longer than :data:`MAX_PASSWORD_CHARS`.
@@ -40,7 +41,7 @@ def hash_password(password: str) -> str:
         raise StaffError(f"the password needs at least {MIN_PASSWORD_CHARS} characters")
     if len(password) > MAX_PASSWORD_CHARS:
         raise StaffError(f"the password may have at most {MAX_PASSWORD_CHARS} characters")
-    return passwords.hash_secret(password)
+    return passwords.hash_secret(password, passwords.STAFF_PASSWORD)
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
@@ -51,7 +52,7 @@ def verify_password(password_hash: str | None, password: str) -> bool:
     """
     if len(password) > MAX_PASSWORD_CHARS:
         return False
-    return passwords.verify(password_hash, password)
+    return passwords.verify(password_hash, password, passwords.STAFF_PASSWORD)
 
 
 def check_username(username: str) -> str:

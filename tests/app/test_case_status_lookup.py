@@ -123,3 +123,19 @@ async def test_guessing_from_one_address_over_new_conversations_is_paused(action
     await ActionStartCaseStatus().run(start, tracker(sender="address-10", metadata={"client": "one-address"}), DOMAIN)
     assert responses(start) == ["utter_case_status_paused"]
     assert await lookup_from("address-11", case.reference, code, "another") == ["utter_case_status_found"]
+
+
+async def test_a_code_hashed_with_the_old_default_is_found_and_hashed_again(action_db, profile):
+    from argon2 import PasswordHasher, extract_parameters
+
+    case, code, sender = await filed(action_db, profile)
+    async with action_db() as s, s.begin():
+        stored = await s.get(type(case), case.id)
+        stored.check_code_hash = PasswordHasher().hash(code)  # argon2-cffi's default (64 MiB), before issue 18
+    dispatcher, _ = await lookup(sender, case.reference, code)
+    assert responses(dispatcher) == ["utter_case_status_found"]
+    async with action_db() as s:
+        rehashed = (await s.get(type(case), case.id)).check_code_hash
+    assert extract_parameters(rehashed).memory_cost == 7 * 1024
+    again, _ = await lookup(sender, case.reference, code)
+    assert responses(again) == ["utter_case_status_found"]

@@ -49,3 +49,20 @@ async def test_cleared_answers_are_not_taken_for_wrong_ones():
     assert await form.validate_status_reference(None, dispatcher, tracker(), DOMAIN) == {cs.REFERENCE: None}
     assert await form.validate_status_check_code(None, dispatcher, tracker(), DOMAIN) == {cs.CHECK_CODE: None}
     assert dispatcher.messages == []
+
+
+FORM_DOMAIN: dict = {
+    "slots": {slot: {"mappings": [{"type": "from_text"}]} for slot in (cs.REFERENCE, cs.CHECK_CODE)},
+    "forms": {"case_status_form": {"required_slots": [cs.REFERENCE, cs.CHECK_CODE]}},
+}
+
+
+async def test_the_validation_names_the_next_question_so_rasa_does_not_validate_twice_at_the_start():
+    # At the start nothing is typed yet: the first question is named (before issue 18 the action returned
+    # no event, and Rasa's form posted the same validation a second time).
+    start = tracker(text="hur går det med mitt ärende?", intent="check_case_status")
+    events = await ValidateCaseStatusForm().run(CollectingDispatcher(), start, FORM_DOMAIN)
+    assert events == [{"event": "slot", "timestamp": None, "name": "requested_slot", "value": cs.REFERENCE}]
+    both = tracker({cs.REFERENCE: "SYN-2026-00042", cs.CHECK_CODE: "K7PQ-4XZ9"})
+    done = await ValidateCaseStatusForm().run(CollectingDispatcher(), both, FORM_DOMAIN)
+    assert done[-1] == {"event": "slot", "timestamp": None, "name": "requested_slot", "value": None}

@@ -9,7 +9,6 @@ loop; failures are counted per client address (behind a trusted reverse proxy th
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import secrets
 
@@ -17,6 +16,7 @@ from aiohttp import web
 from aiohttp_session import get_session, new_session
 
 from bot.cases import access
+from bot.core.passwords import run_hashing
 from bot.store import staff_sessions, throttle
 from bot.store.staff import find_staff, record_login, verify_password
 from bot.web.client_address import client_address
@@ -51,9 +51,8 @@ async def login(request: web.Request) -> web.Response:
         member = None if held_back else await find_staff(db, username)
     password_ok = False
     if not held_back:
-        loop = asyncio.get_running_loop()
         password_hash = member.password_hash if member else None
-        password_ok = await loop.run_in_executor(None, verify_password, password_hash, password)
+        password_ok = await run_hashing(verify_password, password_hash, password)
     if member is None or not member.active or not password_ok:
         async with request.app[SESSIONS]() as db, db.begin():
             await throttle.record_failure(db, throttle.ADDRESS, address)

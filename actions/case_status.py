@@ -4,7 +4,7 @@ A wrong code and an unknown reference get the same answer, and take the same tim
 check), so nobody can probe which reference numbers exist. After 5 failed lookups in a conversation,
 or of one reference in any conversations, or 10 from one client address (the gateway's keyed digest in
 the message's ``metadata.client``), lookups pause for 15 minutes
-(:func:`bot.store.cases.lookup_paused_until`).
+(:func:`bot.store.lookups.lookup_paused_until`).
 
 The check code a resident types is never kept in clear (issue 17): the gateway sends Rasa the message
 with the code masked and the code sealed in ``metadata.check_code`` (:meth:`bot.chat.intake.Intake.receive`),
@@ -34,12 +34,11 @@ from bot.store.cases import (
     find_case,
     find_check_code,
     hash_check_code,
-    lookup_paused_until,
     normalize_check_code,
     parse_reference,
-    record_lookup,
     verify_check_code,
 )
+from bot.store.lookups import lookup_paused_until, record_lookup
 from bot.store.models import utcnow
 
 REFERENCE = "status_reference"

@@ -244,7 +244,7 @@ class Notification(NumberedRow, Base):
 class StatusLookup(NumberedRow, Base):
     """One attempt of a resident to look a case up by reference and check code, in one counter (for throttling).
 
-    ``conversation_id`` names the counter (:func:`bot.store.cases.lookup_keys`): the conversation's id,
+    ``conversation_id`` names the counter (:func:`bot.store.lookups.lookup_keys`): the conversation's id,
     ``reference:<reference>`` or ``client:<keyed digest of the client address>``.
     """
 

@@ -14,10 +14,9 @@ from bot.store.cases import (
     NewCase,
     create_case,
     hash_check_code,
-    lookup_paused_until,
     new_check_code,
-    record_lookup,
 )
+from bot.store.lookups import lookup_paused_until, record_lookup
 from bot.store.models import utcnow
 from tests.helpers.trackers import responses, tracker
 from tests.unit.test_case_status import DOMAIN

@@ -3,7 +3,7 @@
 Counts, exactly, what Rasa posts to the action server for typical turns (issue 18). The cached model
 runs behind a bare ``rasa run`` (REST webhook, in-memory tracker store) whose ``action_endpoint`` (the
 project's ``endpoints.yml``, only its address changed) is a small counting proxy in this process; the
-proxy forwards every call to the real action server (:func:`bot.ops.supervisor.action_server_command`)
+proxy forwards every call to the real action server (:func:`bot.ops.children.action_server_command`)
 and records the action's name, the body's size, the tracker's events and the size of the domain in the
 body. Residents type Swedish (the messages of ``tests/dialogue/conversations/sv.yml``,
 "sv-school-complaint"), with ``metadata.language`` as the gateway sends it.
@@ -176,7 +176,7 @@ async def scenario(resident: Resident, secret: str, database: Path) -> None:
 
 async def measure(model: Path, full_domain: bool) -> tuple[list[Turn], list[Turn]]:
     """Run the scenario fresh and at turn 40; the turns of each run."""
-    from bot.ops.supervisor import action_server_command, rasa_command
+    from bot.ops.children import action_server_command, rasa_command
     from bot.store.migrate import upgrade
 
     work = Path(tempfile.mkdtemp(prefix="action-calls-"))

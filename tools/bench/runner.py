@@ -321,7 +321,8 @@ async def bare_env(data_dir: Path, rasa_port: int, action_port: int) -> dict[str
     (data_dir / "credentials.yml").write_text("rest:\n", encoding="utf-8")
     (data_dir / "endpoints.yml").write_text(
         f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n'
-        f'  headers:\n    Authorization: "Bearer {env["KOMMUN_ACTION_TOKEN"]}"\n',
+        f'  headers:\n    Authorization: "Bearer {env["KOMMUN_ACTION_TOKEN"]}"\n'
+        "  enable_selective_domain: true\n",
         encoding="utf-8",
     )
     return env

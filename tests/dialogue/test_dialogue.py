@@ -19,11 +19,11 @@ from tools.bench.dialogue import figures, load_sets, report, run_all
 HERE = PROJECT_ROOT / "tests" / "dialogue"
 CONVERSATIONS = load_sets(HERE / "conversations")
 TRIAGE = load_sets(HERE / "triage")
-# Floors under which a change fails, per language, one conversation or a message or two below the figures
-# measured when they were last raised (docs/benchmarks.md, 2026-12-03, run 4): task success 90–100 %, triage
-# recall 92–100 %, false alarms 3–11 %. The targets (tools.bench.dialogue.TARGET_*: 90 %, 100 %, 5 %)
-# are reached for task success only; `make bench-dialogue` prints both and exits 1 while one is missed.
-SUCCESS_FLOOR = 0.8
+# Floors under which a change fails, per language. Task success: the bound, 90 % in every language
+# (measured 90–100 %, docs/benchmarks.md, "Typed conversations, run 5"). Triage: one message or two below the
+# figures measured (recall 97–100 %, false alarms 3–11 %); the triage targets (tools.bench.dialogue.
+# TARGET_*: 100 %, 5 %) are not reached; `make bench-dialogue` prints them and exits 1 while one is missed.
+SUCCESS_FLOOR = 0.9
 RECALL_FLOOR = 0.88
 FALSE_ALARMS_CEILING = 0.15
 SCENARIOS = (

@@ -25,6 +25,7 @@ from rasa.utils.endpoints import EndpointConfig
 from bot.core.catalog import CatalogError, Catalogs, default_catalogs
 from bot.core.profile import Profile, load_profile
 from bot.core.settings import Settings
+from bot.rasa_speedups import install as install_speedups
 
 logger = logging.getLogger(__name__)
 
@@ -95,6 +96,7 @@ class CatalogNaturalLanguageGenerator(NaturalLanguageGenerator):
         profile: Profile | None = None,
     ) -> None:
         settings = settings or Settings.from_env()
+        install_speedups()  # Rasa's per-call schema check of action answers, done once (issue 18)
         self.catalogs = catalogs or default_catalogs()
         self.profile = profile or load_profile(settings.profile_path)
         self.default_language = settings.default_language

@@ -9,10 +9,7 @@ conversation id is found from the session token of ``welcome`` (the gateway stor
 
 from __future__ import annotations
 
-import asyncio
 import shutil
-import sys
-import tempfile
 from datetime import datetime
 from pathlib import Path
 
@@ -118,24 +115,14 @@ def main(options: BenchOptions, settings: Settings) -> int:
     Raises:
         bot.ops.training.TrainingError: no model is cached for the current inputs.
     """
-    from bot.ops.training import TrainingError, cached_model
-    from tools.bench.load import run_loop
+    from tools.bench.load import run_in_workdir
     from tools.bench.report import machine_info
 
-    model = cached_model(settings.project_root, settings.model_cache_dir)
-    if model is None:
-        raise TrainingError("no trained model for the current inputs: run `python -m bot train` (make train) first")
     when, machine = datetime.now(), machine_info()
-    workdir = Path(tempfile.mkdtemp(prefix="kommun-growth-"))
-    print(f">> model {model}; work dir {workdir}", flush=True)
-    try:
-        runs = run_loop(_growth(options, settings, model, workdir))
-    except asyncio.CancelledError:
-        print(f">> logs kept in {workdir}", file=sys.stderr)
-        return 130
-    except RuntimeError as exc:
-        print(f"!! {exc}\n>> logs kept in {workdir}", file=sys.stderr)
-        return 1
+    ran = run_in_workdir(settings, "kommun-growth-", lambda model, workdir: _growth(options, settings, model, workdir))
+    if isinstance(ran, int):
+        return ran
+    runs, workdir = ran
     print(render_growth(runs))
     if options.markdown:
         with options.markdown.open("a", encoding="utf-8") as out:

@@ -9,16 +9,18 @@ import shutil
 import signal
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from bot.core.settings import Settings
 from tools.bench.report import TARGET_CPUS, TARGET_USERS, evaluate_targets, machine_info, render_markdown, render_table
 from tools.bench.runner import BenchOptions, run_bare, run_stack
 from tools.bench.stats import RunResult
+
+T = TypeVar("T")
 
 
 async def _bench(options: BenchOptions, settings: Settings, model: Path, workdir: Path) -> list[RunResult]:
@@ -56,11 +58,13 @@ def run_loop(coroutine: Any) -> Any:
         loop.close()
 
 
-def main(options: BenchOptions, settings: Settings) -> int:
-    """Run the benchmark, print the report, write ``--markdown``/``--json``; 0 when every target was met.
+def run_in_workdir(
+    settings: Settings, prefix: str, measure: Callable[[Path, Path], Coroutine[Any, Any, T]]
+) -> tuple[T, Path] | int:
+    """Run ``measure(model, workdir)`` on the cached model in a new work directory, in a loop of its own.
 
-    The work directory (data directories and logs of every process) is removed at the end unless
-    ``--keep`` was given or something went wrong (errors, lost messages, a failed start).
+    Returns the result and the work directory, or the exit code when the runs did not finish (130:
+    interrupted, 1: a part failed to start; the work directory and its logs are kept and named).
 
     Raises:
         bot.ops.training.TrainingError: no model is cached for the current inputs (``python -m bot train``).
@@ -70,18 +74,33 @@ def main(options: BenchOptions, settings: Settings) -> int:
     model = cached_model(settings.project_root, settings.model_cache_dir)
     if model is None:
         raise TrainingError("no trained model for the current inputs: run `python -m bot train` (make train) first")
-    when = datetime.now()
-    machine = machine_info()
-    workdir = Path(tempfile.mkdtemp(prefix="kommun-bench-"))
+    workdir = Path(tempfile.mkdtemp(prefix=prefix))
     print(f">> model {model}; work dir {workdir}", flush=True)
     try:
-        results = run_loop(_bench(options, settings, model, workdir))
+        return run_loop(measure(model, workdir)), workdir
     except asyncio.CancelledError:
         print(f">> logs kept in {workdir}", file=sys.stderr)
         return 130
     except RuntimeError as exc:
         print(f"!! {exc}\n>> logs kept in {workdir}", file=sys.stderr)
         return 1
+
+
+def main(options: BenchOptions, settings: Settings) -> int:
+    """Run the benchmark, print the report, write ``--markdown``/``--json``; 0 when every target was met.
+
+    The work directory (data directories and logs of every process) is removed at the end unless
+    ``--keep`` was given or something went wrong (errors, lost messages, a failed start).
+
+    Raises:
+        bot.ops.training.TrainingError: no model is cached for the current inputs (``python -m bot train``).
+    """
+    when = datetime.now()
+    machine = machine_info()
+    ran = run_in_workdir(settings, "kommun-bench-", lambda model, workdir: _bench(options, settings, model, workdir))
+    if isinstance(ran, int):
+        return ran
+    results, workdir = ran
     targets = evaluate_targets(results, soak=options.rate is not None)
     print(render_table(results, targets))
     cpus = machine["cpus"]

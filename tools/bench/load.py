@@ -109,14 +109,13 @@ def main(options: BenchOptions, settings: Settings) -> int:
             f"note: the targets are for {TARGET_USERS} users on {TARGET_CPUS} CPUs; this run: "
             f"{options.users} users on {cpus} CPUs"
         )
-    if options.rate is None:
-        for r in results:
-            if r.label != "bare rasa" and r.summary.get("turns_per_s"):
-                half = r.summary["turns_per_s"] / 2
-                print(
-                    f"soak at half this rate: python -m bot bench --profile {r.label} --no-baseline "
-                    f"--users {options.users} --rate {half:.1f} --duration 600"
-                )
+    bare = next((r for r in results if r.label == "bare rasa" and r.summary.get("turns_per_s")), None)
+    if options.rate is None and bare is not None:
+        half = bare.summary["turns_per_s"] / 2  # issue 18: p95 at a paced load of half of bare Rasa's maximum
+        print(
+            f"paced run at half of bare Rasa's rate: python -m bot bench --profile both --no-baseline "
+            f"--users {options.users} --rate {half:.1f} --duration 120"
+        )
     if options.markdown:
         with options.markdown.open("a", encoding="utf-8") as out:
             out.write("\n" + render_markdown(results, targets, machine, options.command, when))

@@ -124,6 +124,24 @@ class ValidateCaseStatusForm(GuidedFormValidation):
             return {}
         return {REFERENCE: text}
 
+    async def extract_status_check_code(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """The code at its own question whatever the intent, unless a clear alarm (``CLEAR_ALARM``) wins.
+
+        A code reads as anything to the classifier: Polish "kod mam taki ••••-••••" (the code masked by the
+        gateway) is a crisis at 0.42, and the slot's own mapping leaves alarms to their rules (issue 14).
+        The code itself is the one the gateway sealed in the metadata, else one in the text.
+        """
+        if tracker.get_slot(PAUSED):
+            return {}
+
+        def read(text: str) -> str | None:
+            code = typed_check_code(tracker) or find_check_code(text)
+            return sealed_check_code(code) if code else None
+
+        return self.extract_answer(tracker, CHECK_CODE, read)
+
     async def validate_status_reference(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:

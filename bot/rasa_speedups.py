@@ -18,7 +18,8 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-_INSTALLED = False
+_SHIPPED: Any = None
+"""Rasa's own ``RemoteAction._validate_action_result`` while :func:`install` has replaced it, else ``None``."""
 
 
 @lru_cache(maxsize=1)
@@ -54,11 +55,22 @@ def validate_action_result(self: Any, result: dict[str, Any]) -> bool:
 
 def install() -> None:
     """Replace Rasa's per-call schema check of action answers by :func:`validate_action_result` (idempotent)."""
-    global _INSTALLED
-    if _INSTALLED:
+    global _SHIPPED
+    if _SHIPPED is not None:
         return
     from rasa.core.actions.action import RemoteAction
 
     _action_result_validator()
+    _SHIPPED = RemoteAction._validate_action_result
     RemoteAction._validate_action_result = validate_action_result  # type: ignore[method-assign]
-    _INSTALLED = True
+
+
+def uninstall() -> None:
+    """Put Rasa's own check back (tests compare the two)."""
+    global _SHIPPED
+    if _SHIPPED is None:
+        return
+    from rasa.core.actions.action import RemoteAction
+
+    RemoteAction._validate_action_result = _SHIPPED  # type: ignore[method-assign]
+    _SHIPPED = None

@@ -131,3 +131,37 @@ async def test_the_form_reads_the_sealed_code_and_keeps_it_sealed_in_the_slot(ac
     await cs.AskStatusCheckCode().run(ask, tracker(), DOMAIN)
     assert responses(ask) == ["utter_ask_status_check_code", None]
     assert ask.messages[1]["custom"] == {"gateway": {"asks": CHECK_CODE_QUESTION}}
+
+
+async def test_the_masked_code_answers_its_question_though_it_reads_as_an_unsure_alarm(action_db, profile):
+    from rasa_sdk import Tracker
+
+    case, code, _ = await filed(action_db, profile)
+    text = f"kod mam taki {MASKED_CHECK_CODE}"  # read as a crisis at 0.42 by the trained model
+
+    def at_the_code_question(confidence: float) -> Tracker:
+        return Tracker(
+            sender_id="c1",
+            slots={"requested_slot": cs.CHECK_CODE, "language": "pl", cs.REFERENCE: case.reference},
+            latest_message={
+                "text": text,
+                "intent": {"name": "crisis", "confidence": confidence},
+                "entities": [],
+                "metadata": {"check_code": seal(ACTION_TOKEN, code)},
+            },
+            events=[
+                {"event": "user", "text": text},
+                {"event": "action", "name": "case_status_form"},
+            ],
+            paused=False,
+            followup_action=None,
+            active_loop={"name": "case_status_form"},
+            latest_action_name="case_status_form",
+        )
+
+    domain = {"slots": {}, "forms": {"case_status_form": {"required_slots": [cs.REFERENCE, cs.CHECK_CODE]}}}
+    events = await cs.ValidateCaseStatusForm().run(CollectingDispatcher(), at_the_code_question(0.42), domain)
+    slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    assert unseal(ACTION_TOKEN, slots[cs.CHECK_CODE]) == code
+    events = await cs.ValidateCaseStatusForm().run(CollectingDispatcher(), at_the_code_question(0.9), domain)
+    assert cs.CHECK_CODE not in {e["name"] for e in events if e["event"] == "slot"}  # a clear alarm goes to its rule

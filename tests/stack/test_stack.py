@@ -18,6 +18,7 @@ from pathlib import Path
 
 from bot.core.settings import PROJECT_ROOT
 from bot.store.cases import MASKED_CHECK_CODE
+from bot.store.migrate import upgrade
 from tests.helpers.browser import ARTIFACTS, add_staff, ask_for_a_person, chromium, staff_login
 from tests.helpers.chat import open_chat
 from tests.helpers.ports import free_port
@@ -66,12 +67,16 @@ def assert_check_code_not_stored(data_dir: Path, code: str) -> None:
 
 
 async def test_message_sent_while_starting_is_answered_once_ready(stack):
-    # A second web app (`python -m bot serve`, as the supervisor starts it) on the stack's data, whose Rasa port
-    # has nothing behind it yet: Rasa is not up when the resident writes. Then Rasa "starts" on that port (a
-    # relay to the stack's real Rasa opens), and the retry loop delivers the kept message.
+    # A second web app (`python -m bot serve`, as the supervisor starts it) with the stack's secrets, whose Rasa
+    # port has nothing behind it yet: Rasa is not up when the resident writes. Then Rasa "starts" on that port
+    # (a relay to the stack's real Rasa opens), and the retry loop delivers the kept message. Its case store is
+    # its own: on the stack's, the stack's web app would deliver the message itself (its retry loop sees every
+    # undelivered message) and push the answer to its own sockets only (no Redis hub in the embedded profile).
     await wait_ready(stack["url"], READY_TIMEOUT)  # first: a socket left unread meanwhile would miss its pings
     rasa_port, web_port = free_port(), free_port()
-    env = {**stack["env"], "KOMMUN_PORT": str(web_port), "KOMMUN_RASA_PORT": str(rasa_port)}
+    database = f"sqlite+aiosqlite:///{stack['data_dir'] / 'kommun-starting.db'}"
+    await asyncio.to_thread(upgrade, database)
+    env = {**stack["env"], "KOMMUN_PORT": str(web_port), "KOMMUN_RASA_PORT": str(rasa_port), "DATABASE_URL": database}
     log = (stack["data_dir"] / "logs" / "web-starting.log").open("ab")
     web = subprocess.Popen([sys.executable, "-m", "bot", "serve"], cwd=PROJECT_ROOT, env=env, stdout=log, stderr=log)
     try:

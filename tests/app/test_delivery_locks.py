@@ -26,6 +26,7 @@ from bot.core.profile import load_profile
 from bot.core.settings import PROJECT_ROOT
 from bot.store import conversations as convs
 from bot.store.db import create_engine, session_factory
+from tests.helpers.ports import serving
 
 REDIS = "redis://127.0.0.1:6379/12"
 TURN_SECONDS = 1.0
@@ -43,15 +44,8 @@ async def slow_rasa() -> object:
 
     app = web.Application()
     app.router.add_post("/webhooks/gateway/webhook", webhook)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        yield type("SlowRasa", (), {"url": f"http://127.0.0.1:{port}", "texts": texts})
-    finally:
-        await runner.cleanup()
+    async with serving(app) as url:
+        yield type("SlowRasa", (), {"url": url, "texts": texts})
 
 
 async def test_a_message_in_flight_at_one_web_app_is_not_sent_again_by_another(pg_url, slow_rasa):

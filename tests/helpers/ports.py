@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
+from collections.abc import AsyncIterator
+
+from aiohttp import web
 
 
 def free_port(consecutive: int = 1) -> int:
@@ -26,3 +30,17 @@ def free_port(consecutive: int = 1) -> int:
         if ok:
             return port
     raise RuntimeError(f"no {consecutive} consecutive free ports")
+
+
+@contextlib.asynccontextmanager
+async def serving(app: web.Application) -> AsyncIterator[str]:
+    """Serve ``app`` on a free loopback port for the ``async with`` block; yields its base URL (``http://…``)."""
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    try:
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        await runner.cleanup()

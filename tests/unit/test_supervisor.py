@@ -14,6 +14,7 @@ from aiohttp import web
 from bot.core.settings import Settings
 from bot.ops.children import build_children, busy_ports, render_endpoints
 from bot.ops.supervisor import await_other_hosts, only_problem
+from tests.helpers.ports import serving
 
 PRODUCTION = {
     "DATABASE_URL": "postgresql+asyncpg://kommun@db.example/kommun",
@@ -124,14 +125,8 @@ async def test_the_web_app_alone_waits_for_rasa_and_says_so_until_it_answers(cap
     app = web.Application()
     app.router.add_get("/status", status)
     app.router.add_get("/health", health)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    url = f"http://127.0.0.1:{port}"
-    settings = Settings(rasa_url_list=(url,), action_url=url, rasa_token="t")
-    try:
+    async with serving(app) as url:
+        settings = Settings(rasa_url_list=(url,), action_url=url, rasa_token="t")
         async with aiohttp.ClientSession() as http:
             waiting = asyncio.create_task(await_other_hosts(settings, http, asyncio.Event()))
             for _ in range(100):
@@ -144,8 +139,6 @@ async def test_the_web_app_alone_waits_for_rasa_and_says_so_until_it_answers(cap
             answering.set()
             await asyncio.wait_for(waiting, 10)
         assert f"Rasa at {url}" in capsys.readouterr().out
-    finally:
-        await runner.cleanup()
 
 
 def test_run_only_without_the_shared_secrets_stops_with_what_to_set(tmp_path, monkeypatch, capsys):

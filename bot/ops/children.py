@@ -191,19 +191,26 @@ def prepare_tracker_store(path: Path) -> None:
 
 
 def rasa_command(
-    model: Path, port: int, endpoints: Path, credentials: Path, token: str | None = None, host: str = "127.0.0.1"
+    model: Path,
+    port: int,
+    endpoints: Path,
+    credentials: Path,
+    token: str | None = None,
+    host: str = "127.0.0.1",
+    module: str = "bot.rasa_server",
 ) -> list[str]:
     """The command line of a Rasa server on ``host``:``port`` serving ``model``.
 
     With ``token`` its HTTP API is on, guarded by that token; without, only the channels of
-    ``credentials`` answer (the load benchmark's bare Rasa).
+    ``credentials`` answer (the load benchmark's bare Rasa). ``module``: :mod:`bot.rasa_server` (Rasa
+    without jax) or ``"rasa"`` itself (the load benchmark's bare ``rasa run``).
     """
     api = ["--enable-api", f"--auth-token={token}"] if token is not None else []
     # "=" form above: a random token may start with "-", which argparse would take for an option.
     return [
         sys.executable,
         "-m",
-        "rasa",
+        module,
         "run",
         "--model",
         str(model),

@@ -24,10 +24,23 @@ class TrainingError(RuntimeError):
 
 
 def model_inputs(project_root: Path) -> list[Path]:
-    """Files that determine the model: config, domain and all training data, in a stable order."""
+    """Files that determine the model, in a stable order: config, domain, all training data and the source
+    of the project's own components named in ``config.yml`` (``bot.triage.TriageClassifier`` →
+    ``bot/triage.py``: how a component trains and stores itself is part of the model)."""
     files = [project_root / "config.yml", project_root / "domain.yml"]
     files += sorted(p for p in (project_root / "data").rglob("*") if p.is_file())
+    files += own_component_sources(project_root)
     return files
+
+
+def own_component_sources(project_root: Path) -> list[Path]:
+    """Source files in ``project_root`` of the pipeline components and policies ``config.yml`` names by module path."""
+    import yaml
+
+    config = yaml.safe_load((project_root / "config.yml").read_text(encoding="utf-8")) or {}
+    names = [str(item.get("name", "")) for key in ("pipeline", "policies") for item in config.get(key) or []]
+    sources = {project_root.joinpath(*name.split(".")[:-1]).with_suffix(".py") for name in names if "." in name}
+    return sorted(path for path in sources if path.is_file())
 
 
 def inputs_hash(project_root: Path) -> str:

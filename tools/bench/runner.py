@@ -354,7 +354,9 @@ async def run_bare(
         logs = data_dir / "logs"
         actions = popen(action_server_command(action_port), env, settings.project_root, logs / "actions.log")
         api_token = secrets.token_urlsafe(24) if drive is not None else None
-        rasa_argv = rasa_command(model, rasa_port, data_dir / "endpoints.yml", data_dir / "credentials.yml", api_token)
+        rasa_argv = rasa_command(
+            model, rasa_port, data_dir / "endpoints.yml", data_dir / "credentials.yml", api_token, module="rasa"
+        )
         rasa = popen(rasa_argv, env, settings.project_root, logs / "rasa.log")
         sampler = MemorySampler([rasa.pid, actions.pid], {rasa_port: "Rasa server (bare)"})
         async with aiohttp.ClientSession() as http:

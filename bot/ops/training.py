@@ -24,9 +24,12 @@ class TrainingError(RuntimeError):
 
 
 def model_inputs(project_root: Path) -> list[Path]:
-    """Files that determine the model, in a stable order: config, domain, all training data and the source
-    of the project's own components named in ``config.yml`` (``bot.triage.TriageClassifier`` →
-    ``bot/triage.py``: how a component trains and stores itself is part of the model)."""
+    """Files that determine the model, in a stable order.
+
+    Config, domain, all training data and the source of the project's own components named in
+    ``config.yml`` (``bot.triage.TriageClassifier`` → ``bot/triage.py``: how a component trains and stores
+    itself is part of the model).
+    """
     files = [project_root / "config.yml", project_root / "domain.yml"]
     files += sorted(p for p in (project_root / "data").rglob("*") if p.is_file())
     files += own_component_sources(project_root)

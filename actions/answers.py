@@ -22,7 +22,20 @@ from bot.core.profile import Profile
 
 LEXICON_DIR = Path(__file__).with_name("lexicon")
 
-WORD_GROUPS = ("yes", "no", "anonymous", "named", "dont_know", "today", "send", "change", "cancel", "email", "phone")
+WORD_GROUPS = (
+    "yes",
+    "no",
+    "anonymous",
+    "named",
+    "dont_know",
+    "today",
+    "send",
+    "change",
+    "cancel",
+    "email",
+    "phone",
+    "complain_wish",
+)
 """Flat word lists of a lexicon (besides ``kind``: complaint, fault report, suggestion, praise)."""
 
 

@@ -23,7 +23,7 @@ from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.training_data.message import Message
 
-from actions.answers import area_words, kind_words, read_choice
+from actions.answers import area_words, group_words, kind_words, read_choice
 from bot.core.catalog import default_catalogs
 from bot.core.profile import Profile, load_profile
 from bot.core.settings import Settings
@@ -60,8 +60,13 @@ MIN_WORDS = 3
 "a suggestion", "похвала"): then also when read as the question about complaining or as "I don't know"."""
 KEPT = frozenset({"emergency", "crisis", "care_abuse", "request_human", "check_case_status"})
 """Intents never changed here, however unsure: an alarm that may be one goes to its rule (the triage
-classifier decides those), and a request for a person or a status lookup is not a wish to give feedback."""
+classifier decides those), and a request for a person or a status lookup is not a wish to give feedback
+(unless the status question says the resident wants to complain: :data:`STATUS_INTENT`)."""
 SHORT_OVERRIDABLE = frozenset({"faq_complaint_process", "faq_anonymous_complaint", "dont_know", "deny", "affirm"})
+STATUS_INTENT = "check_case_status"
+"""A status question phrased as a wish to complain ("I applied four months ago and heard nothing, I want to
+complain about this delay") is a complaint about the handling time: the lexicon's ``complain_wish`` words
+("want to complain", "vill klaga", "شکایت کنم" — verbs, not the noun of "the status of my complaint")."""
 
 
 @lru_cache(maxsize=1)
@@ -83,13 +88,16 @@ def wants_feedback(text: str, language: str | None, intent: str | None, confiden
     """True when a message classified as ``intent`` (with ``confidence``) asks to give feedback.
 
     That is: it names a kind of feedback (thanks: and a department), or it is vague (:data:`VAGUE`,
-    or ``confidence`` below :data:`UNSURE`) and names a department. ``language`` is the
+    or ``confidence`` below :data:`UNSURE`) and names a department; a status question only when it says
+    the resident wants to complain (:data:`STATUS_INTENT`). ``language`` is the
     conversation's (``None``: Swedish and English only).
     """
     vague = intent in VAGUE or (confidence < UNSURE and intent not in KEPT)
     languages = list(dict.fromkeys([code for code in (language, "sv", "en") if code]))
     if text.startswith("/"):
         return False
+    if intent == STATUS_INTENT:
+        return read_choice(text, {"complain": group_words("complain_wish", languages)}, languages) is not None
     if len(text.split()) < MIN_WORDS:
         short_ok = vague or intent in SHORT_OVERRIDABLE or intent in OVERRIDABLE - {"thank", "goodbye"}
         return short_ok and _names_a_kind(text, languages)

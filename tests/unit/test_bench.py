@@ -111,6 +111,8 @@ def test_process_labels():
     assert process_label(["/v/python", "-m", "bot", "serve"], ports) == "web app"
     assert process_label(["/v/python", "-m", "rasa", "run", "--model", "m", "--port", "5006"], ports) == "Rasa server 2"
     assert process_label(["/v/python", "-m", "rasa_sdk", "--actions", "actions"], ports) == "action server"
+    assert process_label(["/v/python", "-m", "bot.rasa_server", "run", "--port", "5005"], ports) == "Rasa server 1"
+    assert process_label(["/v/python", "-m", "bot.action_server", "--port", "5055"], ports) == "action server"
     spawn = ["/v/python", "-c", "from multiprocessing.spawn import spawn_main; spawn_main(tracker_fd=5)"]
     assert process_label(spawn, ports) == "worker"
 

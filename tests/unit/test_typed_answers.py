@@ -292,6 +292,24 @@ def test_an_unsure_intent_with_a_kind_word_starts_the_form_but_never_an_unsure_a
     assert not wants_feedback("jag vill klaga, mamma låg på golvet hela natten", "sv", "crisis", 0.36)
 
 
+@pytest.mark.parametrize(
+    ("text", "language", "wanted"),
+    [
+        ("ansökte i maj och har inte hört något, jag vill klaga på att det dröjer", "sv", True),
+        ("applied for home care 3 months ago, no answer yet, i want to complain about the wait", "en", True),
+        ("سه ماه پیش درخواست دادم و جوابی نیامده، میخوام شکایت کنم", "fa", True),
+        ("قدمت طلب من شهرين وما احد رد، اريد اشتكي على التأخير", "ar", True),
+        ("złożyłam wniosek w marcu i nic, chcę złożyć skargę na opóźnienie", "pl", True),
+        ("vad har hänt med mitt klagomål? diarienummer KS-2026-0042", "sv", False),
+        ("what is the status of my complaint", "en", False),
+        ("وضعیت شکایتم چی شد؟", "fa", False),
+        ("jaki jest status mojej skargi", "pl", False),
+    ],
+)
+def test_a_status_question_is_a_complaint_only_when_it_says_the_resident_wants_to_complain(text, language, wanted):
+    assert wants_feedback(text, language, "check_case_status", 0.8) is wanted
+
+
 NAMED = {c.ANONYMOUS: False}
 
 

@@ -32,9 +32,9 @@ def process_label(cmdline: Sequence[str], rasa_ports: dict[int, str]) -> str:
     joined = " ".join(args)
     if "multiprocessing" in joined:
         return "worker" if "spawn_main" in joined else "helper"
-    if "rasa_sdk" in args:
+    if "rasa_sdk" in args or "bot.action_server" in args:
         return "action server"
-    if "rasa" in args and "run" in args:
+    if ("rasa" in args or "bot.rasa_server" in args) and "run" in args:
         if "--port" in args and args.index("--port") + 1 < len(args):
             with contextlib.suppress(ValueError):
                 return rasa_ports.get(int(args[args.index("--port") + 1]), "Rasa server")

@@ -35,6 +35,7 @@ WORD_GROUPS = (
     "email",
     "phone",
     "complain_wish",
+    "crisis",
 )
 """Flat word lists of a lexicon (besides ``kind``: complaint, fault report, suggestion, praise)."""
 
@@ -90,7 +91,8 @@ def lexicon(language: str) -> Lexicon:
     return read_lexicon(path) if path.exists() else Lexicon(language=language)
 
 
-def _clitics(languages: Iterable[str]) -> list[str]:
+def clitics(languages: Iterable[str]) -> list[str]:
+    """The clitics of ``languages``' lexicons (prefixes tried without when matching words)."""
     return [clitic for language in languages for clitic in lexicon(language).clitics]
 
 
@@ -101,7 +103,7 @@ def read_choice(text: str, options: Mapping[str, Iterable[str]], languages: Iter
     sentence (:func:`find_choice`).
     """
     options = {code: list(words) for code, words in options.items()}
-    return match_choice(text, options) or find_choice(text, options, _clitics(languages))
+    return match_choice(text, options) or find_choice(text, options, clitics(languages))
 
 
 def kind_words(languages: Iterable[str]) -> dict[str, list[str]]:

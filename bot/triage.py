@@ -8,7 +8,9 @@ on the typed triage sets of ``tests/dialogue/triage``, caught 90 % of the alarms
 the same examples with TF-IDF over words and 2–5-letter groups, less regularised (C = 10), and takes
 the sum of its probabilities for the three alarm intents: at :data:`DEFAULT_THRESHOLD` or above, the
 message gets the most probable of them; below it, an alarm intent of the first classifier is replaced
-by that classifier's best other intent. Measured on the same sets (issue 14, docs/benchmarks.md).
+by that classifier's best other intent. Measured on the same sets (issue 14, docs/benchmarks.md). Under both,
+a safety net: a message with a phrase of the lexicon's ``crisis`` group ("I want to end my life") is a
+crisis whatever the classifiers read (:func:`says_crisis`).
 """
 
 from __future__ import annotations
@@ -34,6 +36,9 @@ MODEL_FILE = "triage.npz"
 terms in column order and IDF weights, the coefficients in float32, intercepts and class names. 30 MB on
 disk and about 55 MB in memory, against 188 MB and 214 MB stored with skops (its JSON of 180,000 terms
 left the Rasa process 150 MB larger after loading) and 0.08 s to load instead of 2.9 s (issue 18)."""
+CRISIS_PHRASE_CONFIDENCE = 0.9
+"""Confidence given to a message with one of the lexicon's ``crisis`` phrases ("ta livet av mig", "نمیخوام زنده
+…"): sure enough to win over reading it as a form answer (``actions/forms.py`` ``CLEAR_ALARM``)."""
 DEFAULT_THRESHOLD = 0.4
 """Sum of the alarm intents' probabilities from which a message is an alarm. On the typed triage sets
 (component alone, issue 14, docs/benchmarks.md): 0.35 → recall 99 %, false alarms 10 %; 0.4 → 98 %, 8 %;
@@ -51,6 +56,21 @@ def _pipeline(random_state: int) -> Any:
     )
     classifier = LogisticRegression(C=10.0, max_iter=2000, class_weight="balanced", random_state=random_state)
     return make_pipeline(features, classifier)
+
+
+def says_crisis(text: str, language: str | None) -> bool:
+    """True when ``text`` has a phrase of the lexicon's ``crisis`` group (``actions/lexicon/<lang>.yml``).
+
+    A safety net under the classifier: "دیگه اصلا نمیخوام زنده باشم" ("I don't want to be alive at all any
+    more") was read as "no" because of "اصلا" (at all), a word of many refusals. Phrases of ``language`` (the
+    conversation's), Swedish and English, found anywhere in the message; one typo allowed in words of 6+
+    letters, as in every typed answer.
+    """
+    from actions.answers import clitics, group_words
+    from actions.fields import find_choice
+
+    languages = list(dict.fromkeys(code for code in (language, "sv", "en") if code))
+    return find_choice(text, {"crisis": group_words("crisis", languages)}, clitics(languages)) is not None
 
 
 def _arrays(model: Any) -> dict[str, Any]:
@@ -209,8 +229,12 @@ class TriageClassifier(GraphComponent):
             total = sum(alarm.values())
             current = (message.get("intent") or {}).get("name")
             ranking = list(message.get("intent_ranking") or [])
+            metadata = message.get("metadata")
+            language = metadata.get("language") if isinstance(metadata, dict) else None
             if total >= float(self.config["threshold"]):
                 chosen = {"name": max(alarm, key=alarm.__getitem__), "confidence": total}
+            elif says_crisis(str(message.get("text")), language):
+                chosen = {"name": "crisis", "confidence": CRISIS_PHRASE_CONFIDENCE}
             elif current in ALARM_INTENTS:
                 chosen = next((entry for entry in ranking if entry.get("name") not in ALARM_INTENTS), None)
                 if chosen is None:

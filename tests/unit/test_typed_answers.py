@@ -270,6 +270,8 @@ def test_the_triage_classifier_decides_the_alarm_intents(tmp_path):
         classified("maten på boendet är kall igen", "care_abuse", ["care_abuse", "file_complaint"]) == "file_complaint"
     )
     assert classified("läraren svarar inte", "file_complaint", ["file_complaint"]) == "file_complaint"
+    # A crisis phrase of the lexicon wins whatever the classifiers read (the tiny model knows no "orka").
+    assert classified("jag orkar inte leva längre med det här", "deny", ["deny"]) == "crisis"
 
 
 def test_the_alarm_leads_the_ranking_so_that_the_fallback_does_not_read_it_as_ambiguous():
@@ -290,6 +292,28 @@ def test_an_unsure_intent_with_a_kind_word_starts_the_form_but_never_an_unsure_a
     assert wants_feedback("haluun antaa kehuja", "fi", "cancel", 0.3)  # "I wanna give praise"
     assert not wants_feedback("avbryt klagomålet", "sv", "cancel", 0.9)
     assert not wants_feedback("jag vill klaga, mamma låg på golvet hela natten", "sv", "crisis", 0.36)
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "crisis"),
+    [
+        ("دیگه هیچ نمیخوام زنده بمونم", "fa", True),
+        ("jag orkar inte leva längre", "sv", True),
+        ("honestly i just want to die", "en", True),
+        ("mam dość, nie chcę już żyć", "pl", True),
+        ("en halua enää elää", "fi", True),
+        ("не хочу більше жити", "uk", True),
+        ("ما بدي عيش بعد اليوم", "ar", True),
+        ("bygglovet tar evigheter, det här tar livet av mig", "sv", False),  # an idiom: "this is killing me"
+        ("ما هي مدة الانتظار للرد", "ar", False),  # "waiting" is one letter from "suicide"
+        ("i nearly killed myself on the ice outside the library", "en", False),
+        ("nie", "pl", False),
+    ],
+)
+def test_the_crisis_phrases_are_a_safety_net_that_idioms_do_not_trip(text, language, crisis):
+    from bot.triage import says_crisis
+
+    assert says_crisis(text, language) is crisis
 
 
 @pytest.mark.parametrize(

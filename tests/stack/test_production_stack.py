@@ -88,7 +88,7 @@ async def test_killing_a_rasa_process_mid_form_the_form_goes_on_after_the_restar
         assert area[0]["buttons"]
         # Kill whichever Rasa process holds this conversation: both, one after the other, is simplest.
         for port in (base_port, base_port + 1):
-            os.kill(listening_pid(b"rasa", port), signal.SIGKILL)
+            os.kill(listening_pid(b"bot.rasa_server", port), signal.SIGKILL)
         await resident.send(area[0]["buttons"][0]["payload"])
         told = await resident.next(lambda e: e.get("sender") == "system", timeout=30)
         assert "Assistenten svarar inte just nu" in told["text"]

@@ -340,8 +340,8 @@ class ValidateComplaintForm(GuidedFormValidation):
     async def extract_complaint_consent(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        """Yes or no to the public-record notice."""
-        return self.extract_answer(tracker, CONSENT, lambda typed: self.yes_no(tracker, typed))
+        """Yes or no to the public-record notice; "skicka", "send it" (the lexicon's ``send`` words) are yes."""
+        return self.extract_answer(tracker, CONSENT, lambda typed: self.yes_no(tracker, typed, "send", "no"))
 
     async def extract_complaint_cancel_confirm(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

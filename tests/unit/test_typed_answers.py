@@ -94,6 +94,21 @@ async def answer(
 
 
 @pytest.mark.parametrize(
+    ("text", "intent", "language"),
+    [("skicka", "cancel", "sv"), ("بفرست", "cancel", "fa"), ("ok send it", "affirm", "en")],
+)
+async def test_send_at_the_public_record_question_agrees(text, intent, language):
+    slots, said = await answer(text, intent, c.CONSENT, language)
+    assert slots[c.CONSENT] is True
+    assert "utter_complaint_consent_required" not in said
+
+
+async def test_cancel_at_the_public_record_question_is_left_to_the_cancel_question():
+    slots, _ = await answer("avbryt", "cancel", c.CONSENT, "sv")
+    assert c.CONSENT not in slots or slots[c.CONSENT] is None
+
+
+@pytest.mark.parametrize(
     ("text", "intent", "language", "area"),
     [
         ("skolan, min dotter går i 4an", "faq_preschool_school", "sv", "school"),

@@ -91,6 +91,11 @@ def lexicon(language: str) -> Lexicon:
     return read_lexicon(path) if path.exists() else Lexicon(language=language)
 
 
+def typed_languages(language: str | None) -> list[str]:
+    """``language`` (the conversation's, if known), then Swedish and English: what a typed message may be in."""
+    return list(dict.fromkeys(code for code in (language, "sv", "en") if code))
+
+
 def clitics(languages: Iterable[str]) -> list[str]:
     """The clitics of ``languages``' lexicons (prefixes tried without when matching words)."""
     return [clitic for language in languages for clitic in lexicon(language).clitics]

@@ -18,7 +18,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.answers import group_words, read_choice
+from actions.answers import group_words, read_choice, typed_languages
 from actions.store import catalogs, language_of
 
 FAILURES_SLOT = "form_failures"
@@ -87,7 +87,7 @@ def choice_entity(tracker: Tracker) -> str | None:
 
 def answer_languages(tracker: Tracker) -> list[str]:
     """Languages a typed answer may be in: the conversation's, then Swedish and English (residents mix them in)."""
-    return list(dict.fromkeys([language_of(tracker), "sv", "en"]))
+    return typed_languages(language_of(tracker))
 
 
 def button_labels(response: str, languages: list[str]) -> dict[str, list[str]]:

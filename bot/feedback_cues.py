@@ -23,7 +23,7 @@ from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.training_data.message import Message
 
-from actions.answers import area_words, group_words, kind_words, read_choice
+from actions.answers import area_words, group_words, kind_words, read_choice, typed_languages
 from bot.core.catalog import default_catalogs
 from bot.core.profile import Profile, load_profile
 from bot.core.settings import Settings
@@ -93,7 +93,7 @@ def wants_feedback(text: str, language: str | None, intent: str | None, confiden
     conversation's (``None``: Swedish and English only).
     """
     vague = intent in VAGUE or (confidence < UNSURE and intent not in KEPT)
-    languages = list(dict.fromkeys([code for code in (language, "sv", "en") if code]))
+    languages = typed_languages(language)
     if text.startswith("/"):
         return False
     if intent == STATUS_INTENT:

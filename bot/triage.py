@@ -66,10 +66,10 @@ def says_crisis(text: str, language: str | None) -> bool:
     conversation's), Swedish and English, found anywhere in the message; one typo allowed in words of 6+
     letters, as in every typed answer.
     """
-    from actions.answers import clitics, group_words
+    from actions.answers import clitics, group_words, typed_languages
     from actions.fields import find_choice
 
-    languages = list(dict.fromkeys(code for code in (language, "sv", "en") if code))
+    languages = typed_languages(language)
     return find_choice(text, {"crisis": group_words("crisis", languages)}, clitics(languages)) is not None
 
 

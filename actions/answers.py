@@ -104,11 +104,16 @@ def clitics(languages: Iterable[str]) -> list[str]:
 def read_choice(text: str, options: Mapping[str, Iterable[str]], languages: Iterable[str]) -> str | None:
     """The option a typed answer means, else ``None``.
 
-    A button title or number (:func:`match_choice`), else the option whose word comes first in the
-    sentence (:func:`find_choice`).
+    A whole button title or number, else the option whose word comes first in the sentence
+    (:func:`find_choice`: "jag vill klaga på att soptunnan inte tömts" is a complaint, although the
+    fault report's label "inte tömts" is in it too), else the start of a title ("felanm", :func:`match_choice`).
     """
     options = {code: list(words) for code, words in options.items()}
-    return match_choice(text, options) or find_choice(text, options, clitics(languages))
+    return (
+        match_choice(text, options, partial=False)
+        or find_choice(text, options, clitics(languages))
+        or match_choice(text, options)
+    )
 
 
 def kind_words(languages: Iterable[str]) -> dict[str, list[str]]:

@@ -44,13 +44,13 @@ def normalize(text: str) -> str:
     return _PUNCTUATION.sub(" ", stripped.translate(_SAME_LETTER)).strip()
 
 
-def match_choice(text: str, options: Mapping[str, Iterable[str]]) -> str | None:
+def match_choice(text: str, options: Mapping[str, Iterable[str]], partial: bool = True) -> str | None:
     """The option a typed answer means, or ``None`` when it means none or several.
 
     ``options`` maps an option's code to the labels residents may type for it (button titles,
     terms, in one or more languages). Matches, in order: the option's number (``"2"`` → the second
-    option); a whole label; the start of a label or a label inside the answer (at least three
-    letters). Ambiguous answers give ``None``.
+    option); a whole label; unless ``partial`` is false, the start of a label or a label inside the
+    answer (at least three letters). Ambiguous answers give ``None``.
     """
     answer = normalize(text)
     if not answer:
@@ -63,15 +63,15 @@ def match_choice(text: str, options: Mapping[str, Iterable[str]]) -> str | None:
     exact = {code for code, names in labels.items() if answer in names}
     if len(exact) == 1:
         return exact.pop()
-    if len(answer) < 3:
+    if len(answer) < 3 or not partial:
         return None
-    partial = {
+    found = {
         code
         for code, names in labels.items()
         for name in names
         if name and (name.startswith(answer) or re.search(rf"(^| ){re.escape(name)}( |$)", answer))
     }
-    return partial.pop() if len(partial) == 1 else None
+    return found.pop() if len(found) == 1 else None
 
 
 FUZZY_MIN_LETTERS = 6

@@ -139,6 +139,10 @@ async def test_a_real_question_during_the_form_is_left_to_the_rules():
         ("ክጠርዕ ደልየ", "ti", "complaint"),
         ("something is broken", "en", "fault_report"),
         ("mulla on idea", "fi", "suggestion"),
+        ("hej jag vill klaga på att soptunnan inte tömts på två veckor", "sv", "complaint"),  # first mention wins
+        ("soptunnan har inte tömts", "sv", "fault_report"),
+        ("Felanmälan", "sv", "fault_report"),
+        ("felanm", "sv", "fault_report"),  # the start of a title
     ],
 )
 async def test_typed_kinds_in_every_language(text, language, kind):

@@ -44,13 +44,19 @@ def normalize(text: str) -> str:
     return _PUNCTUATION.sub(" ", stripped.translate(_SAME_LETTER)).strip()
 
 
+def _starts_word_of(label: str, answer: str) -> bool:
+    """True when ``label`` starts with ``answer`` cut off inside a word ("felanm" of "felanmälan"); a whole word
+    is not the start of a longer label ("absolut" is not "absolut inte", absolutely not)."""
+    return label.startswith(answer) and len(label) > len(answer) and label[len(answer)] != " "
+
+
 def match_choice(text: str, options: Mapping[str, Iterable[str]], partial: bool = True) -> str | None:
     """The option a typed answer means, or ``None`` when it means none or several.
 
     ``options`` maps an option's code to the labels residents may type for it (button titles,
     terms, in one or more languages). Matches, in order: the option's number (``"2"`` → the second
-    option); a whole label; unless ``partial`` is false, the start of a label or a label inside the
-    answer (at least three letters). Ambiguous answers give ``None``.
+    option); a whole label; unless ``partial`` is false, the start of a label cut off inside a word or a
+    label inside the answer (at least three letters). Ambiguous answers give ``None``.
     """
     answer = normalize(text)
     if not answer:
@@ -69,10 +75,13 @@ def match_choice(text: str, options: Mapping[str, Iterable[str]], partial: bool 
         code
         for code, names in labels.items()
         for name in names
-        if name and (name.startswith(answer) or re.search(rf"(^| ){re.escape(name)}( |$)", answer))
+        if name and (_starts_word_of(name, answer) or re.search(rf"(^| ){re.escape(name)}( |$)", answer))
     }
     return found.pop() if len(found) == 1 else None
 
+
+_CLAUSE_END = re.compile(r"[,.;:!?¡¿،؛؟።፣፤፥]+(?:\s|$)")
+"""Punctuation that ends a clause when a space or the end follows (not the dot of an e-mail address or 1.5)."""
 
 FUZZY_MIN_LETTERS = 6
 """Words of at least this many letters match a word of the lists with one typo (one letter wrong,
@@ -107,12 +116,19 @@ def find_choice(text: str, options: Mapping[str, Iterable[str]], clitics: Iterab
     every word starting with "sop" (soporna, soptunnan), a phrase matches consecutive words. Case,
     accents and punctuation do not matter; a word of 6+ letters may have one typo (Damerau-Levenshtein
     distance 1, ``rapidfuzz``; :data:`FUZZY_MIN_LETTERS`); ``clitics`` are prefixes glued to words
-    that are tried without (``["و", "ب", "ال", …]``). Of several options found, the one mentioned
+    that are tried without (``["و", "ب", "ال", …]``). A phrase does not reach over a comma or a full stop
+    (Polish "nie, chcę odpowiedź" — no, I want a reply — is not "nie chcę odpowiedzi", I want no reply).
+    Of several options found, the one mentioned
     first wins ("a complaint that the lamp is broken" → complaint); the longer phrase wins at the same
     place; options found at the same place with phrases of the same length make it ambiguous (``None``).
     """
     clitic_list = [normalize(c) for c in clitics if normalize(c)]
-    words = [_readings(word, clitic_list) for word in normalize(text).split()]
+    words: list[list[str]] = []
+    clause: list[int] = []
+    for number, part in enumerate(_CLAUSE_END.split(text)):
+        for word in normalize(part).split():
+            words.append(_readings(word, clitic_list))
+            clause.append(number)
     hits: list[tuple[int, int, str]] = []
     for code, entries in options.items():
         for entry in entries:
@@ -121,7 +137,7 @@ def find_choice(text: str, options: Mapping[str, Iterable[str]], clitics: Iterab
             if not phrase:
                 continue
             for start in range(len(words) - len(phrase) + 1):
-                if all(
+                if clause[start] == clause[start + len(phrase) - 1] and all(
                     any(_word_matches(reading, part, prefix and i == len(phrase) - 1) for reading in words[start + i])
                     for i, part in enumerate(phrase)
                 ):

@@ -95,7 +95,12 @@ async def answer(
 
 @pytest.mark.parametrize(
     ("text", "intent", "language"),
-    [("skicka", "cancel", "sv"), ("بفرست", "cancel", "fa"), ("ok send it", "affirm", "en")],
+    [
+        ("skicka", "cancel", "sv"),
+        ("بفرست", "cancel", "fa"),
+        ("ok send it", "affirm", "en"),
+        ("absolut", "affirm", "sv"),  # not the start of "absolut inte" (absolutely not)
+    ],
 )
 async def test_send_at_the_public_record_question_agrees(text, intent, language):
     slots, said = await answer(text, intent, c.CONSENT, language)
@@ -181,6 +186,7 @@ async def test_a_short_opening_fills_only_what_it_says():
         ("ኣይፋል", "ti", False),
         ("joo", "fi", True),
         ("bez imienia", "pl", True),
+        ("nie, chce odpowiedz, nazywam sie Piotr Lewandowski", "pl", False),  # not "nie chcę odpowiedzi" (no reply)
     ],
 )
 async def test_colloquial_yes_and_no(text, language, anonymous):

@@ -36,6 +36,7 @@ WORD_GROUPS = (
     "phone",
     "complain_wish",
     "crisis",
+    "harm",
 )
 """Flat word lists of a lexicon (besides ``kind``: complaint, fault report, suggestion, praise)."""
 

@@ -45,8 +45,10 @@ def normalize(text: str) -> str:
 
 
 def _starts_word_of(label: str, answer: str) -> bool:
-    """True when ``label`` starts with ``answer`` cut off inside a word ("felanm" of "felanmälan"); a whole word
-    is not the start of a longer label ("absolut" is not "absolut inte", absolutely not)."""
+    """True when ``label`` starts with ``answer`` cut off inside a word ("felanm" of "felanmälan").
+
+    A whole word is not the start of a longer label ("absolut" is not "absolut inte", absolutely not).
+    """
     return label.startswith(answer) and len(label) > len(answer) and label[len(answer)] != " "
 
 
@@ -90,10 +92,10 @@ read as "aitaa" (fence) and "äidin" (mother's) as "aidan". The first letter mus
 rarely hit it, and English "broken" was read as Swedish "fröken" (teacher, a school word)."""
 
 
-def _word_matches(word: str, wanted: str, prefix: bool) -> bool:
+def _word_matches(word: str, wanted: str, prefix: bool, typos: bool = True) -> bool:
     if word == wanted or (prefix and word.startswith(wanted)):
         return True
-    if len(wanted) < FUZZY_MIN_LETTERS or word[:1] != wanted[:1]:
+    if not typos or len(wanted) < FUZZY_MIN_LETTERS or word[:1] != wanted[:1]:
         return False
     if prefix:
         return DamerauLevenshtein.distance(word[: len(wanted)], wanted) <= 1
@@ -109,18 +111,20 @@ def _readings(word: str, clitics: Iterable[str]) -> list[str]:
     return readings
 
 
-def find_choice(text: str, options: Mapping[str, Iterable[str]], clitics: Iterable[str] = ()) -> str | None:
+def find_choice(
+    text: str, options: Mapping[str, Iterable[str]], clitics: Iterable[str] = (), typos: bool = True
+) -> str | None:
     """The option one of whose words occurs earliest in ``text`` (a whole typed sentence), else ``None``.
 
     ``options`` maps an option's code to words and phrases residents use for it; ``"sop*"`` matches
     every word starting with "sop" (soporna, soptunnan), a phrase matches consecutive words. Case,
     accents and punctuation do not matter; a word of 6+ letters may have one typo (Damerau-Levenshtein
-    distance 1, ``rapidfuzz``; :data:`FUZZY_MIN_LETTERS`); ``clitics`` are prefixes glued to words
-    that are tried without (``["و", "ب", "ال", …]``). A phrase does not reach over a comma or a full stop
-    (Polish "nie, chcę odpowiedź" — no, I want a reply — is not "nie chcę odpowiedzi", I want no reply).
-    Of several options found, the one mentioned
-    first wins ("a complaint that the lamp is broken" → complaint); the longer phrase wins at the same
-    place; options found at the same place with phrases of the same length make it ambiguous (``None``).
+    distance 1, ``rapidfuzz``; :data:`FUZZY_MIN_LETTERS`) unless ``typos`` is false; ``clitics`` are
+    prefixes glued to words that are tried without (``["و", "ب", "ال", …]``). A phrase does not reach
+    over a comma or a full stop (Polish "nie, chcę odpowiedź" — no, I want a reply — is not "nie chcę
+    odpowiedzi", I want no reply). Of several options found, the one mentioned first wins ("a complaint
+    that the lamp is broken" → complaint); the longer phrase wins at the same place; options found at the
+    same place with phrases of the same length make it ambiguous (``None``).
     """
     clitic_list = [normalize(c) for c in clitics if normalize(c)]
     words: list[list[str]] = []
@@ -138,7 +142,10 @@ def find_choice(text: str, options: Mapping[str, Iterable[str]], clitics: Iterab
                 continue
             for start in range(len(words) - len(phrase) + 1):
                 if clause[start] == clause[start + len(phrase) - 1] and all(
-                    any(_word_matches(reading, part, prefix and i == len(phrase) - 1) for reading in words[start + i])
+                    any(
+                        _word_matches(reading, part, prefix and i == len(phrase) - 1, typos)
+                        for reading in words[start + i]
+                    )
                     for i, part in enumerate(phrase)
                 ):
                     hits.append((start, -sum(map(len, phrase)), code))

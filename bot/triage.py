@@ -6,11 +6,13 @@ missed, or "I am connecting you now" to someone whose home-care visit was late. 
 on the typed triage sets of ``tests/dialogue/triage``, caught 90 % of the alarms while raising one on
 10 % of ordinary complaints with strong words. This component trains a second logistic regression on
 the same examples with TF-IDF over words and 2–5-letter groups, less regularised (C = 10), and takes
-the sum of its probabilities for the three alarm intents: at :data:`DEFAULT_THRESHOLD` or above, the
-message gets the most probable of them; below it, an alarm intent of the first classifier is replaced
-by that classifier's best other intent. Measured on the same sets (issue 14, docs/benchmarks.md). Under both,
+the sum of its probabilities for the three alarm intents: at :data:`DEFAULT_THRESHOLD` or above — or at
+:data:`HARM_THRESHOLD` or above with a word of harm ("hit", "not fed", "locked in") — the message gets the
+most probable of them; below it, an alarm intent of the first classifier is replaced by that classifier's
+best other intent. Measured on the same sets (issue 14, docs/benchmarks.md). Under both,
 a safety net: a message with a phrase of the lexicon's ``crisis`` group ("I want to end my life") is a
-crisis whatever the classifiers read (:func:`says_crisis`).
+crisis whatever the classifiers read (:func:`says_crisis`, words matched exactly: with one typo allowed, Finnish
+"haluan kuolla", I want to die, matched "haluan kuulla", I want to hear).
 """
 
 from __future__ import annotations
@@ -39,10 +41,14 @@ left the Rasa process 150 MB larger after loading) and 0.08 s to load instead of
 CRISIS_PHRASE_CONFIDENCE = 0.9
 """Confidence given to a message with one of the lexicon's ``crisis`` phrases ("ta livet av mig", "نمیخوام زنده
 …"): sure enough to win over reading it as a form answer (``actions/forms.py`` ``CLEAR_ALARM``)."""
-DEFAULT_THRESHOLD = 0.4
-"""Sum of the alarm intents' probabilities from which a message is an alarm. On the typed triage sets
-(component alone, issue 14, docs/benchmarks.md): 0.35 → recall 99 %, false alarms 10 %; 0.4 → 98 %, 8 %;
-0.5 → 94 %, 5 %."""
+DEFAULT_THRESHOLD = 0.45
+"""Sum of the alarm intents' probabilities from which a message is an alarm whatever its words."""
+HARM_THRESHOLD = 0.35
+"""From this sum up to :data:`DEFAULT_THRESHOLD` a message is an alarm only with a word of the lexicon's ``harm``
+group (hit, not fed, locked in, unconscious, nowhere to sleep …; :func:`says_harm`). Most ordinary complaints
+about care read in that band have none ("the home care staff keep changing"). On the typed triage sets
+(component alone, first-message way, issue 14 sixth session, docs/benchmarks.md): one threshold of 0.4 → recall
+98.8 %, false alarms 7.1 %; 0.45 with harm words from 0.35 → 99.4 %, 5.6 % (chosen on those sets)."""
 
 
 def _pipeline(random_state: int) -> Any:
@@ -70,7 +76,28 @@ def says_crisis(text: str, language: str | None) -> bool:
     from actions.fields import find_choice
 
     languages = typed_languages(language)
-    return find_choice(text, {"crisis": group_words("crisis", languages)}, clitics(languages)) is not None
+    return find_choice(text, {"crisis": group_words("crisis", languages)}, clitics(languages), typos=False) is not None
+
+
+def says_harm(text: str, language: str | None) -> bool:
+    """True when ``text`` has a word of the lexicon's ``harm`` group (``actions/lexicon/<lang>.yml``).
+
+    Words of real harm or danger to a person, in ``language`` (the conversation's), Swedish and English; one typo
+    allowed in words of 6+ letters (the lists were screened against common words for such near matches).
+    """
+    from actions.answers import clitics, group_words, typed_languages
+    from actions.fields import find_choice
+
+    languages = typed_languages(language)
+    return find_choice(text, {"harm": group_words("harm", languages)}, clitics(languages)) is not None
+
+
+def is_alarm(total: float, text: str, language: str | None, threshold: float, harm_threshold: float) -> bool:
+    """Whether a message whose alarm intents sum to ``total`` (0–1) is an alarm.
+
+    At ``threshold`` or above, or at ``harm_threshold`` or above with a word of harm (:func:`says_harm`).
+    """
+    return total >= threshold or (total >= harm_threshold and says_harm(text, language))
 
 
 def _arrays(model: Any) -> dict[str, Any]:
@@ -148,13 +175,14 @@ def _load_skops(path: Any) -> Any:
 class TriageClassifier(GraphComponent):
     """Decides the alarm intents (see the module docstring); place it right after the intent classifier.
 
-    Config: ``threshold`` (0–1, default :data:`DEFAULT_THRESHOLD`), ``random_state``.
+    Config: ``threshold`` (0–1, default :data:`DEFAULT_THRESHOLD`), ``harm_threshold`` (default
+    :data:`HARM_THRESHOLD`), ``random_state``.
     """
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
         """Defaults of the ``config.yml`` entry."""
-        return {"threshold": DEFAULT_THRESHOLD, "random_state": 1}
+        return {"threshold": DEFAULT_THRESHOLD, "harm_threshold": HARM_THRESHOLD, "random_state": 1}
 
     def __init__(self, config: dict[str, Any], model_storage: ModelStorage, resource: Resource) -> None:
         """A component with no trained model yet (``self.model`` is set by training or loading)."""
@@ -231,9 +259,10 @@ class TriageClassifier(GraphComponent):
             ranking = list(message.get("intent_ranking") or [])
             metadata = message.get("metadata")
             language = metadata.get("language") if isinstance(metadata, dict) else None
-            if total >= float(self.config["threshold"]):
+            text = str(message.get("text"))
+            if is_alarm(total, text, language, float(self.config["threshold"]), float(self.config["harm_threshold"])):
                 chosen = {"name": max(alarm, key=alarm.__getitem__), "confidence": total}
-            elif says_crisis(str(message.get("text")), language):
+            elif says_crisis(text, language):
                 chosen = {"name": "crisis", "confidence": CRISIS_PHRASE_CONFIDENCE}
             elif current in ALARM_INTENTS:
                 chosen = next((entry for entry in ranking if entry.get("name") not in ALARM_INTENTS), None)

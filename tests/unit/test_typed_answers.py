@@ -333,12 +333,39 @@ def test_an_unsure_intent_with_a_kind_word_starts_the_form_but_never_an_unsure_a
         ("ما هي مدة الانتظار للرد", "ar", False),  # "waiting" is one letter from "suicide"
         ("i nearly killed myself on the ice outside the library", "en", False),
         ("nie", "pl", False),
+        ("haluan kuulla miksi päätös kestää näin kauan", "fi", False),  # "I want to hear", one letter from "die"
     ],
 )
 def test_the_crisis_phrases_are_a_safety_net_that_idioms_do_not_trip(text, language, crisis):
     from bot.triage import says_crisis
 
     assert says_crisis(text, language) is crisis
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "harm"),
+    [
+        ("staff at the home slapped my dad, he has bruises", "en", True),
+        ("personalen på boendet slår mig när ingen ser", "sv", True),
+        ("the home care staff keep changing, my dad never knows who is coming", "en", False),
+        ("this building permit process is killing me", "en", False),
+        ("hemtjänsten kommer alltid sent och har bråttom", "sv", False),
+    ],
+)
+def test_words_of_harm_are_found_and_everyday_idioms_are_not(text, language, harm):
+    from bot.triage import says_harm
+
+    assert says_harm(text, language) is harm
+
+
+def test_an_unsure_alarm_needs_a_word_of_harm_and_a_sure_one_does_not():
+    from bot.triage import is_alarm
+
+    hit = "personalen på boendet slår mamma"
+    changing = "hemtjänsten byter personal hela tiden"
+    assert is_alarm(0.38, hit, "sv", 0.45, 0.35) and not is_alarm(0.38, changing, "sv", 0.45, 0.35)
+    assert is_alarm(0.5, changing, "sv", 0.45, 0.35)  # sure: whatever the words
+    assert not is_alarm(0.3, hit, "sv", 0.45, 0.35)  # below the band: no alarm, whatever the words
 
 
 @pytest.mark.parametrize(

@@ -72,11 +72,7 @@ def says_crisis(text: str, language: str | None) -> bool:
     conversation's), Swedish and English, found anywhere in the message; one typo allowed in words of 6+
     letters, as in every typed answer.
     """
-    from actions.answers import clitics, group_words, typed_languages
-    from actions.fields import find_choice
-
-    languages = typed_languages(language)
-    return find_choice(text, {"crisis": group_words("crisis", languages)}, clitics(languages), typos=False) is not None
+    return _has_word_of("crisis", text, language, typos=False)
 
 
 def says_harm(text: str, language: str | None) -> bool:
@@ -85,11 +81,16 @@ def says_harm(text: str, language: str | None) -> bool:
     Words of real harm or danger to a person, in ``language`` (the conversation's), Swedish and English; one typo
     allowed in words of 6+ letters (the lists were screened against common words for such near matches).
     """
+    return _has_word_of("harm", text, language, typos=True)
+
+
+def _has_word_of(group: str, text: str, language: str | None, typos: bool) -> bool:
+    """True when ``text`` has a word or phrase of the lexicon ``group`` in ``language``, Swedish or English."""
     from actions.answers import clitics, group_words, typed_languages
     from actions.fields import find_choice
 
     languages = typed_languages(language)
-    return find_choice(text, {"harm": group_words("harm", languages)}, clitics(languages)) is not None
+    return find_choice(text, {group: group_words(group, languages)}, clitics(languages), typos) is not None
 
 
 def is_alarm(total: float, text: str, language: str | None, threshold: float, harm_threshold: float) -> bool:

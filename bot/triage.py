@@ -69,8 +69,8 @@ def says_crisis(text: str, language: str | None) -> bool:
 
     A safety net under the classifier: "دیگه اصلا نمیخوام زنده باشم" ("I don't want to be alive at all any
     more") was read as "no" because of "اصلا" (at all), a word of many refusals. Phrases of ``language`` (the
-    conversation's), Swedish and English, found anywhere in the message; one typo allowed in words of 6+
-    letters, as in every typed answer.
+    conversation's), Swedish and English, found anywhere in the message; matched exactly, without the one typo
+    allowed elsewhere (Finnish "haluan kuolla", I want to die, matched "haluan kuulla", I want to hear).
     """
     return _has_word_of("crisis", text, language, typos=False)
 

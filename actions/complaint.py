@@ -174,6 +174,24 @@ def _understood(tracker: Tracker, kind: str | None, area: str | None) -> str:
     return ", ".join(parts)
 
 
+def volunteered(tracker: Tracker, slot: str) -> bool:
+    """True when ``slot``'s value was taken from a message before its own question was asked.
+
+    That is the message that started the form, or one that said more than the question asked; read from
+    the tracker's events (which question was asked when the slot got its latest value). ``False`` for a
+    slot without a value, and for one answered at its own question.
+    """
+    requested = taken_at = None
+    for event in tracker.events:
+        if event.get("event") != "slot":
+            continue
+        if event.get("name") == REQUESTED_SLOT:
+            requested = event.get("value")
+        elif event.get("name") == slot:
+            taken_at = requested if event.get("value") is not None else slot
+    return tracker.get_slot(slot) is not None and taken_at != slot
+
+
 def asks_place(area: str | None) -> bool:
     """True when the profile says cases of ``area`` need a place."""
     try:
@@ -194,20 +212,51 @@ class ValidateComplaintForm(GuidedFormValidation):
 
         When the kind or the area was taken from a message before its question (the opening message, or
         more said than asked), one line (``utter_complaint_understood``) says so; the resident can
-        correct it at the summary.
+        correct it at the summary. A kind answer that names another department than the opening's
+        replaces what the opening filled (:meth:`drop_other_area`).
         """
         requested = tracker.get_slot(REQUESTED_SLOT)
+        dropped = self.drop_other_area(tracker)
         events = await super().run(dispatcher, tracker, domain)
+        set_now = {event.get("name") for event in events if event.get("event") == "slot"}
+        events = [SlotSet(slot, None) for slot in dropped if slot not in set_now] + events
         taken = {
             event["name"]: event["value"]
             for event in events
             if event.get("event") == "slot" and event.get("name") in (KIND, AREA) and event.get("value") is not None
         }
-        if taken and requested not in taken:
+        if set(taken) - {requested}:
             kind = taken.get(KIND) or tracker.get_slot(KIND)
             area = taken.get(AREA) or tracker.get_slot(AREA)
             dispatcher.utter_message(response="utter_complaint_understood", understood=_understood(tracker, kind, area))
         return events
+
+    def drop_other_area(self, tracker: Tracker) -> list[str]:
+        """Forget the department and description taken from the opening when the kind answer names another one.
+
+        "hei, haluan kuulla miksi rakennuslupa kestää niin kauan" (why does the building permit take so long)
+        starts the form with building permits and that text as the description; "haluun tehdä valituksen
+        kotihoidosta, hoitajat vaihtuu koko ajan" (a complaint about home care, the carers keep changing)
+        typed at the kind question is about something else. The volunteered slots are cleared in
+        ``tracker`` (so the extraction that follows reads this message in their place) and their names
+        returned, so that the events clear them too. Only at the kind question, only for volunteered slots
+        (:func:`volunteered`), only for a department other than the general one; ``[]`` otherwise.
+        """
+        area = tracker.get_slot(AREA)
+        if area is None or not volunteered(tracker, AREA):
+            return []
+        text = self.answer_to(tracker, KIND)
+        if text is None or text.startswith("/") or self.urgent(tracker, text):
+            return []
+        named = self.chosen(tracker, text, area_options(tracker))
+        if named in (None, area, profile().general_department.id):
+            return []
+        dropped = [AREA]
+        if volunteered(tracker, DESCRIPTION):
+            dropped += [DESCRIPTION, DESCRIPTION_LANGUAGE]
+        for slot in dropped:
+            tracker.slots[slot] = None
+        return dropped
 
     def said_before_asked(self, tracker: Tracker, slot: str, earlier: tuple[str | None, ...]) -> str | None:
         """The resident's typed message when it came before ``slot``'s question, else ``None``.

@@ -61,10 +61,12 @@ def form_tracker(
     slots=None,
     mapped: bool = False,
     confidence: float = 0.9,
+    history=(),
 ) -> Tracker:
     """The tracker the form's validation action gets right after a resident's message.
 
     ``mapped``: the slot's ``from_text`` mapping in domain.yml took the text (its intent is no interruption).
+    ``history``: events before the message (e.g. slots the opening message filled).
     """
     candidate = [{"event": "slot", "name": requested, "value": text}] if mapped else []
     return Tracker(
@@ -72,6 +74,7 @@ def form_tracker(
         slots={"requested_slot": requested, "language": language, **(slots or {})},
         latest_message={"text": text, "intent": {"name": intent, "confidence": confidence}, "entities": []},
         events=[
+            *history,
             {"event": "user", "text": text},
             {"event": "slot", "name": "requested_slot", "value": requested},
             {"event": "action", "name": "complaint_form"},
@@ -85,10 +88,17 @@ def form_tracker(
 
 
 async def answer(
-    text: str, intent: str, requested: str | None, language: str = "sv", slots=None, mapped=False, confidence=0.9
+    text: str,
+    intent: str,
+    requested: str | None,
+    language: str = "sv",
+    slots=None,
+    mapped=False,
+    confidence=0.9,
+    history=(),
 ):
     dispatcher = CollectingDispatcher()
-    tracked = form_tracker(text, intent, requested, language, slots, mapped, confidence)
+    tracked = form_tracker(text, intent, requested, language, slots, mapped, confidence, history)
     events = await Form().run(dispatcher, tracked, DOMAIN)
     return {e["name"]: e["value"] for e in events if e["event"] == "slot"}, responses(dispatcher)
 
@@ -174,6 +184,43 @@ async def test_a_short_opening_fills_only_what_it_says():
     slots, said = await answer("jag vill klaga på skolan", "file_complaint", None)
     assert (slots[c.KIND], slots[c.AREA]) == ("complaint", "school") and c.DESCRIPTION not in slots
     assert said == ["utter_complaint_understood"]
+
+
+def opening(text: str, **slots) -> list[dict]:
+    """Events of an opening message that filled ``slots`` before any question was asked."""
+    return [
+        {"event": "user", "text": text},
+        *({"event": "slot", "name": name, "value": value} for name, value in slots.items()),
+        {"event": "slot", "name": "requested_slot", "value": c.KIND},
+    ]
+
+
+async def test_a_kind_answer_naming_another_area_replaces_what_the_opening_filled():
+    first = "hei, haluan kuulla miksi rakennuslupa kestää niin kauan"
+    filled = {c.AREA: "building", c.DESCRIPTION: first, c.DESCRIPTION_LANGUAGE: "fi"}
+    history = opening(first, **filled)
+    text = "haluun tehdä valituksen kotihoidosta, hoitajat vaihtuu koko ajan"
+    slots, said = await answer(text, "file_complaint", c.KIND, "fi", filled, history=history)
+    assert (slots[c.KIND], slots[c.AREA], slots[c.DESCRIPTION]) == ("complaint", "social_care", text)
+    assert said == ["utter_complaint_understood"]
+    # Said short, the other area is taken and the opening's description is forgotten, so it is asked.
+    slots, _ = await answer("valitus kotihoidosta", "file_complaint", c.KIND, "fi", filled, history=history)
+    assert (slots[c.KIND], slots[c.AREA], slots[c.DESCRIPTION]) == ("complaint", "social_care", None)
+
+
+async def test_a_kind_answer_keeps_an_area_the_resident_chose_at_its_question():
+    chosen = [
+        {"event": "slot", "name": "requested_slot", "value": c.AREA},
+        {"event": "slot", "name": c.AREA, "value": "building"},
+        {"event": "slot", "name": "requested_slot", "value": c.KIND},
+    ]
+    text = "haluun tehdä valituksen kotihoidosta"
+    slots, _ = await answer(text, "file_complaint", c.KIND, "fi", {c.AREA: "building"}, history=chosen)
+    assert slots[c.KIND] == "complaint" and c.AREA not in slots
+    # The same department as the opening's is no change either.
+    history = opening("jag vill klaga på skolan", **{c.AREA: "school"})
+    slots, _ = await answer("klagomål på skolan", "file_complaint", c.KIND, "sv", {c.AREA: "school"}, history=history)
+    assert slots[c.KIND] == "complaint" and c.AREA not in slots
 
 
 @pytest.mark.parametrize(

@@ -311,6 +311,14 @@ async def test_a_status_lookup_takes_the_reference_and_code_from_the_first_messa
     assert (slots[REFERENCE], slots[CHECK_CODE]) == ("SYN-2026-00042", "K7PQ-4XZ9")
 
 
+def test_triage_weights_an_example_of_a_small_intent_more_but_only_by_the_square_root():
+    from bot.triage import class_weights
+
+    weights = class_weights(["greet"] * 100 + ["file_complaint"] * 400)
+    assert weights["greet"] / weights["file_complaint"] == pytest.approx(2.0)  # balanced would be 4
+    assert weights["greet"] == pytest.approx((500 / (2 * 100)) ** 0.5)
+
+
 def test_the_triage_classifier_decides_the_alarm_intents(tmp_path):
     from rasa.engine.storage.local_model_storage import LocalModelStorage
     from rasa.engine.storage.resource import Resource

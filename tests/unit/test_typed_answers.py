@@ -405,6 +405,11 @@ def test_the_crisis_phrases_are_a_safety_net_that_idioms_do_not_trip(text, langu
         ("the home care staff keep changing, my dad never knows who is coming", "en", False),
         ("this building permit process is killing me", "en", False),
         ("hemtjänsten kommer alltid sent och har bråttom", "sv", False),
+        # Gathering "all my pills" is a sign of a suicide plan, in every language (Persian had it first).
+        ("jag har sparat alla mina tabletter i en burk", "sv", True),
+        ("لميت كل الحبوب اللي بالبيت", "ar", True),
+        ("zebrałam wszystkie tabletki z domu", "pl", True),
+        ("apteekki ei ollut auki kun hain reseptiä", "fi", False),
     ],
 )
 def test_words_of_harm_are_found_and_everyday_idioms_are_not(text, language, harm):

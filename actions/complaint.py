@@ -127,6 +127,20 @@ MIN_VOLUNTEERED_DESCRIPTION_WORDS = 8
 names the kind or the area ("I want to complain that my bins have not been emptied for two weeks")."""
 
 
+CORRECTED_AT = (PLACE, DATE)
+"""Questions after the opening at which "nej, det gäller hemtjänsten" corrects what the opening filled
+(``ValidateComplaintForm.drop_other_area``). Not yes/no questions: there "nej" is the answer."""
+
+
+def _drop_candidate(tracker: Tracker, slot: str) -> None:
+    """Remove ``slot``'s value that its mapping took from the latest message (slot events end ``tracker.events``)."""
+    end = len(tracker.events)
+    while end and tracker.events[end - 1].get("event") == "slot":
+        end -= 1
+    tail = [event for event in tracker.events[end:] if event.get("name") != slot]
+    tracker.events[end:] = tail
+
+
 def kind_options(tracker: Tracker) -> dict[str, list[str]]:
     """Kind code → what a resident may type for it (terms, button titles and lexicon words in their languages)."""
     cats = catalogs()
@@ -212,8 +226,8 @@ class ValidateComplaintForm(GuidedFormValidation):
 
         When the kind or the area was taken from a message before its question (the opening message, or
         more said than asked), one line (``utter_complaint_understood``) says so; the resident can
-        correct it at the summary. A kind answer that names another department than the opening's
-        replaces what the opening filled (:meth:`drop_other_area`).
+        correct it at the summary. A kind answer that names another department than the opening's, or a
+        correction naming one right after the opening, replaces what the opening filled (:meth:`drop_other_area`).
         """
         requested = tracker.get_slot(REQUESTED_SLOT)
         dropped = self.drop_other_area(tracker)
@@ -232,26 +246,43 @@ class ValidateComplaintForm(GuidedFormValidation):
         return events
 
     def drop_other_area(self, tracker: Tracker) -> list[str]:
-        """Forget the department and description taken from the opening when the kind answer names another one.
+        """Forget what the opening filled when the next answer names another department; the slots forgotten.
 
         "hei, haluan kuulla miksi rakennuslupa kestää niin kauan" (why does the building permit take so long)
         starts the form with building permits and that text as the description; "haluun tehdä valituksen
         kotihoidosta, hoitajat vaihtuu koko ajan" (a complaint about home care, the carers keep changing)
-        typed at the kind question is about something else. The volunteered slots are cleared in
-        ``tracker`` (so the extraction that follows reads this message in their place) and their names
-        returned, so that the events clear them too. Only at the kind question, only for volunteered slots
-        (:func:`volunteered`), only for a department other than the general one; ``[]`` otherwise.
+        typed at the kind question is about something else: the department and description are forgotten,
+        and the extraction that follows reads this message in their place. At a later question
+        (:data:`CORRECTED_AT`) the first answer after the opening must also say no or that something is wrong
+        (the lexicons' ``no`` and ``change`` words: "nej vänta, det gäller hemtjänsten" at the place question);
+        then the kind, department and description the opening filled are forgotten and this message is read
+        as the one that starts the form (``requested_slot`` set to ``None`` in ``tracker`` for the extraction;
+        the place or date the slot mapping took from it is dropped). Only slots the opening filled
+        (:func:`volunteered`), only for a department other than the general one. The names returned are
+        cleared in ``tracker`` and must be cleared by events too; ``[]`` when nothing is forgotten.
         """
+        requested = tracker.get_slot(REQUESTED_SLOT)
         area = tracker.get_slot(AREA)
-        if area is None or not volunteered(tracker, AREA):
+        if requested not in (KIND, *CORRECTED_AT) or area is None or not volunteered(tracker, AREA):
             return []
-        text = self.answer_to(tracker, KIND)
+        text = self.answer_to(tracker, requested)
         if text is None or text.startswith("/") or self.urgent(tracker, text):
             return []
         named = self.chosen(tracker, text, area_options(tracker))
         if named in (None, area, profile().general_department.id):
             return []
-        dropped = [AREA]
+        if requested == KIND:
+            dropped = [AREA]
+        else:
+            languages = answer_languages(tracker)
+            corrects = {"again": [*group_words("no", languages), *group_words("change", languages)]}
+            earlier = (KIND, AREA, DESCRIPTION, PLACE)
+            answered = [s for s in earlier if s != requested and tracker.get_slot(s) and not volunteered(tracker, s)]
+            if answered or self.chosen(tracker, text, corrects) is None:
+                return []
+            dropped = [slot for slot in (KIND, AREA) if tracker.get_slot(slot) is not None] + [requested]
+            tracker.slots[REQUESTED_SLOT] = None
+            _drop_candidate(tracker, requested)
         if volunteered(tracker, DESCRIPTION):
             dropped += [DESCRIPTION, DESCRIPTION_LANGUAGE]
         for slot in dropped:

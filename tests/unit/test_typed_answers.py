@@ -186,12 +186,12 @@ async def test_a_short_opening_fills_only_what_it_says():
     assert said == ["utter_complaint_understood"]
 
 
-def opening(text: str, **slots) -> list[dict]:
-    """Events of an opening message that filled ``slots`` before any question was asked."""
+def opening(text: str, asked: str = c.KIND, **slots) -> list[dict]:
+    """Events of an opening message that filled ``slots`` before any question was asked; then ``asked`` is."""
     return [
         {"event": "user", "text": text},
         *({"event": "slot", "name": name, "value": value} for name, value in slots.items()),
-        {"event": "slot", "name": "requested_slot", "value": c.KIND},
+        {"event": "slot", "name": "requested_slot", "value": asked},
     ]
 
 
@@ -221,6 +221,33 @@ async def test_a_kind_answer_keeps_an_area_the_resident_chose_at_its_question():
     history = opening("jag vill klaga på skolan", **{c.AREA: "school"})
     slots, _ = await answer("klagomål på skolan", "file_complaint", c.KIND, "sv", {c.AREA: "school"}, history=history)
     assert slots[c.KIND] == "complaint" and c.AREA not in slots
+
+
+async def test_a_correction_right_after_the_opening_starts_the_form_again():
+    first = "hej, soptunnan har inte tömts på två veckor och det luktar"
+    filled = {c.KIND: "fault_report", c.AREA: "waste", c.DESCRIPTION: first, c.DESCRIPTION_LANGUAGE: "sv"}
+    history = opening(first, c.PLACE, **filled)
+    text = "nej vänta, det gäller hemtjänsten, dom kommer aldrig i tid till mamma"
+    slots, said = await answer(text, "file_complaint", c.PLACE, "sv", filled, mapped=True, history=history)
+    assert (slots[c.AREA], slots[c.DESCRIPTION], slots[c.PLACE]) == ("social_care", text, None)
+    assert slots[c.KIND] is None and slots["requested_slot"] == c.KIND and said == ["utter_complaint_understood"]
+    slots, _ = await answer("nej, hemtjänsten", "deny", c.PLACE, "sv", filled, mapped=True, history=history)
+    assert (slots[c.AREA], slots[c.DESCRIPTION], slots[c.PLACE]) == ("social_care", None, None)
+
+
+@pytest.mark.parametrize(
+    ("text", "requested", "intent"),
+    [
+        ("bakom skolan vid lekplatsen, mittemot Parkvägen 4", c.PLACE, "inform"),  # a place, no correction
+        ("nej jag vill ha svar från skolan", c.ANONYMOUS, "deny"),  # "nej" answers a yes/no question
+    ],
+)
+async def test_a_later_answer_naming_a_department_is_an_answer_without_a_correction(text, requested, intent):
+    first = "hej, soptunnan har inte tömts på två veckor och det luktar"
+    filled = {c.KIND: "fault_report", c.AREA: "waste", c.DESCRIPTION: first, c.DESCRIPTION_LANGUAGE: "sv"}
+    history = opening(first, requested, **filled)
+    slots, _ = await answer(text, intent, requested, "sv", filled, mapped=True, history=history)
+    assert c.AREA not in slots and c.KIND not in slots and slots[requested] is not None
 
 
 @pytest.mark.parametrize(

@@ -20,12 +20,12 @@ HERE = PROJECT_ROOT / "tests" / "dialogue"
 CONVERSATIONS = load_sets(HERE / "conversations")
 TRIAGE = load_sets(HERE / "triage")
 # Floors under which a change fails, per language. Task success: the bound, 90 % in every language
-# (measured 90–100 %, docs/benchmarks.md, "Typed conversations, run 5"). Triage: one message or two below the
-# figures measured (recall 97–100 %, false alarms 3–11 %); the triage targets (tools.bench.dialogue.
+# (measured 100 % since run 6, docs/benchmarks.md). Triage: a message or two beyond the figures of run 8
+# (recall 97–100 %, false alarms 0–7 % per language); the triage targets (tools.bench.dialogue.
 # TARGET_*: 100 %, 5 %) are not reached; `make bench-dialogue` prints them and exits 1 while one is missed.
 SUCCESS_FLOOR = 0.9
-RECALL_FLOOR = 0.88
-FALSE_ALARMS_CEILING = 0.15
+RECALL_FLOOR = 0.9
+FALSE_ALARMS_CEILING = 0.12
 SCENARIOS = (
     "school-complaint",
     "street-fault",

@@ -243,6 +243,9 @@ class ValidateComplaintForm(GuidedFormValidation):
             kind = taken.get(KIND) or tracker.get_slot(KIND)
             area = taken.get(AREA) or tracker.get_slot(AREA)
             dispatcher.utter_message(response="utter_complaint_understood", understood=_understood(tracker, kind, area))
+            if dropped:
+                # What replaced the opening's reading comes before a hint about the question asked.
+                dispatcher.messages.insert(0, dispatcher.messages.pop())
         return events
 
     def drop_other_area(self, tracker: Tracker) -> list[str]:

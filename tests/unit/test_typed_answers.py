@@ -208,6 +208,15 @@ async def test_a_kind_answer_naming_another_area_replaces_what_the_opening_fille
     assert (slots[c.KIND], slots[c.AREA], slots[c.DESCRIPTION]) == ("complaint", "social_care", None)
 
 
+async def test_the_new_reading_is_said_before_the_hint_when_the_kind_is_still_missing():
+    first = "dzień dobry, kosz na śmieci nie został opróżniony od dwóch tygodni i strasznie śmierdzi"
+    filled = {c.AREA: "waste", c.DESCRIPTION: first, c.DESCRIPTION_LANGUAGE: "pl"}
+    text = "nie, chodzi o opiekę domową mamy, opiekunki ciągle się spóźniają"
+    slots, said = await answer(text, "inform", c.KIND, "pl", filled, mapped=True, history=opening(first, **filled))
+    assert (slots[c.AREA], slots[c.DESCRIPTION], slots[c.KIND]) == ("social_care", text, None)
+    assert said == ["utter_complaint_understood", "utter_complaint_kind_invalid"]
+
+
 async def test_a_kind_answer_keeps_an_area_the_resident_chose_at_its_question():
     chosen = [
         {"event": "slot", "name": "requested_slot", "value": c.AREA},

@@ -32,12 +32,15 @@ def _cmd_bench_nlu(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_bench_dialogue(args: argparse.Namespace, settings: Settings) -> int:
+    from pathlib import Path
+
     from bot.ops.training import ensure_model
     from tools.bench.dialogue import main as bench
 
     ensure_model(settings.project_root, settings.model_cache_dir)
     languages = [code.strip() for code in args.languages.split(",")] if args.languages else None
-    return bench(settings.project_root, languages, verbose=args.verbose)
+    sets = Path(args.sets) if args.sets else None
+    return bench(settings.project_root, languages, verbose=args.verbose, sets=sets)
 
 
 def _cmd_bench_nlg(args: argparse.Namespace, settings: Settings) -> int:
@@ -107,6 +110,7 @@ def add_bench_commands(sub: Any) -> None:
     )
     p.add_argument("--languages", help="comma-separated language codes (default: all with test sets)")
     p.add_argument("--verbose", action="store_true", help="print the transcript of every failed conversation")
+    p.add_argument("--sets", help="folder with conversations/ and triage/ (default tests/dialogue)")
     p.set_defaults(func=_cmd_bench_dialogue)
     p = sub.add_parser("bench-nlu", help="intent accuracy and macro-F1 per language on tests/nlu/<lang>.yml")
     p.add_argument("--model", help="model file (default: the cached model of the current inputs)")

@@ -323,9 +323,15 @@ def report(table: Iterable[Figures], outcomes: list[Outcome], results: list[Tria
     return "\n".join(lines)
 
 
-def main(project_root: Path, languages: list[str] | None = None, verbose: bool = False) -> int:
-    """Start the stack, run both sets, print the table; exit code 1 when a target is missed."""
-    folder = project_root / "tests" / "dialogue"
+def main(
+    project_root: Path, languages: list[str] | None = None, verbose: bool = False, sets: Path | None = None
+) -> int:
+    """Start the stack, run both sets, print the table; exit code 1 when a target is missed.
+
+    ``sets`` is a folder with ``conversations/`` and ``triage/`` in the same format (default
+    ``tests/dialogue``): a second, independently written set is measured the same way.
+    """
+    folder = sets or project_root / "tests" / "dialogue"
     conversations = load_sets(folder / "conversations")
     triage = load_sets(folder / "triage")
     if languages:

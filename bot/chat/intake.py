@@ -182,7 +182,7 @@ class Intake:
         if text.startswith("/") or len(text) < MIN_CHARS_FOR_TEXT_LANGUAGE:
             return decision, language, None
         if conversation.mode == workflow.BOT:
-            found = await loop.run_in_executor(None, foreign_language, text, True)
+            found = await loop.run_in_executor(None, foreign_language, text, True, conversation.language)
             if found is not None and found.language:
                 return "foreign", found.language, None
         return decision, language, await loop.run_in_executor(None, text_language, text, conversation.language)

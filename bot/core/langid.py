@@ -251,10 +251,18 @@ FOREIGN_CONFIDENCE = 0.8
 STRONG_FOREIGN_MIN_WORDS = 5
 STRONG_FOREIGN_CONFIDENCE = 0.9
 """Once the resident has chosen a language (later messages), only this much evidence makes a message foreign."""
+READ_IN = {"uk": ("ru",)}
+"""Per supported language, the foreign languages its chats keep: Russian in a Ukrainian chat is answered in
+Ukrainian, not with the interpreter offer. Ukrainians in Sweden often write Russian or surzhyk, and on a
+Russian keyboard (и for і, no ї/є) Lingua reads their Ukrainian as Russian: "Вже 2 тыжни не вывозять мусор …
+Шо за безобразие?" scored Russian 0.98 (issue 14, a second independently written set). In a chat in any
+other language Russian still gets the interpreter offer."""
 
 
-def foreign_language(text: str, strong: bool = False) -> Detection | None:
+def foreign_language(text: str, strong: bool = False, current: str | None = None) -> Detection | None:
     """The language we do not speak (one of :data:`bot.core.foreign.FOREIGN`) ``text`` is written in, else ``None``.
+
+    ``current``: the conversation's language; a language :data:`READ_IN` keeps in it is not foreign.
 
     Decided only on messages of :data:`FOREIGN_MIN_WORDS` words and :data:`FOREIGN_MIN_LETTERS` letters
     (``strong``: :data:`STRONG_FOREIGN_MIN_WORDS` words and :data:`STRONG_FOREIGN_CONFIDENCE`), after Swedish
@@ -284,7 +292,7 @@ def foreign_language(text: str, strong: bool = False) -> Detection | None:
     grouped = {code: sum(scores.get(c, 0.0) for c in interpreter_languages(code)) for code in scores}
     best = max(grouped, key=grouped.get, default=None)
     needed = STRONG_FOREIGN_CONFIDENCE if strong else FOREIGN_CONFIDENCE
-    if best in FOREIGN and grouped[best] * share >= needed:
+    if best in FOREIGN and grouped[best] * share >= needed and best not in READ_IN.get(current or "", ()):
         return Detection(best, grouped[best] * share, "lingua", scores)
     return None
 
@@ -297,7 +305,7 @@ def decide(text: str, current: str) -> tuple[str, str]:
     supported language is detected with confidence, ``("ask", current)`` when detection is unsure and
     the current language is implausible (the resident is asked to choose), or ``("keep", current)``.
     """
-    unsupported = foreign_language(text)
+    unsupported = foreign_language(text, current=current)
     if unsupported is not None and unsupported.language:
         return "foreign", unsupported.language
     found = detect(text)

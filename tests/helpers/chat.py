@@ -66,8 +66,11 @@ class ChatClient:
     async def say(self, text: str, timeout: float = 30.0) -> list[Event]:
         """Send ``text``; the assistant's (and the system's) messages until it stops typing and all is quiet.
 
+        A reply sent without typing (the interpreter offer, a language question: the gateway's own messages)
+        ends the turn after ``timeout`` seconds of quiet.
+
         Raises:
-            asyncio.TimeoutError: the assistant did not stop typing within ``timeout`` seconds.
+            asyncio.TimeoutError: nothing from the assistant, and no end of typing, within ``timeout`` seconds.
         """
         await self.send(text)
         replies: list[Event] = []
@@ -77,7 +80,7 @@ class ChatClient:
             try:
                 event = await self.receive(self.settle if typing_done else timeout)
             except asyncio.TimeoutError:
-                if typing_done:
+                if typing_done or replies:
                     break
                 raise
             if event["type"] == "typing" and not event["on"]:

@@ -63,6 +63,19 @@ def test_our_languages_and_short_messages_are_never_foreign(text, current):
     assert langid.decide(text, current)[0] != "foreign"
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Здраствуйте. Вже 2 тыжни не вывозять мусор, соптунны переповнени, воняе на весь двир. Шо за безобразие?",
+        "Здравствуйте, у нас уже две недели не вывозят мусор, контейнеры переполнены",
+    ],
+)
+def test_russian_and_ukrainian_typed_on_a_russian_keyboard_stay_in_a_ukrainian_chat(text):
+    assert langid.decide(text, "uk") == ("keep", "uk")
+    assert langid.foreign_language(text + " и всё воняет", strong=True, current="uk") is None
+    assert langid.decide(text, "sv") == ("foreign", "ru")  # in any other chat: the interpreter offer
+
+
 def test_after_the_first_message_only_strong_evidence_counts():
     assert langid.foreign_language("Merhaba, çöpüm toplanmadı", strong=True) is None  # three words
     found = langid.foreign_language("Çöp kutum iki haftadır boşaltılmadı, ne yapmalıyım?", strong=True)

@@ -245,12 +245,19 @@ async def run_all(
             results = []
             for conversation in ordered:
                 async with limit:
-                    results.append(await converse(http, url, matcher, database, language, conversation, filed))
+                    try:
+                        outcome = await converse(http, url, matcher, database, language, conversation, filed)
+                    except (asyncio.TimeoutError, aiohttp.ClientError, TypeError) as error:  # TypeError: closed
+                        outcome = Outcome(language, str(conversation["id"]), why=f"no answer: {error!r}")
+                    results.append(outcome)
             return results
 
         async def one_triage(language: str, group: str, way: str, text: str) -> TriageResult:
             async with limit:
-                return await triage_one(http, url, matcher, language, group, way, text)
+                try:
+                    return await triage_one(http, url, matcher, language, group, way, text)
+                except (asyncio.TimeoutError, aiohttp.ClientError, TypeError) as error:
+                    return TriageResult(language, group, way, text, [f"no answer: {error!r}"])
 
         runs = [language_run(lang, data.get("conversations") or []) for lang, data in conversations.items()]
         outcomes = [o for batch in await asyncio.gather(*runs) for o in batch]

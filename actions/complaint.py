@@ -13,6 +13,7 @@ per area come from the municipality profile.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
@@ -114,6 +115,9 @@ def edit_options(tracker: Tracker) -> dict[str, list[str]]:
 
 NAME_MAX_WORDS = 5
 """A typed name has at most this many words."""
+_CONTACT_SEPARATOR = re.compile(r"[,;\n]")
+_EMAIL_LIKE = re.compile(r"\S+@\S+")
+_PHONE_LIKE = re.compile(r"\+?\d[\d\s()-]{4,}\d")
 CLEAR_INTENT = 0.7
 """At the name question, a language change, cancel or a request for a person this sure is one; below
 it, a short message in letters is the name ("Ewa Kaminska" was a language change at 0.54, "Robban
@@ -257,7 +261,9 @@ class ValidateComplaintForm(GuidedFormValidation):
         typed at the kind question is about something else: the department and description are forgotten,
         and the extraction that follows reads this message in their place. At a later question
         (:data:`CORRECTED_AT`) the first answer after the opening must also say no or that something is wrong
-        (the lexicons' ``no`` and ``change`` words: "nej vänta, det gäller hemtjänsten" at the place question);
+        (the lexicons' ``no`` and ``change`` words: "nej vänta, det gäller hemtjänsten" at the place question)
+        and, at the date question, give no date (Finnish "hakemus jätettiin 14. huhtikuuta, ei oo tapahtunu
+        mitään", the application was handed in on 14 April, nothing has happened, is the date);
         then the kind, department and description the opening filled are forgotten and this message is read
         as the one that starts the form (``requested_slot`` set to ``None`` in ``tracker`` for the extraction;
         the place or date the slot mapping took from it is dropped). Only slots the opening filled
@@ -281,7 +287,7 @@ class ValidateComplaintForm(GuidedFormValidation):
             corrects = {"again": [*group_words("no", languages), *group_words("change", languages)]}
             earlier = (KIND, AREA, DESCRIPTION, PLACE)
             answered = [s for s in earlier if s != requested and tracker.get_slot(s) and not volunteered(tracker, s)]
-            if answered or self.chosen(tracker, text, corrects) is None:
+            if answered or self.chosen(tracker, text, corrects) is None or self.reads_as_date(tracker, text):
                 return []
             dropped = [slot for slot in (KIND, AREA) if tracker.get_slot(slot) is not None] + [requested]
             tracker.slots[REQUESTED_SLOT] = None
@@ -452,6 +458,18 @@ class ValidateComplaintForm(GuidedFormValidation):
         """Which answer to change, typed."""
         return self.extract_answer(tracker, EDIT, lambda typed: self.chosen(tracker, typed, edit_options(tracker)))
 
+    def reads_as_date(self, tracker: Tracker, text: str) -> bool:
+        """True at the date question when ``text`` gives a date (past or future) or "I don't know"."""
+        if tracker.get_slot(REQUESTED_SLOT) != DATE:
+            return False
+        try:
+            self._read_date(tracker, text)
+        except DateNotUnderstood:
+            return False
+        except DateInFuture:
+            return True
+        return True
+
     def _read_date(self, tracker: Tracker, text: str) -> str:
         """``SKIPPED`` ("I don't know"), or the ISO date ``text`` means (see :func:`parse_event_date`).
 
@@ -606,10 +624,25 @@ class ValidateComplaintForm(GuidedFormValidation):
     async def validate_complaint_name(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        """A name in letters of any script, at most 100 characters."""
-        name = clean_name(str(slot_value or ""))
+        """A name in letters of any script, at most 100 characters.
+
+        A name typed with an e-mail address or a phone number ("Tomasz Kowalski, my phone is 072 345 67 89")
+        gives the name (the first part before a comma, else the words left without the address and number,
+        at most :data:`NAME_MAX_WORDS`) and the contact details, which are then not asked for.
+        """
+        text = str(slot_value or "")
+        name = clean_name(text)
+        contact = contact_values(text) if name is None else None
+        if contact is not None:
+            first = _CONTACT_SEPARATOR.split(text)[0]
+            rest = _PHONE_LIKE.sub(" ", _EMAIL_LIKE.sub(" ", text))
+            name = next(
+                (n for n in (clean_name(first), clean_name(rest)) if n and len(n.split()) <= NAME_MAX_WORDS), None
+            )
         if name is None:
             return self.reject(dispatcher, tracker, NAME, "utter_complaint_name_invalid")
+        if contact is not None and not tracker.get_slot(CONTACT):
+            return self.accept(tracker, NAME, name, **contact)
         return self.accept(tracker, NAME, name)
 
     async def validate_complaint_contact(
@@ -619,13 +652,10 @@ class ValidateComplaintForm(GuidedFormValidation):
 
         With only one of them, replies go that way; with both, the resident is asked next.
         """
-        text = str(slot_value or "")
-        email, phone = find_email(text), find_phone(text)
-        if not email and not phone:
+        contact = contact_values(str(slot_value or ""))
+        if contact is None:
             return self.reject(dispatcher, tracker, CONTACT, "utter_complaint_contact_invalid")
-        channel = None if email and phone else "email" if email else "phone"
-        shown = ", ".join(part for part in (email, phone) if part)
-        return self.accept(tracker, CONTACT, shown, **{EMAIL: email, PHONE: phone, REPLY_CHANNEL: channel})
+        return self.accept(tracker, CONTACT, contact.pop(CONTACT), **contact)
 
     async def validate_complaint_reply_channel(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -681,6 +711,19 @@ class ValidateComplaintForm(GuidedFormValidation):
         if answer:
             return self.accept(tracker, CANCEL_CONFIRM, True)
         return self.accept(tracker, CANCEL_CONFIRM, None, **{CANCEL_REQUESTED: None})
+
+
+def contact_values(text: str) -> dict[str, Any] | None:
+    """``{contact, email, phone, reply_channel}`` slot values for the e-mail and phone number in ``text``.
+
+    ``None`` when there is neither; the reply channel is the only way given, ``None`` with both.
+    """
+    email, phone = find_email(text), find_phone(text)
+    if not email and not phone:
+        return None
+    channel = None if email and phone else "email" if email else "phone"
+    shown = ", ".join(part for part in (email, phone) if part)
+    return {CONTACT: shown, EMAIL: email, PHONE: phone, REPLY_CHANNEL: channel}
 
 
 def _event_day(value: Any) -> date | None:

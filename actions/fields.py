@@ -97,8 +97,9 @@ def _word_matches(word: str, wanted: str, prefix: bool, typos: bool = True) -> b
         return True
     if not typos or len(wanted) < FUZZY_MIN_LETTERS or word[:1] != wanted[:1]:
         return False
-    if prefix:
-        return DamerauLevenshtein.distance(word[: len(wanted)], wanted) <= 1
+    if prefix:  # the stem's last letter must be there: Polish "trafiłam" (I found) is no "trafik*" with a typo
+        near_end = word[max(len(wanted) - 2, 0) : len(wanted) + 1]
+        return wanted[-1] in near_end and DamerauLevenshtein.distance(word[: len(wanted)], wanted) <= 1
     return len(word) >= FUZZY_MIN_LETTERS and DamerauLevenshtein.distance(word, wanted) <= 1
 
 

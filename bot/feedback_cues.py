@@ -87,7 +87,7 @@ def _names_a_kind(text: str, languages: list[str]) -> bool:
 def wants_feedback(text: str, language: str | None, intent: str | None, confidence: float = 1.0) -> bool:
     """True when a message classified as ``intent`` (with ``confidence``) asks to give feedback.
 
-    That is: it names a kind of feedback (thanks: and a department), or it is vague (:data:`VAGUE`,
+    That is: it names a kind of feedback (thanks: and a department, or praise by name), or it is vague (:data:`VAGUE`,
     or ``confidence`` below :data:`UNSURE`) and names a department; a status question only when it says
     the resident wants to complain (:data:`STATUS_INTENT`). ``language`` is the
     conversation's (``None``: Swedish and English only).
@@ -108,7 +108,18 @@ def wants_feedback(text: str, language: str | None, intent: str | None, confiden
         return True
     if read_choice(text, kind_words(languages), languages) is None:
         return False
-    return intent != "thank" or names_area
+    return intent != "thank" or names_area or _names_praise(text, languages)
+
+
+def _names_praise(text: str, languages: list[str]) -> bool:
+    """True when ``text`` names praise by the catalog's own word for it.
+
+    Somali "ammaan iyo mahadnaq" (praise and thanks) is a wish to give praise; "mahadsanid" (thank you)
+    stays thanks.
+    """
+    cats = default_catalogs()
+    terms = [cats.term(language, "case_kind", "praise") for language in languages]
+    return read_choice(text, {"praise": terms}, languages) is not None
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)

@@ -87,6 +87,8 @@ class Detection:
     confidence: float
     method: str = ""
     scores: dict[str, float] = field(default_factory=dict)
+    disagreeing: str | None = None
+    """The language langdetect picked when Lingua decided against it (method ``lingua``)."""
 
     def __post_init__(self) -> None:
         # Lingua's sums differ in the last bit from run to run; four decimals make answers repeatable.
@@ -170,7 +172,7 @@ def _statistical(text: str, candidates: tuple[str, ...]) -> Detection:
     second = max(scores, key=scores.get)
     if second == first:
         return Detection(second, max(scores[second], probability), "both", scores)
-    return Detection(second, scores[second], "lingua", scores)
+    return Detection(second, scores[second], "lingua", scores, first)
 
 
 def __getattr__(name: str) -> Any:
@@ -225,7 +227,7 @@ def detect(text: str) -> Detection:
             margin = abs(persian - arabic) / (persian + arabic)
             return Detection(winner, share * (0.75 + 0.24 * margin), "script")
         found = _statistical(cleaned, ("ar", "fa"))
-        return Detection(found.language, found.confidence * share, found.method, found.scores)
+        return Detection(found.language, found.confidence * share, found.method, found.scores, found.disagreeing)
     if script == "cyrillic":
         ukrainian = any(c in _UKRAINIAN_ONLY for c in cleaned.lower())
         russian = any(c in _RUSSIAN_ONLY for c in cleaned.lower())
@@ -235,7 +237,7 @@ def detect(text: str) -> Detection:
         if _ARABIZI.search(_ADDRESSES.sub(" ", text)):
             return Detection("ar", 0.75, "arabizi")
         found = _statistical(cleaned, LATIN)
-        return Detection(found.language, found.confidence * share, found.method, found.scores)
+        return Detection(found.language, found.confidence * share, found.method, found.scores, found.disagreeing)
     return Detection(None, 0.0, "unsupported script")
 
 
@@ -304,12 +306,16 @@ def decide(text: str, current: str) -> tuple[str, str]:
     (:func:`foreign_language`; the gateway offers an interpreter), ``("switch", code)`` when another
     supported language is detected with confidence, ``("ask", current)`` when detection is unsure and
     the current language is implausible (the resident is asked to choose), or ``("keep", current)``.
+    The current language is kept when either detector reads it: English with Swedish words ("garbage truck
+    did not empty our bins … soptunna is full") was Swedish 0.80 to Lingua and English 1.0 to langdetect.
     """
     unsupported = foreign_language(text, current=current)
     if unsupported is not None and unsupported.language:
         return "foreign", unsupported.language
     found = detect(text)
     if found.language is None or found.language == current:
+        return "keep", current
+    if found.disagreeing == current:  # one detector reads the chat's language: no reason to leave it
         return "keep", current
     if found.confident:
         return "switch", found.language

@@ -76,6 +76,11 @@ def test_russian_and_ukrainian_typed_on_a_russian_keyboard_stay_in_a_ukrainian_c
     assert langid.decide(text, "sv") == ("foreign", "ru")  # in any other chat: the interpreter offer
 
 
+def test_a_chat_keeps_its_language_when_one_detector_reads_it():
+    text = "Hello, garbage truck did not empty our bins on Tallvägen 7 again, this is third time!! soptunna is full"
+    assert langid.decide(text, "en") == ("keep", "en")
+
+
 def test_after_the_first_message_only_strong_evidence_counts():
     assert langid.foreign_language("Merhaba, çöpüm toplanmadı", strong=True) is None  # three words
     found = langid.foreign_language("Çöp kutum iki haftadır boşaltılmadı, ne yapmalıyım?", strong=True)

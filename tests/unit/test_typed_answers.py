@@ -131,6 +131,7 @@ async def test_cancel_at_the_public_record_question_is_left_to_the_cancel_questi
         ("streets and parks", "faq_parking", "en", "streets_parks"),
         ("مدرسه", "faq_preschool_school", "fa", "school"),
         ("iskuulka", "faq_preschool_school", "so", "school"),
+        ("kale, simhallen", "inform", "so", "general"),  # kale: other
         ("soptunnan", "faq_waste_collection", "sv", "waste"),
         ("hemtjänsten", "faq_elderly_care", "ar", "social_care"),  # a Swedish word in an Arabic chat
     ],
@@ -249,6 +250,7 @@ async def test_a_correction_right_after_the_opening_starts_the_form_again():
     [
         ("bakom skolan vid lekplatsen, mittemot Parkvägen 4", c.PLACE, "inform"),  # a place, no correction
         ("nej jag vill ha svar från skolan", c.ANONYMOUS, "deny"),  # "nej" answers a yes/no question
+        ("i måndags, nej förresten i tisdags när skolan slutat", c.DATE, "inform"),  # a date is the answer
     ],
 )
 async def test_a_later_answer_naming_a_department_is_an_answer_without_a_correction(text, requested, intent):
@@ -275,6 +277,42 @@ async def test_a_later_answer_naming_a_department_is_an_answer_without_a_correct
 async def test_colloquial_yes_and_no(text, language, anonymous):
     slots, _ = await answer(text, "inform", c.ANONYMOUS, language)
     assert slots[c.ANONYMOUS] is anonymous
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("ei tarvi olla anonyymi", "inform"),  # no need to be anonymous: not the word "anonymous" itself
+        ("en halua, soittakaa mulle", "request_human"),  # I don't want to, call me: an answer, not a handoff
+    ],
+)
+async def test_finnish_spoken_no_to_anonymity(text, intent):
+    slots, _ = await answer(text, intent, c.ANONYMOUS, "fi")
+    assert slots[c.ANONYMOUS] is False
+
+
+async def test_a_name_typed_with_a_phone_number_gives_both():
+    named = {c.KIND: "complaint", c.AREA: "waste", c.DESCRIPTION: "the bins were not emptied", c.ANONYMOUS: False}
+    text = "Tomasz Kowalski, my phone is 072 345 67 89"
+    slots, said = await answer(text, "inform", c.NAME, "en", named, mapped=True)
+    assert (slots[c.NAME], slots[c.PHONE], slots[c.REPLY_CHANNEL]) == ("Tomasz Kowalski", "+46 72 345 67 89", "phone")
+    assert "utter_complaint_name_invalid" not in said
+    slots, _ = await answer("Anna Berg anna.berg@example.com", "inform", c.NAME, "sv", named, mapped=True)
+    assert (slots[c.NAME], slots[c.EMAIL]) == ("Anna Berg", "anna.berg@example.com")
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("chciałabym coś zgłosić, nie wiem czy dobrze trafiłam", "pl"),  # trafiłam (I found) is no "trafik*"
+        ("hakemus jätettiin 14. huhtikuuta, ei oo tapahtunu mitään", "fi"),  # jätettiin (left) is no "jäte*"
+    ],
+)
+def test_words_that_only_look_like_a_department_name_none(text, language, profile):
+    from actions.answers import area_words, read_choice, typed_languages
+
+    languages = typed_languages(language)
+    assert read_choice(text, area_words(profile, languages), languages) is None
 
 
 async def test_a_date_in_words_is_kept_instead_of_asked_again():
@@ -326,6 +364,8 @@ async def test_a_hint_replaces_the_question_and_lists_the_choices(catalogs, prof
         ("a suggestion", "faq_complaint_process", "en", True),
         ("похвала", "greet", "uk", True),
         ("tack", "thank", "sv", False),
+        ("ammaan iyo mahadnaq", "thank", "so", True),  # praise named: not only thanks
+        ("mahadsanid aad iyo aad", "thank", "so", False),
     ],
 )
 def test_feedback_words_start_the_form(text, intent, language, wanted):

@@ -291,6 +291,17 @@ async def test_finnish_spoken_no_to_anonymity(text, intent):
     assert slots[c.ANONYMOUS] is False
 
 
+async def test_a_described_problem_asks_the_kind_a_named_fault_report_does_not():
+    text = "Nu har inte soporna hämtats på TVÅ veckor!! Tunnan är proppfull och kråkorna har rivit sönder påsarna"
+    slots, said = await answer(text, "file_complaint", None, "sv")
+    assert (slots[c.AREA], slots[c.DESCRIPTION], slots["requested_slot"]) == ("waste", text, c.KIND)
+    assert c.KIND not in slots and said == ["utter_complaint_understood"]
+    slots, _ = await answer("jag vill göra en felanmälan, gatlampan på vår gata är trasig", "file_complaint", None)
+    assert (slots[c.KIND], slots[c.AREA]) == ("fault_report", "streets_parks")
+    slots, _ = await answer("I want to report a fault, the lamp is broken", "file_complaint", None, "en")
+    assert slots[c.KIND] == "fault_report"
+
+
 async def test_a_name_typed_with_a_phone_number_gives_both():
     named = {c.KIND: "complaint", c.AREA: "waste", c.DESCRIPTION: "the bins were not emptied", c.ANONYMOUS: False}
     text = "Tomasz Kowalski, my phone is 072 345 67 89"

@@ -135,6 +135,10 @@ class ValidateCaseStatusForm(GuidedFormValidation):
         """
         if tracker.get_slot(PAUSED):
             return {}
+        sealed = typed_check_code(tracker)
+        if sealed and self.answer_to(tracker, CHECK_CODE) is not None:
+            # The gateway found a code in it: "the code is ••••-••••" read as an emergency is the answer.
+            return {CHECK_CODE: sealed_check_code(sealed)}
 
         def read(text: str) -> str | None:
             code = typed_check_code(tracker) or find_check_code(text)

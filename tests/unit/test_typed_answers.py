@@ -604,3 +604,36 @@ async def test_an_unsure_alarm_in_a_complaint_about_a_school_is_the_complaint_wi
         "min man slår mig och jag vågar inte gå hem", "crisis", c.DESCRIPTION, slots=general, confidence=0.45
     )
     assert c.DESCRIPTION not in slots
+
+
+async def test_a_code_the_gateway_found_answers_the_code_question_whatever_the_intent(monkeypatch):
+    from types import SimpleNamespace
+
+    from actions import case_status as cs
+    from bot.core.internal_keys import seal
+
+    keys = SimpleNamespace(action_token="a-secret-of-the-action-server")
+    monkeypatch.setattr(cs, "settings", lambda: keys)
+
+    text = "the code is ••••-••••"
+    tracker = Tracker(
+        sender_id="c1",
+        slots={"requested_slot": cs.CHECK_CODE, "language": "en", cs.REFERENCE: "SYN-2026-00045"},
+        latest_message={
+            "text": text,
+            "intent": {"name": "emergency", "confidence": 0.9},
+            "entities": [],
+            "metadata": {"check_code": seal(keys.action_token, "3XND-XVKU")},
+        },
+        events=[
+            {"event": "user", "text": text},
+            {"event": "slot", "name": "requested_slot", "value": cs.CHECK_CODE},
+            {"event": "action", "name": "case_status_form"},
+        ],
+        paused=False,
+        followup_action=None,
+        active_loop={"name": "case_status_form"},
+        latest_action_name="case_status_form",
+    )
+    found = await cs.ValidateCaseStatusForm().extract_status_check_code(CollectingDispatcher(), tracker, DOMAIN)
+    assert cs.opened_check_code(found[cs.CHECK_CODE]) == "3XND-XVKU"

@@ -24,7 +24,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.forms import FAILURES_SLOT, SKIPPED, AskQuestion, GuidedFormValidation, ask_actions
+from actions.forms import FAILURES_SLOT, SHORT_ANSWER_WORDS, SKIPPED, AskQuestion, GuidedFormValidation, ask_actions
 from actions.store import catalogs, language_of, profile, settings, unit_of_work
 from bot.chat.reveal import CHECK_CODE_QUESTION
 from bot.core.internal_keys import seal, unseal
@@ -135,9 +135,10 @@ class ValidateCaseStatusForm(GuidedFormValidation):
         """
         if tracker.get_slot(PAUSED):
             return {}
-        sealed = typed_check_code(tracker)
-        if sealed and self.answer_to(tracker, CHECK_CODE) is not None:
-            # The gateway found a code in it: "the code is ••••-••••" read as an emergency is the answer.
+        sealed, typed = typed_check_code(tracker), self.answer_to(tracker, CHECK_CODE)
+        if sealed and typed is not None and len(typed.split()) <= SHORT_ANSWER_WORDS + 1:
+            # The gateway found a code in a short message: "the code is ••••-••••" read as an emergency at 0.9
+            # is the answer. A longer one with a clear alarm still goes to its rule.
             return {CHECK_CODE: sealed_check_code(sealed)}
 
         def read(text: str) -> str | None:

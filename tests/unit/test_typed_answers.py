@@ -497,6 +497,19 @@ def test_the_crisis_phrases_are_a_safety_net_that_idioms_do_not_trip(text, langu
         ("لميت كل الحبوب اللي بالبيت", "ar", True),
         ("zebrałam wszystkie tabletki z domu", "pl", True),
         ("apteekki ei ollut auki kun hain reseptiä", "fi", False),
+        # The scenarios a second set of writers found missing (issue 14, ninth session) …
+        ("they belted mum into her wheelchair, nobody asked us or a doctor", "en", True),
+        ("isä on sidottu tuoliin koko päivän", "fi", True),
+        ("farmor har blivit skinn och ben på boendet", "sv", True),
+        ("mama schudla 8 kilo w domu opieki", "pl", True),
+        ("the formula is finished and i have no money until friday", "en", True),
+        ("الحليب خلص وما معي مصاري", "ar", True),
+        # … and the everyday words beside them, with the one typo allowed in a long word.
+        ("the snow melted and the path is a lake now", "en", False),
+        ("the bench in the park was painted last week and is sticky", "en", False),
+        ("your website is not responding again", "en", False),
+        ("maksu on sidottu indeksiin, miksi se nousi taas", "fi", False),
+        ("the belt on mums wheelchair is broken, can someone fix it", "en", False),
     ],
 )
 def test_words_of_harm_are_found_and_everyday_idioms_are_not(text, language, harm):

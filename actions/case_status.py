@@ -142,7 +142,7 @@ class ValidateCaseStatusForm(GuidedFormValidation):
             return {CHECK_CODE: sealed_check_code(sealed)}
 
         def read(text: str) -> str | None:
-            code = typed_check_code(tracker) or find_check_code(text)
+            code = sealed or find_check_code(text)
             return sealed_check_code(code) if code else None
 
         return self.extract_answer(tracker, CHECK_CODE, read)

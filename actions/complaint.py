@@ -146,15 +146,21 @@ def _drop_candidate(tracker: Tracker, slot: str) -> None:
     tracker.events[end:] = tail
 
 
-def kind_options(tracker: Tracker) -> dict[str, list[str]]:
-    """Kind code → what a resident may type for it (terms, button titles and lexicon words in their languages)."""
+def kind_titles(languages: list[str]) -> dict[str, list[str]]:
+    """Kind code → its code, catalog terms and button titles in ``languages`` (no lexicon words)."""
     cats = catalogs()
-    languages = answer_languages(tracker)
-    options: dict[str, list[str]] = {
+    titles: dict[str, list[str]] = {
         kind: [kind, *(cats.term(language, "case_kind", kind) for language in languages)] for kind in FILED_KINDS
     }
-    for kind, titles in button_labels("utter_ask_complaint_kind", languages).items():
-        options.setdefault(kind, []).extend(titles)
+    for kind, labels in button_labels("utter_ask_complaint_kind", languages).items():
+        titles.setdefault(kind, []).extend(labels)
+    return titles
+
+
+def kind_options(tracker: Tracker) -> dict[str, list[str]]:
+    """Kind code → what a resident may type for it (terms, button titles and lexicon words in their languages)."""
+    languages = answer_languages(tracker)
+    options = kind_titles(languages)
     for kind, words in kind_words(languages).items():
         if kind in options:
             options[kind].extend(words)
@@ -171,11 +177,7 @@ def named_fault_words(tracker: Tracker) -> list[str]:
     conversations, issue 14), so the kind is asked.
     """
     languages = answer_languages(tracker)
-    titles = [
-        "fault_report",
-        *(catalogs().term(language, "case_kind", "fault_report") for language in languages),
-        *button_labels("utter_ask_complaint_kind", languages).get("fault_report", []),
-    ]
+    titles = kind_titles(languages).get("fault_report", ["fault_report"])
     stems = [normalize(title)[:5] for title in titles if len(normalize(title)) >= 5]
     lexicon_words = kind_words(languages).get("fault_report", [])
     return [*titles, *(word for word in lexicon_words if normalize(word).startswith(tuple(stems)))]

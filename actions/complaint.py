@@ -306,7 +306,8 @@ class ValidateComplaintForm(GuidedFormValidation):
         if requested == KIND:
             dropped = [AREA]
         else:
-            languages = answer_languages(tracker)
+            # The conversation's own words only: Swedish "nä" is Polish "na" (on) without its accent.
+            languages = answer_languages(tracker)[:1]
             corrects = {"again": [*group_words("no", languages), *group_words("change", languages)]}
             earlier = (KIND, AREA, DESCRIPTION, PLACE)
             answered = [s for s in earlier if s != requested and tracker.get_slot(s) and not volunteered(tracker, s)]
@@ -409,15 +410,19 @@ class ValidateComplaintForm(GuidedFormValidation):
     async def extract_complaint_name(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        """A name at its question that the classifier read as a language change, cancel or a person.
+        """A name at its question that the classifier read as a language change, cancel, a person or an alarm.
 
         Taken when it is at most :data:`NAME_MAX_WORDS` words of letters, names no language, is no cancel
-        word and the intent is below :data:`CLEAR_INTENT`; other intents are read by the slot's mapping.
+        word and the intent is below :data:`CLEAR_INTENT` (an alarm: below ``CLEAR_ALARM``; "Elias Berg"
+        and "elias.berg@exempel.se" were abuse in care to the triage of set C, issue 14); other intents are
+        read by the slot's mapping.
         """
         text = self.answer_to(tracker, NAME)
-        if text is None or text.startswith("/") or intent_of(tracker) not in MISREAD_AT_FREE_TEXT:
+        intent = intent_of(tracker)
+        if text is None or text.startswith("/") or intent not in (*MISREAD_AT_FREE_TEXT, *URGENT):
             return {}
-        if intent_confidence(tracker) >= CLEAR_INTENT or next(tracker.get_latest_entity_values("language"), None):
+        clear = CLEAR_ALARM if intent in URGENT else CLEAR_INTENT
+        if intent_confidence(tracker) >= clear or next(tracker.get_latest_entity_values("language"), None):
             return {}
         cancel = {"cancel": group_words("cancel", answer_languages(tracker))}
         if len(text.split()) > NAME_MAX_WORDS or clean_name(text) is None or self.chosen(tracker, text, cancel):
@@ -427,9 +432,16 @@ class ValidateComplaintForm(GuidedFormValidation):
     async def extract_complaint_contact(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        """An e-mail address or phone number at its question, whatever the classifier made of the message."""
+        """An e-mail address or phone number at its question, whatever the classifier made of the message.
+
+        Other intents than a language change, cancel, a person or an alarm are read by the slot's mapping; an
+        alarm wins only in a message of more than ``SHORT_ANSWER_WORDS`` words at ``CLEAR_ALARM`` or above.
+        """
         text = self.answer_to(tracker, CONTACT)
-        if text is None or intent_of(tracker) not in MISREAD_AT_FREE_TEXT:
+        intent = intent_of(tracker)
+        if text is None or intent not in (*MISREAD_AT_FREE_TEXT, *URGENT):
+            return {}
+        if self.urgent(tracker, text) and intent_confidence(tracker) >= CLEAR_ALARM:
             return {}
         return {CONTACT: text} if find_email(text) or find_phone(text) else {}
 

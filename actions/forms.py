@@ -177,6 +177,12 @@ class GuidedFormValidation(FormValidationAction):
         if not text.startswith("/"):
             languages = answer_languages(tracker)
             options = {"yes": group_words(yes, languages), "no": group_words(no, languages)}
+            # Beside a plain group, the other plain group too: Tigrinya "እወ ጸገም የለን" (yes, no problem) at
+            # the consent question ("send"/"no") was "no" from "የለን" while "እወ" came first.
+            if no == "no" and yes != "yes":
+                options["yes"] += group_words("yes", languages)
+            if yes == "yes" and no != "no":
+                options["no"] += group_words("no", languages)
             if (yes, no) != ("yes", "no"):
                 specific = read_choice(text, options, languages)
                 if specific is not None:

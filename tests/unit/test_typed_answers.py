@@ -272,6 +272,11 @@ async def test_a_later_answer_naming_a_department_is_an_answer_without_a_correct
         ("joo", "fi", True),
         ("bez imienia", "pl", True),
         ("nie, chce odpowiedz, nazywam sie Piotr Lewandowski", "pl", False),  # not "nie chcę odpowiedzi" (no reply)
+        # Set C (issue 14, ninth session): "no, not anonymous" was anonymous from the word "anonymous".
+        ("لا مو مجهول، عادي اكتبو اسمي", "ar", False),
+        ("لا مش مجهول", "ar", False),
+        ("نه ناشناس نمیخوام، میخوام جواب بدین", "fa", False),
+        ("en, saa näkyä mun nimi", "fi", False),
     ],
 )
 async def test_colloquial_yes_and_no(text, language, anonymous):
@@ -300,6 +305,39 @@ async def test_a_described_problem_asks_the_kind_a_named_fault_report_does_not()
     assert (slots[c.KIND], slots[c.AREA]) == ("fault_report", "streets_parks")
     slots, _ = await answer("I want to report a fault, the lamp is broken", "file_complaint", None, "en")
     assert slots[c.KIND] == "fault_report"
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("እወ ጸገም የለን", "ti"),  # yes, no problem: "የለን" (there is none) came second
+        ("واخا", "ar"),  # Moroccan OK
+    ],
+)
+async def test_yes_with_a_negative_word_after_it_agrees_to_the_public_record(text, language):
+    slots, said = await answer(text, "inform", c.CONSENT, language)
+    assert slots[c.CONSENT] is True and "utter_complaint_consent_required" not in said
+
+
+async def test_a_name_or_address_the_triage_reads_as_an_alarm_is_the_answer():
+    named = {c.KIND: "suggestion", c.AREA: "streets_parks", c.DESCRIPTION: "en cykelbana", c.ANONYMOUS: False}
+    slots, _ = await answer("elias.berg@exempel.se", "care_abuse", c.CONTACT, "sv", named, mapped=True, confidence=0.5)
+    assert slots[c.EMAIL] == "elias.berg@exempel.se"
+    slots, _ = await answer("Elias Berg", "care_abuse", c.NAME, "sv", named, mapped=True, confidence=0.5)
+    assert slots[c.NAME] == "Elias Berg"
+    # A clear alarm in a longer message still goes to its rule.
+    text = "elias.berg@exempel.se men personalen slår min pappa varje dag"
+    slots, _ = await answer(text, "care_abuse", c.CONTACT, "sv", named, confidence=0.8)  # not mapped: an alarm
+    assert c.EMAIL not in slots and c.CONTACT not in slots
+
+
+async def test_a_polish_place_with_na_is_no_swedish_no():
+    first = "Chcę złożyć skargę na återvinningsstation przy Björkvägen, od tygodnia nikt jej nie opróżnia"
+    filled = {c.KIND: "complaint", c.AREA: "waste", c.DESCRIPTION: first, c.DESCRIPTION_LANGUAGE: "pl"}
+    history = opening(first, c.PLACE, **filled)
+    text = "przy parkingu kolo Lidla na Björkvägen"  # parking: a street word; "na" (on) is Swedish "nä" unaccented
+    slots, _ = await answer(text, "inform", c.PLACE, "pl", filled, mapped=True, history=history)
+    assert c.AREA not in slots and slots[c.PLACE] == text
 
 
 async def test_a_name_typed_with_a_phone_number_gives_both():

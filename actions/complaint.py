@@ -2,7 +2,7 @@
 
 Questions, in order (``required_slots`` of :class:`ValidateComplaintForm`): kind, area (a department
 of the municipality profile), description, place (only for areas with ``asks_place``), date of the
-event, anonymous or not, then name, e-mail and/or phone and the reply channel (only when not
+event (not for a suggestion: nothing happened), anonymous or not, then name, e-mail and/or phone and the reply channel (only when not
 anonymous), consent that the case becomes a public record (allmän handling, offentlighets- och
 sekretesslagen 2009:400), and a summary to send, change or cancel.
 
@@ -560,7 +560,9 @@ class ValidateComplaintForm(GuidedFormValidation):
         slots = [KIND, AREA, DESCRIPTION]
         if asks_place(tracker.get_slot(AREA)):
             slots.append(PLACE)
-        slots += [DATE, ANONYMOUS]
+        if tracker.get_slot(KIND) != "suggestion":  # "när hände det?" has no answer for an idea
+            slots.append(DATE)
+        slots.append(ANONYMOUS)
         if tracker.get_slot(ANONYMOUS) is False:
             slots += [NAME, CONTACT]
             if tracker.get_slot(EMAIL) and tracker.get_slot(PHONE):
@@ -795,8 +797,9 @@ def summary_lines(tracker: Tracker, language: str) -> str:
         place = tracker.get_slot(PLACE)
         lines.append((labels["place"], not_given if place in (None, SKIPPED) else str(place)))
     event_date = tracker.get_slot(DATE)
-    shown_date = not_given if event_date in (None, SKIPPED) else _shown_date(str(event_date), language)
-    lines.append((labels["date"], shown_date))
+    if event_date is not None or tracker.get_slot(KIND) != "suggestion":
+        shown_date = not_given if event_date in (None, SKIPPED) else _shown_date(str(event_date), language)
+        lines.append((labels["date"], shown_date))
     anonymous = tracker.get_slot(ANONYMOUS) is not False
     lines.append((labels["anonymous"], cats.term(language, "yes" if anonymous else "no")))
     if not anonymous:

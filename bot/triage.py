@@ -43,17 +43,18 @@ left the Rasa process 150 MB larger after loading) and 0.08 s to load instead of
 CRISIS_PHRASE_CONFIDENCE = 0.9
 """Confidence given to a message with one of the lexicon's ``crisis`` phrases ("ta livet av mig", "نمیخوام زنده
 …"): sure enough to win over reading it as a form answer (``actions/forms.py`` ``CLEAR_ALARM``)."""
-DEFAULT_THRESHOLD = 0.40
+DEFAULT_THRESHOLD = 0.45
 """Sum of the alarm intents' probabilities from which a message is an alarm whatever its words."""
-HARM_THRESHOLD = 0.35
+HARM_THRESHOLD = 0.30
 """From this sum up to :data:`DEFAULT_THRESHOLD` a message is an alarm only with a word of the lexicon's ``harm``
 group (hit, not fed, locked in, unconscious, nowhere to sleep …; :func:`says_harm`). Most ordinary complaints
 about care read in that band have none ("the home care staff keep changing"). On the typed triage sets
 (component alone, first-message way, issue 14 sixth session, docs/benchmarks.md): one threshold of 0.4 → recall
 98.8 %, false alarms 7.1 %; 0.45 with harm words from 0.35 → 99.4 %, 5.6 % (chosen on those sets). Ninth session,
-with the scenario examples (``data/nlu/<lang>/triage_scenarios.yml``) and two sets by new writers: 0.40 with harm
-words from 0.35 → recall 99.7 / 97.6 / 96.9 %, false alarms 6.4 / 8.1 / 5.6 % (first set / set B / set C), against
-99.1 / 96.5 / 94.4 % and 5.3 / 6.7 / 4.4 % at 0.45; chosen for recall, the team's target being ≥ 95 % at ≤ 10 %."""
+with the scenario examples (``data/nlu/<lang>/triage_scenarios.yml``) on the first set and three sets by new writers
+(B, C, D; D written last, measured before this choice): 0.45 with harm words from 0.30 → recall 99.1 / 96.5 / 98.3 /
+95.5 %, false alarms 4.9 / 7.4 / 3.3 / 7.8 %; 0.40 from 0.35 → 99.4 / 98.3 / 99.0 / 95.8 % and 6.0 / 7.4 / 5.2 /
+11.5 %. Chosen for the team's target on every set: recall ≥ 95 % at false alarms ≤ 10 %."""
 
 
 def _pipeline(random_state: int) -> Any:

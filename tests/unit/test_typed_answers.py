@@ -688,3 +688,12 @@ async def test_a_code_the_gateway_found_answers_the_code_question_whatever_the_i
     )
     found = await cs.ValidateCaseStatusForm().extract_status_check_code(CollectingDispatcher(), tracker, DOMAIN)
     assert cs.opened_check_code(found[cs.CHECK_CODE]) == "3XND-XVKU"
+
+
+async def test_a_suggestion_is_not_asked_when_it_happened():
+    filled = {c.KIND: "suggestion", c.AREA: "general", c.DESCRIPTION: "öppna simhallen till 21 på vardagar"}
+    tracked = form_tracker("nej", "deny", c.ANONYMOUS, "sv", filled)
+    required = await Form().required_slots(list(DOMAIN["slots"]), CollectingDispatcher(), tracked, DOMAIN)
+    assert c.DATE not in required and c.ANONYMOUS in required
+    tracked = form_tracker("nej", "deny", c.ANONYMOUS, "sv", {**filled, c.KIND: "praise"})
+    assert c.DATE in await Form().required_slots(list(DOMAIN["slots"]), CollectingDispatcher(), tracked, DOMAIN)

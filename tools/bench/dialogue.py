@@ -315,8 +315,9 @@ def report(table: Iterable[Figures], outcomes: list[Outcome], results: list[Tria
         "|---|---|---|---|---|---|---|",
     ]
     for f in table:
+        success, turns = (f"{f.success:.0%}", f"{f.turns_per_case:.1f}") if f.conversations else ("—", "—")
         lines.append(
-            f"| {f.language} | {f.success:.0%} | {f.turns_per_case:.1f} | {f.recall:.0%} | {f.false_alarms:.0%} "
+            f"| {f.language} | {success} | {turns} | {f.recall:.0%} | {f.false_alarms:.0%} "
             f"| {f.conversations} | {f.triage} |"
         )
     for outcome in outcomes:

@@ -45,16 +45,18 @@ CRISIS_PHRASE_CONFIDENCE = 0.9
 …"): sure enough to win over reading it as a form answer (``actions/forms.py`` ``CLEAR_ALARM``)."""
 DEFAULT_THRESHOLD = 0.45
 """Sum of the alarm intents' probabilities from which a message is an alarm whatever its words."""
-HARM_THRESHOLD = 0.30
+HARM_THRESHOLD = 0.25
 """From this sum up to :data:`DEFAULT_THRESHOLD` a message is an alarm only with a word of the lexicon's ``harm``
 group (hit, not fed, locked in, unconscious, nowhere to sleep …; :func:`says_harm`). Most ordinary complaints
 about care read in that band have none ("the home care staff keep changing"). On the typed triage sets
 (component alone, first-message way, issue 14 sixth session, docs/benchmarks.md): one threshold of 0.4 → recall
 98.8 %, false alarms 7.1 %; 0.45 with harm words from 0.35 → 99.4 %, 5.6 % (chosen on those sets). Ninth session,
 with the scenario examples (``data/nlu/<lang>/triage_scenarios.yml``) on the first set and three sets by new writers
-(B, C, D; D written last, measured before this choice): 0.45 with harm words from 0.30 → recall 99.1 / 96.5 / 98.3 /
-95.5 %, false alarms 4.9 / 7.4 / 3.3 / 7.8 %; 0.40 from 0.35 → 99.4 / 98.3 / 99.0 / 95.8 % and 6.0 / 7.4 / 5.2 /
-11.5 %. Chosen for the team's target on every set: recall ≥ 95 % at false alarms ≤ 10 %."""
+(B, C, D; D written last, measured before this choice): 0.45 with harm words from 0.25 → recall 99.1 / 96.5 / 98.3 /
+96.5 %, false alarms 5.3 / 8.1 / 3.7 / 7.8 %; from 0.30: 99.1 / 96.2 / 98.3 / 95.5 % and 4.9 / 7.0 / 3.3 / 7.8 %
+(the band caught "client found unconcious on the bathroom floor, not responding" at 0.26); 0.40 from 0.35 → 99.4 /
+98.3 / 99.0 / 95.8 % and 6.0 / 7.4 / 5.2 / 11.5 %. Chosen for the team's target on every set: recall ≥ 95 % at
+false alarms ≤ 10 %."""
 
 
 def _pipeline(random_state: int) -> Any:

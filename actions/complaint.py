@@ -435,13 +435,13 @@ class ValidateComplaintForm(GuidedFormValidation):
         """An e-mail address or phone number at its question, whatever the classifier made of the message.
 
         Other intents than a language change, cancel, a person or an alarm are read by the slot's mapping; an
-        alarm wins only in a message of more than ``SHORT_ANSWER_WORDS`` words at ``CLEAR_ALARM`` or above.
+        alarm wins only as in ``alarm_wins``.
         """
         text = self.answer_to(tracker, CONTACT)
         intent = intent_of(tracker)
         if text is None or intent not in (*MISREAD_AT_FREE_TEXT, *URGENT):
             return {}
-        if self.urgent(tracker, text) and intent_confidence(tracker) >= CLEAR_ALARM:
+        if self.alarm_wins(tracker, text):
             return {}
         return {CONTACT: text} if find_email(text) or find_phone(text) else {}
 

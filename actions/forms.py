@@ -18,7 +18,8 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.answers import group_words, read_choice, typed_languages
+from actions.answers import clitics, group_words, read_choice, typed_languages
+from actions.fields import find_choice
 from actions.store import catalogs, language_of
 
 FAILURES_SLOT = "form_failures"
@@ -38,7 +39,13 @@ SHORT_ANSWER_WORDS = 3
 CLEAR_ALARM = 0.6
 """A longer message that reads as an answer to a choice question is an answer unless the triage
 classifier is at least this sure of an alarm: "ні, я хочу шоб мені відповіли. мене звати …" (no, I want
-a reply, my name is …) at the anonymity question was a crisis at 0.37."""
+a reply, my name is …) at the anonymity question was a crisis at 0.37. From here up to :data:`SURE_ALARM` the
+message must also name a harm or a crisis (the lexicons' ``harm`` and ``crisis`` words)."""
+SURE_ALARM = 0.8
+"""From this confidence an alarm wins over an answer whatever its words. Below it, answers of a third set of
+writers (issue 14, ninth session) were alarms: Polish "nie, moge sie podpisac" (no, I can sign it) an
+emergency at 0.61, "nie, chce zeby ktos sie ze mna wreszcie skontaktowal" (no, I want someone to contact me at
+last) a crisis at 0.62."""
 
 
 def intent_of(tracker: Tracker) -> str | None:
@@ -238,20 +245,33 @@ class GuidedFormValidation(FormValidationAction):
         """True when an emergency, crisis or abuse-in-care intent must win over reading ``text`` as an answer."""
         return intent_of(tracker) in URGENT and len(text.split()) > SHORT_ANSWER_WORDS
 
+    def alarm_wins(self, tracker: Tracker, text: str) -> bool:
+        """True when an alarm reading must win over reading ``text`` as an answer.
+
+        The message has more than :data:`SHORT_ANSWER_WORDS` words and the triage is sure (:data:`SURE_ALARM`),
+        or clear (:data:`CLEAR_ALARM`) and the message names a harm or a crisis ("nej, han slår mig nu").
+        """
+        if not self.urgent(tracker, text) or intent_confidence(tracker) < CLEAR_ALARM:
+            return False
+        if intent_confidence(tracker) >= SURE_ALARM:
+            return True
+        languages = answer_languages(tracker)
+        harm = {"harm": [*group_words("harm", languages), *group_words("crisis", languages)]}
+        return find_choice(text, harm, clitics(languages)) is not None
+
     def extract_answer(self, tracker: Tracker, slot: str, read: Any) -> dict[str, Any]:
         """``{slot: value}`` when the message answers ``slot`` (``read(text)`` gives a value), else ``{}``.
 
         This runs before the intent is considered, so a typed answer that also looks like a question
         ("skolan", "gator och parker") answers the form; a message that is no answer is left to the
         rules (an FAQ answer, cancel, a person), or to the slot's own mapping, which asks again with a hint.
-        An alarm wins over an answer in a message of more than :data:`SHORT_ANSWER_WORDS` words when it is
-        clear (:data:`CLEAR_ALARM`).
+        An alarm wins over an answer when :meth:`alarm_wins`.
         """
         text = self.answer_to(tracker, slot)
         if text is None:
             return {}
         value = read(text)
-        if value is None or (self.urgent(tracker, text) and intent_confidence(tracker) >= CLEAR_ALARM):
+        if value is None or self.alarm_wins(tracker, text):
             return {}
         return {slot: value}
 

@@ -697,3 +697,20 @@ async def test_a_suggestion_is_not_asked_when_it_happened():
     assert c.DATE not in required and c.ANONYMOUS in required
     tracked = form_tracker("nej", "deny", c.ANONYMOUS, "sv", {**filled, c.KIND: "praise"})
     assert c.DATE in await Form().required_slots(list(DOMAIN["slots"]), CollectingDispatcher(), tracked, DOMAIN)
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "confidence", "expected"),
+    [
+        ("nie, moge sie podpisac", "emergency", 0.61, False),  # no, I can sign it: an answer
+        ("nie, chce zeby ktos sie ze mna wreszcie skontaktowal", "crisis", 0.62, False),
+        ("nej, han slår mig just nu", "crisis", 0.7, None),  # names a harm: the alarm's rule answers
+        ("nej, jag vill inte skriva mitt namn här", "crisis", 0.85, None),  # sure: the alarm wins
+    ],
+)
+async def test_an_answer_that_the_triage_reads_as_an_alarm_needs_a_word_of_harm_below_sure(
+    text, intent, confidence, expected
+):
+    language = "pl" if text.startswith("nie") else "sv"
+    slots, _ = await answer(text, intent, c.ANONYMOUS, language, confidence=confidence)
+    assert slots.get(c.ANONYMOUS) is expected

@@ -2,9 +2,9 @@
 
 Questions, in order (``required_slots`` of :class:`ValidateComplaintForm`): kind, area (a department
 of the municipality profile), description, place (only for areas with ``asks_place``), date of the
-event (not for a suggestion: nothing happened), anonymous or not, then name, e-mail and/or phone and the reply channel (only when not
-anonymous), consent that the case becomes a public record (allmän handling, offentlighets- och
-sekretesslagen 2009:400), and a summary to send, change or cancel.
+event (not for a suggestion: nothing happened), anonymous or not, then name, e-mail and/or phone and
+the reply channel (only when not anonymous), consent that the case becomes a public record (allmän
+handling, offentlighets- och sekretesslagen 2009:400), and a summary to send, change or cancel.
 
 Policy sources: anonymous feedback is handled like named feedback but cannot get a reply (common
 municipal rules for synpunktshantering); acknowledgement within 2 working days and the reply deadline

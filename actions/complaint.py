@@ -241,6 +241,11 @@ def asks_place(area: str | None) -> bool:
         return False
 
 
+def asks_date(kind: str | None) -> bool:
+    """True unless ``kind`` is a suggestion: "när hände det?" has no answer for an idea."""
+    return kind != "suggestion"
+
+
 class ValidateComplaintForm(GuidedFormValidation):
     """``validate_complaint_form``: which question comes next, and whether each answer is usable."""
 
@@ -560,7 +565,7 @@ class ValidateComplaintForm(GuidedFormValidation):
         slots = [KIND, AREA, DESCRIPTION]
         if asks_place(tracker.get_slot(AREA)):
             slots.append(PLACE)
-        if tracker.get_slot(KIND) != "suggestion":  # "när hände det?" has no answer for an idea
+        if asks_date(tracker.get_slot(KIND)):
             slots.append(DATE)
         slots.append(ANONYMOUS)
         if tracker.get_slot(ANONYMOUS) is False:
@@ -797,7 +802,7 @@ def summary_lines(tracker: Tracker, language: str) -> str:
         place = tracker.get_slot(PLACE)
         lines.append((labels["place"], not_given if place in (None, SKIPPED) else str(place)))
     event_date = tracker.get_slot(DATE)
-    if event_date is not None or tracker.get_slot(KIND) != "suggestion":
+    if event_date is not None or asks_date(tracker.get_slot(KIND)):
         shown_date = not_given if event_date in (None, SKIPPED) else _shown_date(str(event_date), language)
         lines.append((labels["date"], shown_date))
     anonymous = tracker.get_slot(ANONYMOUS) is not False

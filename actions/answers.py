@@ -141,3 +141,28 @@ def area_words(profile: Profile, languages: Iterable[str]) -> dict[str, list[str
 def group_words(group: str, languages: Iterable[str]) -> list[str]:
     """The words of one of :data:`WORD_GROUPS` in ``languages``."""
     return [word for language in languages for word in lexicon(language).words.get(group, ())]
+
+
+def says_crisis(text: str, language: str | None) -> bool:
+    """True when ``text`` has a phrase of the lexicon's ``crisis`` group ("I want to end my life").
+
+    Phrases of ``language`` (the conversation's), Swedish and English, found anywhere in the message;
+    matched exactly, without the one typo allowed elsewhere (Finnish "haluan kuolla", I want to die, matched
+    "haluan kuulla", I want to hear). The triage's safety net (``bot/triage.py``) and the forms' test of
+    whether an alarm wins over an answer both use it.
+    """
+    return _has_word_of("crisis", text, language, typos=False)
+
+
+def says_harm(text: str, language: str | None) -> bool:
+    """True when ``text`` has a word of the lexicon's ``harm`` group ("hit", "not fed", "locked in").
+
+    Words of real harm or danger to a person, in ``language`` (the conversation's), Swedish and English; one
+    typo allowed in words of 6+ letters (the lists were screened against common words for such near matches).
+    """
+    return _has_word_of("harm", text, language, typos=True)
+
+
+def _has_word_of(group: str, text: str, language: str | None, typos: bool) -> bool:
+    languages = typed_languages(language)
+    return find_choice(text, {group: group_words(group, languages)}, clitics(languages), typos) is not None

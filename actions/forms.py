@@ -18,8 +18,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.answers import clitics, group_words, read_choice, typed_languages
-from actions.fields import find_choice
+from actions.answers import group_words, read_choice, says_crisis, says_harm, typed_languages
 from actions.store import catalogs, language_of
 
 FAILURES_SLOT = "form_failures"
@@ -255,9 +254,8 @@ class GuidedFormValidation(FormValidationAction):
             return False
         if intent_confidence(tracker) >= SURE_ALARM:
             return True
-        languages = answer_languages(tracker)
-        harm = {"harm": [*group_words("harm", languages), *group_words("crisis", languages)]}
-        return find_choice(text, harm, clitics(languages)) is not None
+        language = language_of(tracker)
+        return says_harm(text, language) or says_crisis(text, language)
 
     def extract_answer(self, tracker: Tracker, slot: str, read: Any) -> dict[str, Any]:
         """``{slot: value}`` when the message answers ``slot`` (``read(text)`` gives a value), else ``{}``.

@@ -12,8 +12,8 @@ by :func:`class_weights`), and takes the sum of its probabilities for the three 
 most probable of them; below it, an alarm intent of the first classifier is replaced by that classifier's
 best other intent. Measured on the same sets (issue 14, docs/benchmarks.md). Under both,
 a safety net: a message with a phrase of the lexicon's ``crisis`` group ("I want to end my life") is a
-crisis whatever the classifiers read (:func:`says_crisis`, words matched exactly: with one typo allowed, Finnish
-"haluan kuolla", I want to die, matched "haluan kuulla", I want to hear).
+crisis whatever the classifiers read (:func:`actions.answers.says_crisis`, words matched exactly: with one typo
+allowed, Finnish "haluan kuolla", I want to die, matched "haluan kuulla", I want to hear).
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from actions.answers import says_crisis, says_harm
 
 logger = logging.getLogger(__name__)
 
@@ -47,8 +49,8 @@ DEFAULT_THRESHOLD = 0.45
 """Sum of the alarm intents' probabilities from which a message is an alarm whatever its words."""
 HARM_THRESHOLD = 0.25
 """From this sum up to :data:`DEFAULT_THRESHOLD` a message is an alarm only with a word of the lexicon's ``harm``
-group (hit, not fed, locked in, unconscious, nowhere to sleep …; :func:`says_harm`). Most ordinary complaints
-about care read in that band have none ("the home care staff keep changing"). On the typed triage sets
+group (hit, not fed, locked in, unconscious, nowhere to sleep …; :func:`actions.answers.says_harm`). Most ordinary
+complaints about care read in that band have none ("the home care staff keep changing"). On the typed triage sets
 (component alone, first-message way, issue 14 sixth session, docs/benchmarks.md): one threshold of 0.4 → recall
 98.8 %, false alarms 7.1 %; 0.45 with harm words from 0.35 → 99.4 %, 5.6 % (chosen on those sets). Ninth session,
 with the scenario examples (``data/nlu/<lang>/triage_scenarios.yml``) on the first set and three sets by new writers
@@ -87,39 +89,11 @@ def class_weights(labels: list[str]) -> dict[str, float]:
     return {label: (total / (kinds * count)) ** 0.5 for label, count in counts.items()}
 
 
-def says_crisis(text: str, language: str | None) -> bool:
-    """True when ``text`` has a phrase of the lexicon's ``crisis`` group (``actions/lexicon/<lang>.yml``).
-
-    A safety net under the classifier: "دیگه اصلا نمیخوام زنده باشم" ("I don't want to be alive at all any
-    more") was read as "no" because of "اصلا" (at all), a word of many refusals. Phrases of ``language`` (the
-    conversation's), Swedish and English, found anywhere in the message; matched exactly, without the one typo
-    allowed elsewhere (Finnish "haluan kuolla", I want to die, matched "haluan kuulla", I want to hear).
-    """
-    return _has_word_of("crisis", text, language, typos=False)
-
-
-def says_harm(text: str, language: str | None) -> bool:
-    """True when ``text`` has a word of the lexicon's ``harm`` group (``actions/lexicon/<lang>.yml``).
-
-    Words of real harm or danger to a person, in ``language`` (the conversation's), Swedish and English; one typo
-    allowed in words of 6+ letters (the lists were screened against common words for such near matches).
-    """
-    return _has_word_of("harm", text, language, typos=True)
-
-
-def _has_word_of(group: str, text: str, language: str | None, typos: bool) -> bool:
-    """True when ``text`` has a word or phrase of the lexicon ``group`` in ``language``, Swedish or English."""
-    from actions.answers import clitics, group_words, typed_languages
-    from actions.fields import find_choice
-
-    languages = typed_languages(language)
-    return find_choice(text, {group: group_words(group, languages)}, clitics(languages), typos) is not None
-
-
 def is_alarm(total: float, text: str, language: str | None, threshold: float, harm_threshold: float) -> bool:
     """Whether a message whose alarm intents sum to ``total`` (0–1) is an alarm.
 
-    At ``threshold`` or above, or at ``harm_threshold`` or above with a word of harm (:func:`says_harm`).
+    At ``threshold`` or above, or at ``harm_threshold`` or above with a word of harm
+    (:func:`actions.answers.says_harm`).
     """
     return total >= threshold or (total >= harm_threshold and says_harm(text, language))
 

@@ -517,7 +517,7 @@ def test_an_unsure_intent_with_a_kind_word_starts_the_form_but_never_an_unsure_a
     ],
 )
 def test_the_crisis_phrases_are_a_safety_net_that_idioms_do_not_trip(text, language, crisis):
-    from bot.triage import says_crisis
+    from actions.answers import says_crisis
 
     assert says_crisis(text, language) is crisis
 
@@ -551,7 +551,7 @@ def test_the_crisis_phrases_are_a_safety_net_that_idioms_do_not_trip(text, langu
     ],
 )
 def test_words_of_harm_are_found_and_everyday_idioms_are_not(text, language, harm):
-    from bot.triage import says_harm
+    from actions.answers import says_harm
 
     assert says_harm(text, language) is harm
 

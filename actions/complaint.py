@@ -41,6 +41,7 @@ from actions.forms import (
     REQUESTED_SLOT,
     SKIPPED,
     URGENT,
+    AskQuestion,
     GuidedFormValidation,
     answer_languages,
     ask_actions,
@@ -838,9 +839,24 @@ class ActionAskComplaintConfirm(Action):
 
 
 ASK_ACTIONS = ask_actions(
-    (KIND, AREA, DESCRIPTION, PLACE, DATE, ANONYMOUS, NAME, CONTACT, REPLY_CHANNEL, CONSENT, EDIT, CANCEL_CONFIRM)
+    (KIND, AREA, DESCRIPTION, DATE, ANONYMOUS, NAME, CONTACT, REPLY_CHANNEL, CONSENT, EDIT, CANCEL_CONFIRM)
 )
 """``action_ask_complaint_<question>``: each question, not repeated after its hint."""
+
+
+class AskPlace(AskQuestion):
+    """``action_ask_complaint_place``: "where did it happen?", or for a suggestion "which place is it about?"."""
+
+    slot = PLACE
+
+    def name(self) -> str:
+        """Rasa's name of this action."""
+        return f"action_ask_{PLACE}"
+
+    def response(self, tracker: Tracker) -> str:
+        """``utter_ask_complaint_place_suggestion`` for a suggestion (nothing has happened), else the question."""
+        suffix = "_suggestion" if tracker.get_slot(KIND) == "suggestion" else ""
+        return f"utter_ask_{PLACE}{suffix}"
 
 
 class ActionRequestCancel(Action):

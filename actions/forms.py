@@ -297,10 +297,14 @@ class AskQuestion(Action, ABC):
     def name(self) -> str:
         """``action_ask_<slot>``; abstract, so the SDK does not register the base."""
 
+    def response(self, tracker: Tracker) -> str:
+        """The response that asks the question: ``utter_ask_<slot>`` (subclasses may choose a variant)."""
+        return f"utter_ask_{self.slot}"
+
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         """Utter the question, or nothing after a hint in the same turn."""
         if not hinted_this_turn(tracker, self.slot):
-            dispatcher.utter_message(response=f"utter_ask_{self.slot}")
+            dispatcher.utter_message(response=self.response(tracker))
         return []
 
 

@@ -276,3 +276,14 @@ async def test_change_typed_in_the_conversations_language():
         "ändra", CollectingDispatcher(), tracker({"language": "ar"}), DOMAIN
     )
     assert swedish[c.EDIT_REQUESTED] is True
+
+
+async def test_a_suggestion_is_asked_which_place_it_is_about_not_where_it_happened():
+    async def asked(slots: dict) -> list[str | None]:
+        dispatcher = CollectingDispatcher()
+        await c.AskPlace().run(dispatcher, tracker({c.KIND: slots.get(c.KIND), c.AREA: "streets"}), DOMAIN)
+        return responses(dispatcher)
+
+    assert await asked({c.KIND: "suggestion"}) == ["utter_ask_complaint_place_suggestion"]
+    assert await asked({c.KIND: "fault_report"}) == ["utter_ask_complaint_place"]
+    assert await asked({}) == ["utter_ask_complaint_place"]

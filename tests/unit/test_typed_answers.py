@@ -514,6 +514,14 @@ def test_an_unsure_intent_with_a_kind_word_starts_the_form_but_never_an_unsure_a
         ("i nearly killed myself on the ice outside the library", "en", False),
         ("nie", "pl", False),
         ("haluan kuulla miksi päätös kestää näin kauan", "fi", False),  # "I want to hear", one letter from "die"
+        # The bare word for suicide is talk about it, not a crisis of the writer's own (set E):
+        ("does the kommun have material on suicide prevention for our juniors", "en", False),
+        ("czy gmina organizuje cos na dzien zapobiegania samobojstwom", "pl", False),
+        ("naapuri yritti itsemurhaa viime vuonna ja nyt se voi hyvin", "fi", False),
+        ("i have been thinking about suicide every night", "en", True),
+        ("od tygodnia mysle o samobojstwie", "pl", True),
+        ("mulla on ollu itsemurha-ajatuksia koko syksyn", "fi", True),
+        ("jag har självmordstankar varje kväll", "sv", True),
     ],
 )
 def test_the_crisis_phrases_are_a_safety_net_that_idioms_do_not_trip(text, language, crisis):

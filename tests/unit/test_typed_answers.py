@@ -536,6 +536,9 @@ def test_the_crisis_phrases_are_a_safety_net_that_idioms_do_not_trip(text, langu
         ("staff at the home slapped my dad, he has bruises", "en", True),
         ("personalen på boendet slår mig när ingen ser", "sv", True),
         ("the home care staff keep changing, my dad never knows who is coming", "en", False),
+        ("u sasiadow dziecko samo w domu od rana i placze", "pl", True),  # a child alone at home
+        ("ንኣቦይ መግቢ ይኸልእዎ እዮም", "ti", True),  # they withhold food from my father
+        ("czy moge sam zglosic problem w domu kultury", "pl", False),
         ("this building permit process is killing me", "en", False),
         ("hemtjänsten kommer alltid sent och har bråttom", "sv", False),
         # Gathering "all my pills" is a sign of a suicide plan, in every language (Persian had it first).

@@ -247,7 +247,12 @@ class TriageClassifier(GraphComponent):
         return component
 
     def process(self, messages: list[Message]) -> list[Message]:
-        """Set or clear the alarm intents of ``messages`` in place."""
+        """Set or clear the alarm intents of ``messages`` in place.
+
+        An alarm gets the sum of the alarm probabilities as its confidence, at least the ``threshold``: an alarm
+        of the harm band (0.25–0.32) kept its sum and fell under the fallback threshold (0.32), so the resident
+        got "I did not understand" instead of the alarm's answer (found in set C, tenth session).
+        """
         if self.model is None:
             return messages
         texts = [str(m.get("text") or "") for m in messages]
@@ -264,7 +269,8 @@ class TriageClassifier(GraphComponent):
             language = metadata.get("language") if isinstance(metadata, dict) else None
             text = str(message.get("text"))
             if is_alarm(total, text, language, float(self.config["threshold"]), float(self.config["harm_threshold"])):
-                chosen = {"name": max(alarm, key=alarm.__getitem__), "confidence": total}
+                confidence = max(total, float(self.config["threshold"]))
+                chosen = {"name": max(alarm, key=alarm.__getitem__), "confidence": confidence}
             elif says_crisis(text, language):
                 chosen = {"name": "crisis", "confidence": CRISIS_PHRASE_CONFIDENCE}
             elif current in ALARM_INTENTS:

@@ -477,6 +477,14 @@ def test_the_triage_classifier_decides_the_alarm_intents(tmp_path):
     assert classified("läraren svarar inte", "file_complaint", ["file_complaint"]) == "file_complaint"
     # A crisis phrase of the lexicon wins whatever the classifiers read (the tiny model knows no "orka").
     assert classified("jag orkar inte leva längre med det här", "deny", ["deny"]) == "crisis"
+    # An alarm of the harm band keeps at least the threshold as its confidence: below the fallback threshold
+    # (0.32) it was "I did not understand" instead of the alarm's answer.
+    band = TriageClassifier.load({"threshold": 0.99, "harm_threshold": 0.0}, storage, resource, None)
+    message = Message(data={"text": "personalen på boendet slår mamma igen", "intent": {"name": "greet"}})
+    message.set("intent_ranking", [{"name": "greet", "confidence": 0.3}])
+    band.process([message])
+    assert message.get("intent")["name"] in ("care_abuse", "crisis")
+    assert message.get("intent")["confidence"] == pytest.approx(0.99)
 
 
 def test_the_alarm_leads_the_ranking_so_that_the_fallback_does_not_read_it_as_ambiguous():

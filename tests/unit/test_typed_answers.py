@@ -503,6 +503,9 @@ def test_the_alarm_leads_the_ranking_so_that_the_fallback_does_not_read_it_as_am
 
 def test_an_unsure_intent_with_a_kind_word_starts_the_form_but_never_an_unsure_alarm():
     assert wants_feedback("haluun antaa kehuja", "fi", "cancel", 0.3)  # "I wanna give praise"
+    # A wish to give feedback read unsurely as the question about complaining; the sure question stays.
+    assert wants_feedback("jag vill lämna en synpunkt", "sv", "faq_complaint_process", 0.36)
+    assert not wants_feedback("hur lämnar man en synpunkt", "sv", "faq_complaint_process", 0.9)
     assert not wants_feedback("avbryt klagomålet", "sv", "cancel", 0.9)
     assert not wants_feedback("jag vill klaga, mamma låg på golvet hela natten", "sv", "crisis", 0.36)
 

@@ -7,6 +7,7 @@ The sets in ``conversations/`` and ``triage/`` were written without looking at `
 from __future__ import annotations
 
 import asyncio
+from functools import cache
 
 import pytest
 import yaml
@@ -45,14 +46,16 @@ def test_every_language_has_the_typed_scenarios(catalogs):
         assert all(len(data[group]) >= 6 for group in ("emergency", "crisis", "care_abuse", "near_miss")), language
 
 
-def _training_lines() -> set[str]:
+@cache
+def _training_lines() -> frozenset[str]:
+    """Every example of ``data/nlu`` (normalised), read once for both tests that compare sets with it."""
     lines = set()
     for path in (PROJECT_ROOT / "data" / "nlu").rglob("*.yml"):
         for item in yaml.safe_load(path.read_text(encoding="utf-8")).get("nlu") or []:
             for line in str(item.get("examples") or "").splitlines():
                 if line.strip().startswith("- "):
                     lines.add(normalize(line.strip()[2:]))
-    return lines
+    return frozenset(lines)
 
 
 def _typed(conversations: dict, triage: dict) -> list[str]:

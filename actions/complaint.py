@@ -242,8 +242,11 @@ def asks_place(area: str | None) -> bool:
         return False
 
 
-def asks_date(kind: str | None) -> bool:
-    """True unless ``kind`` is a suggestion: "när hände det?" has no answer for an idea."""
+def tells_of_event(kind: str | None) -> bool:
+    """True unless ``kind`` is a suggestion: an idea has not happened anywhere or at any time.
+
+    For a suggestion the form does not ask "när hände det?" and asks its place as "which place is it about?".
+    """
     return kind != "suggestion"
 
 
@@ -566,7 +569,7 @@ class ValidateComplaintForm(GuidedFormValidation):
         slots = [KIND, AREA, DESCRIPTION]
         if asks_place(tracker.get_slot(AREA)):
             slots.append(PLACE)
-        if asks_date(tracker.get_slot(KIND)):
+        if tells_of_event(tracker.get_slot(KIND)):
             slots.append(DATE)
         slots.append(ANONYMOUS)
         if tracker.get_slot(ANONYMOUS) is False:
@@ -803,7 +806,7 @@ def summary_lines(tracker: Tracker, language: str) -> str:
         place = tracker.get_slot(PLACE)
         lines.append((labels["place"], not_given if place in (None, SKIPPED) else str(place)))
     event_date = tracker.get_slot(DATE)
-    if event_date is not None or asks_date(tracker.get_slot(KIND)):
+    if event_date is not None or tells_of_event(tracker.get_slot(KIND)):
         shown_date = not_given if event_date in (None, SKIPPED) else _shown_date(str(event_date), language)
         lines.append((labels["date"], shown_date))
     anonymous = tracker.get_slot(ANONYMOUS) is not False
@@ -855,7 +858,7 @@ class AskPlace(AskQuestion):
 
     def response(self, tracker: Tracker) -> str:
         """``utter_ask_complaint_place_suggestion`` for a suggestion (nothing has happened), else the question."""
-        suffix = "_suggestion" if tracker.get_slot(KIND) == "suggestion" else ""
+        suffix = "" if tells_of_event(tracker.get_slot(KIND)) else "_suggestion"
         return f"utter_ask_{PLACE}{suffix}"
 
 

@@ -45,9 +45,9 @@ left the Rasa process 150 MB larger after loading) and 0.08 s to load instead of
 CRISIS_PHRASE_CONFIDENCE = 0.9
 """Confidence given to a message with one of the lexicon's ``crisis`` phrases ("ta livet av mig", "نمیخوام زنده
 …"): sure enough to win over reading it as a form answer (``actions/forms.py`` ``CLEAR_ALARM``)."""
-DEFAULT_THRESHOLD = 0.45
+DEFAULT_THRESHOLD = 0.40
 """Sum of the alarm intents' probabilities from which a message is an alarm whatever its words."""
-HARM_THRESHOLD = 0.25
+HARM_THRESHOLD = 0.30
 """From this sum up to :data:`DEFAULT_THRESHOLD` a message is an alarm only with a word of the lexicon's ``harm``
 group (hit, not fed, locked in, unconscious, nowhere to sleep …; :func:`actions.answers.says_harm`). Most ordinary
 complaints about care read in that band have none ("the home care staff keep changing"). On the typed triage sets
@@ -58,7 +58,13 @@ with the scenario examples (``data/nlu/<lang>/triage_scenarios.yml``) on the fir
 96.5 %, false alarms 5.3 / 8.1 / 3.7 / 7.8 %; from 0.30: 99.1 / 96.2 / 98.3 / 95.5 % and 4.9 / 7.0 / 3.3 / 7.8 %
 (the band caught "client found unconcious on the bathroom floor, not responding" at 0.26); 0.40 from 0.35 → 99.4 /
 98.3 / 99.0 / 95.8 % and 6.0 / 7.4 / 5.2 / 11.5 %. Chosen for the team's target on every set: recall ≥ 95 % at
-false alarms ≤ 10 %."""
+false alarms ≤ 10 %. Eleventh session, with a fifth round of examples (alarms told plainly or indirectly) and a sixth
+(ordinary messages only), the former 0.45 with harm words from 0.25 → recall 99.4 / 96.5 / 97.9 / 97.9 / 97.2 %,
+false alarms 3.8 / 6.3 / 2.6 / 4.4 / 10.0 % on the first set and B–E; the rule "the highest recall at which false
+alarms stay ≤ 10 % on each of those five sets" chose 0.40 (:data:`DEFAULT_THRESHOLD`) with harm words from 0.30:
+recall 99.7 / 97.9 / 99.0 / 98.3 / 97.6 %, false alarms 5.2 / 6.3 / 3.3 / 7.4 / 10.0 %. On set F, written by new
+writers before both rounds and not tuned on: recall 94.8 %, false alarms 13.7 % (0.45 / 0.35: 93.4 / 8.5;
+docs/benchmarks.md)."""
 
 
 def _pipeline(random_state: int) -> Any:

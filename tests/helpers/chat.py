@@ -28,10 +28,14 @@ class ChatClient:
     async def receive(self, timeout: float | None = None) -> Event:
         """The next event (kept in :attr:`events`).
 
+        The timeout is the whole wait: aiohttp's own ``receive_json(timeout=…)`` starts again after each ping,
+        and the web app pings every 30 s, so a longer timeout never ran out (a silent turn hung the
+        benchmark for good).
+
         Raises:
             asyncio.TimeoutError: none within ``timeout`` seconds.
         """
-        event = await self.ws.receive_json(timeout=timeout)
+        event = await asyncio.wait_for(self.ws.receive_json(), timeout)
         self.events.append(event)
         return event
 
@@ -78,7 +82,8 @@ class ChatClient:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
-                event = await self.receive(self.settle if typing_done else timeout)
+                wait = self.settle if typing_done else deadline - time.monotonic()
+                event = await self.receive(max(0.0, wait))
             except asyncio.TimeoutError:
                 if typing_done or replies:
                     break

@@ -570,6 +570,12 @@ def test_the_crisis_phrases_are_a_safety_net_that_idioms_do_not_trip(text, langu
         ("your website is not responding again", "en", False),
         ("maksu on sidottu indeksiin, miksi se nousi taas", "fi", False),
         ("the belt on mums wheelchair is broken, can someone fix it", "en", False),
+        # Cutting oneself, which the Persian list lacked (a 15-year-old "cut my arm with a razor again" read at 0.37,
+        # set F, eleventh session).
+        ("دوباره دستمو با تیغ بریدم", "fa", True),
+        ("я знову ріжу себе і ніхто не знає", "uk", True),
+        ("جرحت نفسي مرة ثانية", "ar", True),
+        ("تیغ ریش تراش رو کجا بندازم", "fa", False),  # where do I throw away razor blades
     ],
 )
 def test_words_of_harm_are_found_and_everyday_idioms_are_not(text, language, harm):

@@ -97,7 +97,7 @@ def wants_feedback(text: str, language: str | None, intent: str | None, confiden
     if text.startswith("/"):
         return False
     if intent == STATUS_INTENT:
-        return read_choice(text, {"complain": group_words("complain_wish", languages)}, languages) is not None
+        return _says_wish(text, languages)
     if len(text.split()) < MIN_WORDS:
         short_ok = vague or intent in SHORT_OVERRIDABLE or intent in OVERRIDABLE - {"thank", "goodbye"}
         return short_ok and _names_a_kind(text, languages)
@@ -114,8 +114,9 @@ def wants_feedback(text: str, language: str | None, intent: str | None, confiden
 def _says_wish(text: str, languages: list[str]) -> bool:
     """True when ``text`` says the resident wants to give feedback (the lexicon's ``complain_wish`` phrases).
 
-    For an unsure reading only: "jag vill lämna en synpunkt" (I want to give feedback, no kind named) was the
-    question about how to complain at 0.36 after the tenth session's examples, a tie with the complaint.
+    For a status question, and for an unsure reading: "jag vill lämna en synpunkt" (I want to give feedback, no kind
+    named) was the question about how to complain at 0.36 after the tenth session's examples, a tie with the
+    complaint.
     """
     return read_choice(text, {"wish": group_words("complain_wish", languages)}, languages) is not None
 
